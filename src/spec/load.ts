@@ -1,0 +1,101 @@
+import { existsSync, readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+import { parseDocument } from "yaml";
+import type { z } from "zod";
+import { error, H5bError, type Issue, pathOf } from "../issue.js";
+import defaultSpec from "./default.js";
+import { type Homelab, homelabSchema, type HomelabInput } from "./homelab.js";
+import { validateHomelab } from "./validate.js";
+
+/** Files `h5b` looks for in the working directory, in this order, when no `--config` is given. */
+export const configFileNames = ["h5b.config.ts", "h5b.config.mts", "h5b.config.js", "h5b.config.mjs", "homelab.yaml", "homelab.yml"];
+
+export interface LoadedSpec {
+  /** Where it came from: a file path, or `(embedded default)`. */
+  readonly source: string;
+  readonly spec: Homelab;
+  /** Warnings from validation (errors throw). */
+  readonly warnings: readonly Issue[];
+}
+
+export function findConfigFile(cwd: string): string | undefined {
+  for (const name of configFileNames) {
+    const p = resolve(cwd, name);
+    if (existsSync(p)) return p;
+  }
+  return undefined;
+}
+
+/** Reads a spec file (TypeScript/JavaScript module or YAML) into raw input, before any checking. */
+export async function readSpecFile(file: string): Promise<unknown> {
+  if (!existsSync(file)) throw new H5bError("load", [error("file-missing", file, "no such spec file")]);
+  if (/\.ya?ml$/.test(file)) return parseYaml(readFileSync(file, "utf8"), file);
+  if (/\.[mc]?[jt]s$/.test(file)) return importModule(file);
+  throw new H5bError("load", [error("file-kind", file, "a spec is a .ts/.js module or a .yaml file")]);
+}
+
+function parseYaml(text: string, file: string): unknown {
+  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    throw new H5bError(
+      "load",
+      doc.errors.map((e) => {
+        const pos = e.linePos?.[0];
+        return error("yaml-syntax", pos ? `${file}:${pos.line}:${pos.col}` : file, e.message.split("\n")[0] ?? e.code);
+      }),
+    );
+  }
+  return doc.toJS();
+}
+
+async function importModule(file: string): Promise<unknown> {
+  // jiti compiles TypeScript on the fly, so a user's h5b.config.ts needs no build step on Node 20.
+  const { createJiti } = await import("jiti");
+  const jiti = createJiti(import.meta.url, { moduleCache: false, fsCache: false });
+  try {
+    const mod = await jiti.import<{ default?: unknown }>(pathToFileURL(file).href);
+    if (mod === null || typeof mod !== "object" || !("default" in mod) || mod.default === undefined) {
+      throw new H5bError("load", [error("no-default-export", file, "the module must `export default defineHomelab({...})`")]);
+    }
+    return mod.default;
+  } catch (e) {
+    if (e instanceof H5bError) throw e;
+    const msg = e instanceof Error ? e.message.split("\n")[0] ?? String(e) : String(e);
+    throw new H5bError("load", [error("module-error", file, `could not load: ${msg}`)]);
+  }
+}
+
+/** Turns zod's findings into h5b issues with readable spec paths. */
+export function schemaIssues(zerr: z.ZodError): Issue[] {
+  return zerr.issues.map((i) => {
+    if (i.code === "unrecognized_keys") {
+      return error("unknown-key", pathOf([...i.path, ...(i.keys.length === 1 ? [i.keys[0] ?? ""] : [])]), `unknown key${i.keys.length > 1 ? "s" : ""} ${i.keys.map((k) => `'${k}'`).join(", ")}`);
+    }
+    if (i.code === "invalid_type" && i.input === undefined) return error("missing", pathOf(i.path), "is required");
+    return error(i.code.replace(/_/g, "-"), pathOf(i.path), i.message);
+  });
+}
+
+/** Parses raw input against the schema and the design's rules; throws one error with every issue. */
+export function parseHomelab(raw: unknown): { spec: Homelab; warnings: readonly Issue[] } {
+  const parsed = homelabSchema.safeParse(raw);
+  if (!parsed.success) throw new H5bError("spec", schemaIssues(parsed.error));
+  const issues = validateHomelab(parsed.data);
+  if (issues.some((i) => i.severity === "error")) throw new H5bError("spec", issues);
+  return { spec: parsed.data, warnings: issues };
+}
+
+/** Loads the spec from `file`, else from the working directory, else the embedded default. */
+export async function loadSpec(opts: { file?: string; cwd?: string } = {}): Promise<LoadedSpec> {
+  const cwd = opts.cwd ?? process.cwd();
+  const file = opts.file !== undefined ? resolve(cwd, opts.file) : findConfigFile(cwd);
+  const raw: unknown = file === undefined ? defaultHomelabInput() : await readSpecFile(file);
+  const { spec, warnings } = parseHomelab(raw);
+  return { source: file ?? "(embedded default)", spec, warnings };
+}
+
+/** A fresh copy of the embedded default spec (the seed's homelab). */
+export function defaultHomelabInput(): HomelabInput {
+  return structuredClone(defaultSpec);
+}

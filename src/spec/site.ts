@@ -1,0 +1,44 @@
+import { z } from "zod";
+import { dnsName } from "./_primitives.js";
+
+export const siteSchema = z.strictObject({
+  /** Short name of the homelab, used for the k3s cluster, the external-dns owner id and labels. @default "home" */
+  name: z
+    .string()
+    .regex(/^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$/, "must be a short DNS label (at most 32 characters)")
+    .default("home"),
+  /** DNS zones that Porygon's CoreDNS is authoritative for. */
+  zones: z
+    .strictObject({
+      /** Zone of the cluster's LoadBalancer and Ingress names, written by external-dns. @default "svc.home.example.org" */
+      services: dnsName.default("svc.home.example.org"),
+      /** Zone of hosts and DHCP clients, written by `h5b ddns` from Kea's leases. @default "lan.home.example.org" */
+      dhcp: dnsName.default("lan.home.example.org"),
+    })
+    .prefault({}),
+  /** IANA time zone of every host. @default "Etc/UTC" */
+  timeZone: z
+    .string()
+    .regex(/^[A-Za-z_]+(\/[A-Za-z0-9_+-]+)*$/, "must be an IANA time zone like Europe/Berlin")
+    .default("Etc/UTC"),
+  /** NTP servers the hosts synchronise with (names or addresses). @default ["0.debian.pool.ntp.org", "1.debian.pool.ntp.org"] */
+  ntpServers: z.array(z.string().min(1)).min(1).default(["0.debian.pool.ntp.org", "1.debian.pool.ntp.org"]),
+  /**
+   * Upstream resolution for every name outside the home zones: dnscrypt-proxy on Porygon speaks Oblivious DoH
+   * to these targets, each reached through one of the relays, so no single party sees both client and question.
+   */
+  upstream: z
+    .strictObject({
+      /** ODoH target names from the public `odoh-servers` list. @default ["odoh-cloudflare", "odoh-crypto-sx"] */
+      servers: z
+        .array(z.string().regex(/^odoh-[a-z0-9.-]+$/, "must be an ODoH server name starting with odoh-"))
+        .min(1)
+        .default(["odoh-cloudflare", "odoh-crypto-sx"]),
+      /** ODoH relay names from the public `odoh-relays` list. @default ["odohrelay-crypto-sx"] */
+      relays: z
+        .array(z.string().regex(/^odohrelay-[a-z0-9.-]+$/, "must be an ODoH relay name starting with odohrelay-"))
+        .min(1)
+        .default(["odohrelay-crypto-sx"]),
+    })
+    .prefault({}),
+});
