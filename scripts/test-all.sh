@@ -5,8 +5,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=$(grep -vE '^\s*(#|$)' scripts/debian-packages.txt | tr '\n' ' ')
-missing=$(dpkg-query -W -f='${Package} ${db:Status-Status}\n' $packages 2>/dev/null | awk '$2!="installed"{print $1}' || true)
-for p in $packages; do dpkg-query -W "$p" >/dev/null 2>&1 || missing="$missing $p"; done
+missing=""
+for p in $packages; do
+  [ "$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null)" = installed ] || missing="$missing $p"
+done
 if [ -n "${missing// /}" ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "✖ the integration tests need these Debian packages: $missing (run as root, or apt-get install them)" >&2
