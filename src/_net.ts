@@ -85,9 +85,12 @@ export function canonicalAddress(addr: string): string {
 export function reverseZones(c: Cidr): string[] {
   const step = c.family === "ipv4" ? 8 : 4;
   const total = bits(c.family);
-  // Round the prefix up to a label boundary and list every zone of that size inside the prefix
-  // (a /20 spans sixteen /24 zones; a /64 is one ip6.arpa zone of 16 nibbles).
-  const zoneLen = Math.ceil(c.prefixLength / step) * step;
+  // Round the prefix up to a label boundary and list every zone of that size inside the prefix (a /20 spans
+  // sixteen /24 zones). A range narrower than one label (an IPv4 /28) would become single-address zones, so it
+  // takes its enclosing zone instead; validation makes sure no other writer's range shares that zone.
+  let zoneLen = Math.ceil(c.prefixLength / step) * step;
+  if (zoneLen === total && c.prefixLength !== total) zoneLen -= step;
+  if (zoneLen < c.prefixLength) return [reverseZoneName(c.family, c.first, zoneLen)];
   const count = 1n << BigInt(zoneLen - c.prefixLength);
   const zones: string[] = [];
   for (let i = 0n; i < count; i++) {

@@ -124,6 +124,7 @@ export default defineHomelab({
       architectures: ["amd64", "arm64"],
       replicas: 2,
       ports: [{ name: "wireguard", port: 51820, protocol: "UDP" }],
+      capabilities: ["NET_ADMIN"],
       exposure: "public",
       state: "stateless",
       essential: true,

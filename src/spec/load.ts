@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
-import { pathToFileURL } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { parseDocument } from "yaml";
 import type { z } from "zod";
 import { error, H5bError, type Issue, pathOf } from "../issue.js";
@@ -52,7 +52,9 @@ function parseYaml(text: string, file: string): unknown {
 async function importModule(file: string): Promise<unknown> {
   // jiti compiles TypeScript on the fly, so a user's h5b.config.ts needs no build step on Node 20.
   const { createJiti } = await import("jiti");
-  const jiti = createJiti(import.meta.url, { moduleCache: false, fsCache: false });
+  // `import { defineHomelab } from "h5b"` resolves to this very h5b, installed in the project or not.
+  const self = fileURLToPath(new URL(`../index${import.meta.url.endsWith(".ts") ? ".ts" : ".js"}`, import.meta.url));
+  const jiti = createJiti(import.meta.url, { moduleCache: false, fsCache: false, alias: { h5b: self } });
   try {
     const mod = await jiti.import<{ default?: unknown }>(pathToFileURL(file).href);
     if (mod === null || typeof mod !== "object" || !("default" in mod) || mod.default === undefined) {

@@ -1,4 +1,4 @@
-import { type Cidr, canonicalAddress, cidrContains, cidrContainsAddress, cidrOverlaps, cidrSize, isNetworkAddress, nthAddress, parseCidr } from "../_net.js";
+import { type Cidr, canonicalAddress, cidrContains, cidrContainsAddress, cidrOverlaps, cidrSize, isNetworkAddress, nthAddress, parseCidr, reverseZones } from "../_net.js";
 import { parseBytes } from "../_quantity.js";
 import { error, type Issue, warning } from "../issue.js";
 import { allocatable, requestOf } from "../plan/capacity.js";
@@ -76,6 +76,18 @@ function checkNetworks(spec: Homelab, push: Push): LanCidrs {
       for (const name of ["dhcp", "internal", "public"] as const) {
         if (cidrContainsAddress(ranges[name] as Cidr, side.gateway)) {
           push(error("address-in-range", `${base}.gateway`, `${side.gateway} is inside the ${name} range ${side.ranges[name]}`));
+        }
+      }
+    }
+    // h5b ddns owns the reverse zones of static and DHCP, external-dns those of the pools; etcd roles give each
+    // writer its zones' key prefixes, so no zone may hold ranges of both.
+    const zonesOf = (names: readonly ("static" | "dhcp" | "internal" | "public")[]) =>
+      names.flatMap((n) => reverseZones(ranges[n] as Cidr).map((z) => ({ z, n })));
+    const nested = (a: string, b: string) => a === b || a.endsWith(`.${b}`) || b.endsWith(`.${a}`);
+    for (const d of zonesOf(["static", "dhcp"])) {
+      for (const s of zonesOf(["internal", "public"])) {
+        if (nested(d.z, s.z)) {
+          push(error("reverse-zone-shared", `${base}.ranges.${s.n}`, `shares the reverse zone ${s.z.length > d.z.length ? d.z : s.z} with the ${d.n} range; align the ranges so that each reverse zone has one writer`));
         }
       }
     }

@@ -54,6 +54,10 @@ export const workloadSchema = z.strictObject({
       ipv6: ipv6Address.optional(),
     })
     .optional(),
+  /** Linux capabilities the container adds (a VPN needs NET_ADMIN). @default [] */
+  capabilities: z
+    .array(z.enum(["NET_ADMIN", "NET_RAW", "NET_BIND_SERVICE", "SYS_MODULE", "SYS_TIME", "CHOWN", "SETUID", "SETGID", "DAC_OVERRIDE", "FOWNER"]))
+    .default([]),
   /** Environment variables. @default {} */
   env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be an environment variable name"), z.string()).default({}),
 });

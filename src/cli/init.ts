@@ -1,0 +1,46 @@
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { Command } from "commander";
+import { Document } from "yaml";
+import { error, H5bError } from "../issue.js";
+import { homelabJsonSchema } from "../spec/json-schema.js";
+import { defaultHomelabInput } from "../spec/load.js";
+import { dim } from "./_output.js";
+
+/** The embedded default spec's own source: it is written as a user's h5b.config.ts would be. */
+const DEFAULT_SOURCE = new URL("../../src/spec/default.ts", import.meta.url);
+
+export function starterTypeScript(): string {
+  return readFileSync(DEFAULT_SOURCE, "utf8").replace(/from "\.\/homelab\.js";/, 'from "h5b";');
+}
+
+export function starterYaml(): string {
+  const doc = new Document(defaultHomelabInput());
+  doc.commentBefore = [
+    " yaml-language-server: $schema=./homelab.schema.json",
+    " The seed homelab as h5b ships it: edit addresses, MACs, disks and workloads to match yours.",
+    " Every field with a default may be left out; `h5b schema` prints them all.",
+  ].join("\n");
+  return doc.toString({ lineWidth: 0 });
+}
+
+export function initCommand(): Command {
+  return new Command("init")
+    .description("write a starter spec equal to the default (h5b.config.ts, or homelab.yaml with --yaml)")
+    .option("--yaml", "write homelab.yaml and its JSON Schema instead of h5b.config.ts")
+    .option("--force", "replace an existing file")
+    .action((o: { yaml?: boolean; force?: boolean }) => {
+      const files: [string, string][] = o.yaml
+        ? [
+            ["homelab.yaml", starterYaml()],
+            ["homelab.schema.json", `${JSON.stringify(homelabJsonSchema(), null, 2)}\n`],
+          ]
+        : [["h5b.config.ts", starterTypeScript()]];
+      const existing = files.map(([f]) => f).filter((f) => existsSync(resolve(f)));
+      if (existing.length > 0 && o.force !== true) {
+        throw new H5bError("init", existing.map((f) => error("file-exists", f, "already exists; pass --force to replace it")));
+      }
+      for (const [f, content] of files) writeFileSync(resolve(f), content);
+      process.stdout.write(`wrote ${files.map(([f]) => f).join(" and ")} ${dim("(then: h5b build)")}\n`);
+    });
+}

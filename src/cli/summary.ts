@@ -1,0 +1,45 @@
+import { relative } from "node:path";
+import type { Issue } from "../issue.js";
+import type { Plan } from "../plan/types.js";
+import type { WriteResult } from "../write/writer.js";
+import { bold, dim, formatIssue, table } from "./_output.js";
+
+/** What `h5b build` prints: where things are, in a screen or two. Never a secret. */
+export function buildSummary(p: { plan: Plan; source: string; warnings: readonly Issue[]; written: WriteResult; secretsDir: string; cwd: string }): string {
+  const { plan } = p;
+  const rel = (x: string) => relative(p.cwd, x) || ".";
+  const fam = (pair: { ipv4: string; ipv6?: string } | undefined) => plan.families.map((f) => pair?.[f] ?? "-");
+  const out: string[] = [];
+  out.push(`${bold("h5b build")} ${plan.site.name} ${dim(`from ${p.source.startsWith("(") ? p.source : rel(p.source)}`)}`);
+  out.push("", bold("Hosts"));
+  const hostRows: string[][] = [];
+  for (const h of plan.hosts) {
+    hostRows.push([h.name, h.roles.join(","), `${h.arch}/${h.os}`, ...fam(h.addresses)]);
+    if (h.bmc !== undefined) hostRows.push([`  ${h.bmc.name}`, "bmc", "", ...fam(h.bmc.addresses)]);
+  }
+  out.push(indent(table(hostRows)));
+  out.push("", bold("MetalLB pools"));
+  out.push(indent(table(plan.cluster.pools.map((pool) => [pool.name, pool.autoAssign ? "auto-assigned" : "on request", ...pool.addresses]))));
+  const publics = plan.loadBalancers.filter((lb) => lb.pool === "public");
+  out.push("", bold("Public services"));
+  out.push(
+    publics.length === 0
+      ? indent(dim("none"))
+      : indent(table(publics.map((lb) => [lb.fqdn, ...fam(lb.addresses), lb.ports.map((x) => `${x.port}/${x.protocol.toLowerCase()}`).join(" ")]))),
+  );
+  const internals = plan.loadBalancers.filter((lb) => lb.pool === "internal");
+  if (internals.length > 0) out.push("", bold("Internal services"), indent(internals.map((lb) => lb.fqdn).join("\n")));
+  const v = plan.cluster.versions;
+  out.push("", `${bold("Versions")} k3s ${v.k3s} · Cilium ${v.cilium} · MetalLB ${v.metallb} · external-dns chart ${v.externalDns} · csi-driver-nfs ${v.csiDriverNfs}`);
+  out.push(`${bold("Secrets")} ${rel(p.secretsDir)}/ ${dim("(mode 0600, outside git, never printed)")}`);
+  out.push(`${bold("Wrote")} ${p.written.files} files (${(p.written.bytes / 1024).toFixed(1)} KiB) to ${rel(p.written.dir)}/`);
+  if (p.warnings.length > 0) out.push("", ...p.warnings.map(formatIssue));
+  return `${out.join("\n")}\n`;
+}
+
+function indent(s: string): string {
+  return s
+    .split("\n")
+    .map((l) => `  ${l}`)
+    .join("\n");
+}

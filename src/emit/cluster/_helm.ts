@@ -1,0 +1,32 @@
+import { yamlText } from "../file.js";
+
+export interface HelmChartInput {
+  readonly name: string;
+  readonly repo: string;
+  readonly chart: string;
+  readonly version: string;
+  readonly targetNamespace: string;
+  /** Run the install job on the host network of the control plane, before any CNI exists. */
+  readonly bootstrap?: boolean;
+  readonly values: Record<string, unknown>;
+}
+
+/** A k3s helm-controller `HelmChart` (helm.cattle.io/v1), installed from the server's auto-deploy folder. */
+export function helmChart(c: HelmChartInput): Record<string, unknown> {
+  return {
+    apiVersion: "helm.cattle.io/v1",
+    kind: "HelmChart",
+    metadata: { name: c.name, namespace: "kube-system" },
+    spec: {
+      repo: c.repo,
+      chart: c.chart,
+      version: c.version,
+      targetNamespace: c.targetNamespace,
+      ...(c.bootstrap === true ? { bootstrap: true } : {}),
+      // Values travel as a YAML string; the checks parse it back to validate it against the chart's schema.
+      valuesContent: yamlText(c.values).trimEnd(),
+    },
+  };
+}
+
+export const managedBy = { "app.kubernetes.io/managed-by": "h5b" } as const;

@@ -1,0 +1,24 @@
+import { APPS_NAMESPACE } from "../../plan/build.js";
+import type { Plan } from "../../plan/types.js";
+import { managedBy } from "./_helm.js";
+import { EXTERNAL_DNS_NAMESPACE } from "./external-dns.js";
+import { METALLB_NAMESPACE } from "./metallb.js";
+
+/** Every namespace the rendered objects live in, created before anything that goes into them. */
+export function namespaces(plan: Plan): Record<string, unknown>[] {
+  const names = new Set<string>([APPS_NAMESPACE, METALLB_NAMESPACE, EXTERNAL_DNS_NAMESPACE]);
+  for (const sa of [...plan.access.monitoring, ...plan.access.jobSpawners]) names.add(sa.namespace);
+  names.delete("kube-system");
+  return [...names].sort().map((name) => ({
+    apiVersion: "v1",
+    kind: "Namespace",
+    metadata: {
+      name,
+      labels: {
+        ...managedBy,
+        // The speaker needs the host network and raw sockets to answer ARP and NDP.
+        ...(name === METALLB_NAMESPACE ? { "pod-security.kubernetes.io/enforce": "privileged" } : {}),
+      },
+    },
+  }));
+}

@@ -1,0 +1,30 @@
+import type { Plan, PlanStorage } from "../../plan/types.js";
+import { helmChart } from "./_helm.js";
+
+export function csiNfsValues(storage: PlanStorage): Record<string, unknown> {
+  return {
+    storageClass: {
+      create: true,
+      name: storage.nfs.storageClass,
+      annotations: { "storageclass.kubernetes.io/is-default-class": "true" },
+      parameters: { server: storage.nfs.server, share: storage.nfs.exportPath },
+      // A deleted claim keeps its data on ZFS until someone removes it on purpose.
+      reclaimPolicy: "Retain",
+      volumeBindingMode: "Immediate",
+      mountOptions: ["nfsvers=4.2", "hard"],
+    },
+  };
+}
+
+/** csi-driver-nfs with one default StorageClass on the ZFS dataset the storage host exports. */
+export function csiNfsChart(plan: Plan): Record<string, unknown> | undefined {
+  if (plan.storage === undefined) return undefined;
+  return helmChart({
+    name: "csi-driver-nfs",
+    repo: "https://raw.githubusercontent.com/kubernetes-csi/csi-driver-nfs/master/charts",
+    chart: "csi-driver-nfs",
+    version: `v${plan.cluster.versions.csiDriverNfs.replace(/^v/, "")}`,
+    targetNamespace: "kube-system",
+    values: csiNfsValues(plan.storage),
+  });
+}

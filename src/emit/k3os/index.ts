@@ -1,0 +1,43 @@
+import type { Plan, PlanHost } from "../../plan/types.js";
+import type { Secrets } from "../../secrets/store.js";
+import { k3sFlags } from "../k3s/_flags.js";
+import { hostPath, type OutputFile, yamlFile } from "../file.js";
+
+export const K3OS_CONFIG_FILE = "/var/lib/rancher/k3os/config.yaml";
+
+/** k3OS's config.yaml for each node on k3OS: it embeds the join token, so it is written mode 0600. */
+export function emitK3os(plan: Plan, secrets: Secrets): OutputFile[] {
+  return plan.hosts.filter((h) => h.k3s !== undefined && h.os === "k3os").map((h) => k3osConfig(plan, h, secrets));
+}
+
+function k3osConfig(plan: Plan, host: PlanHost, secrets: Secrets): OutputFile {
+  const k3s = host.k3s as NonNullable<PlanHost["k3s"]>;
+  // k3OS takes the server, labels and taints in its own keys (labels and taints apply at registration) and the
+  // rest as k3s arguments.
+  const flags = k3sFlags(plan, host);
+  const ownKeys = new Set(["server", "node-label", "node-taint"]);
+  const args: string[] = [k3s.role];
+  for (const [flag, value] of Object.entries(flags)) {
+    if (ownKeys.has(flag)) continue;
+    if (value === true) args.push(`--${flag}`);
+    else if (Array.isArray(value)) for (const v of value) args.push(`--${flag}=${v}`);
+    else args.push(`--${flag}=${String(value)}`);
+  }
+  const config = {
+    hostname: host.name,
+    ssh_authorized_keys: [...plan.access.administrator.sshKeys],
+    k3os: {
+      ...(k3s.role === "agent" ? { server_url: plan.cluster.apiServerUrl } : {}),
+      token: secrets.k3sToken.reveal(),
+      k3s_args: args,
+      labels: { ...k3s.labels },
+      ...(k3s.taints.length > 0 ? { taints: [...k3s.taints] } : {}),
+      dns_nameservers: plan.families.map((f) => plan.lan[f]?.dns as string),
+      ntp_servers: [...plan.site.ntpServers],
+    },
+  };
+  return yamlFile(hostPath(host.name, K3OS_CONFIG_FILE), config, {
+    mode: 0o600,
+    header: `k3OS configuration of ${host.name} (k3OS v0.22.2-k3s2r0, k3s ${k3s.version}; unmaintained since 2021), rendered by h5b.`,
+  });
+}

@@ -1,0 +1,38 @@
+import type { Plan, PlanHost } from "../../plan/types.js";
+
+/** Where Ansible puts the join token on Debian nodes (the token itself never enters the rendered tree). */
+export const K3S_TOKEN_FILE = "/etc/rancher/k3s/token";
+export const K3S_CONFIG_FILE = "/etc/rancher/k3s/config.yaml";
+export const K3S_MANIFESTS_DIR = "/var/lib/rancher/k3s/server/manifests";
+
+const joinFamilies = (plan: Plan, pair: { ipv4: string; ipv6?: string }) => plan.families.map((f) => pair[f] as string).join(",");
+
+/**
+ * The k3s settings of one node as flag name -> value, the form both k3s's config.yaml (keys without `--`)
+ * and k3OS's `k3s_args` are made from. The design's fixed choices live here once.
+ */
+export function k3sFlags(plan: Plan, host: PlanHost): Record<string, string | boolean | readonly string[]> {
+  const k3s = host.k3s;
+  if (k3s === undefined) throw new Error(`${host.name} is not a k3s node`);
+  const common = {
+    "node-name": host.name,
+    "node-ip": joinFamilies(plan, host.addresses),
+    "node-label": Object.entries(k3s.labels).map(([k, v]) => `${k}=${v}`),
+    ...(k3s.taints.length > 0 ? { "node-taint": [...k3s.taints] } : {}),
+  };
+  if (k3s.role === "agent") return { server: plan.cluster.apiServerUrl, ...common };
+  // Disabling local-storage keeps k3s's local-path class from competing with the NFS default class.
+  const disable = ["servicelb", "traefik", ...(plan.storage !== undefined ? ["local-storage"] : [])];
+  return {
+    ...common,
+    "tls-san": [...plan.cluster.tlsSan],
+    "cluster-cidr": joinFamilies(plan, plan.pods),
+    "service-cidr": joinFamilies(plan, plan.services),
+    "flannel-backend": "none",
+    "disable-network-policy": true,
+    "disable-kube-proxy": true,
+    disable,
+    "secrets-encryption": true,
+    "write-kubeconfig-mode": "0600",
+  };
+}

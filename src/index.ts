@@ -1,0 +1,13 @@
+export { defineHomelab, homelabSchema } from "./spec/homelab.js";
+export type { Homelab, HomelabInput, HostSpec, WorkloadSpec } from "./spec/homelab.js";
+export { loadSpec, parseHomelab, defaultHomelabInput } from "./spec/load.js";
+export { validateHomelab } from "./spec/validate.js";
+export { homelabJsonSchema } from "./spec/json-schema.js";
+export { buildPlan } from "./plan/build.js";
+export type * from "./plan/types.js";
+export { emitAll } from "./emit/index.js";
+export type { OutputFile } from "./emit/index.js";
+export { writeTree } from "./write/writer.js";
+export { build, render } from "./pipeline.js";
+export { H5bError } from "./issue.js";
+export type { Issue } from "./issue.js";

@@ -1,0 +1,43 @@
+import { dirname, resolve } from "node:path";
+import { emitAll, type OutputFile } from "./emit/index.js";
+import type { Issue } from "./issue.js";
+import { buildPlan } from "./plan/build.js";
+import type { Plan } from "./plan/types.js";
+import { SecretStore } from "./secrets/store.js";
+import { loadSpec } from "./spec/load.js";
+import { type WriteResult, writeTree } from "./write/writer.js";
+
+export interface RenderOptions {
+  /** Spec file; default: h5b.config.ts or homelab.yaml in `cwd`, else the embedded default. */
+  readonly config?: string;
+  readonly cwd?: string;
+  /** Folder of the generated secrets; default `.h5b/secrets` beside the spec (or in `cwd`). */
+  readonly secretsDir?: string;
+}
+
+export interface Rendered {
+  readonly source: string;
+  readonly warnings: readonly Issue[];
+  readonly plan: Plan;
+  readonly files: readonly OutputFile[];
+  readonly secretsDir: string;
+}
+
+/** load -> validate -> plan -> emit, without writing anything but missing secrets. */
+export async function render(opts: RenderOptions = {}): Promise<Rendered> {
+  const cwd = opts.cwd ?? process.cwd();
+  const loaded = await loadSpec({ ...(opts.config !== undefined ? { file: opts.config } : {}), cwd });
+  const plan = buildPlan(loaded.spec);
+  const base = loaded.source.startsWith("(") ? cwd : dirname(loaded.source);
+  const secretsDir = opts.secretsDir !== undefined ? resolve(cwd, opts.secretsDir) : resolve(base, ".h5b", "secrets");
+  const store = new SecretStore(secretsDir);
+  const files = emitAll(plan, store.core());
+  return { source: loaded.source, warnings: loaded.warnings, plan, files, secretsDir };
+}
+
+/** The whole pipeline: render, then write the output folder atomically. */
+export async function build(opts: RenderOptions & { readonly out?: string } = {}): Promise<Rendered & { readonly written: WriteResult }> {
+  const rendered = await render(opts);
+  const written = writeTree(resolve(opts.cwd ?? process.cwd(), opts.out ?? "out"), rendered.files);
+  return { ...rendered, written };
+}

@@ -1,0 +1,361 @@
+import { createHash } from "node:crypto";
+import {
+  type Cidr,
+  canonicalAddress,
+  cidrSize,
+  type Family,
+  nthAddress,
+  parseCidr,
+  reverseZones,
+} from "../_net.js";
+import { parseBytes } from "../_quantity.js";
+import type { Homelab, HostSpec } from "../spec/homelab.js";
+import { allocatable, requestOf } from "./capacity.js";
+import type {
+  FamilyPair,
+  LanSide,
+  Plan,
+  PlanCluster,
+  PlanHost,
+  PlanLoadBalancer,
+  PlanPort,
+  PlanRange,
+  PlanStorage,
+  PlanWorkload,
+} from "./types.js";
+import { atLeast, resolveVersions } from "./versions.js";
+
+/** Namespace of the spec's workloads. */
+export const APPS_NAMESPACE = "apps";
+/** Prefix of the node labels h5b sets. */
+export const LABEL_PREFIX = "h5b";
+/** CoreDNS etcd path and external-dns --coredns-prefix; the trailing slash matters to external-dns. */
+export const SKYDNS_PREFIX = "/skydns/";
+export const ETCD_PORT = 2379;
+export const API_SERVER_PORT = 6443;
+
+const byName = <T extends { name: string }>(a: T, b: T) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+
+/**
+ * Resolves a validated spec into the plan. Call only on a spec that `validateHomelab` accepted:
+ * this function assumes the design's rules hold (one server, a dns host, addresses inside their ranges).
+ */
+export function buildPlan(spec: Homelab): Plan {
+  const { versions } = resolveVersions(spec);
+  const families: Family[] = spec.networks.lan.ipv6 !== undefined ? ["ipv4", "ipv6"] : ["ipv4"];
+  const hosts = Object.entries(spec.hosts)
+    .map(([name, h]) => planHost(spec, name, h, versions.k3s))
+    .sort(byName);
+  const withRole = (role: string) => hosts.find((h) => (h.roles as readonly string[]).includes(role));
+  const dnsHost = withRole("dns") as PlanHost;
+  const dhcpHost = withRole("dhcp") as PlanHost;
+  const gatewayHost = withRole("gateway");
+  const server = withRole("k3s-server") as PlanHost;
+
+  const lanSide = (fam: Family): LanSide | undefined => {
+    const side = spec.networks.lan[fam];
+    if (side === undefined) return undefined;
+    const gateway = gatewayHost?.addresses[fam] ?? side.gateway;
+    return {
+      prefix: planRange(side.prefix),
+      gateway: canonicalAddress(gateway as string),
+      dns: dnsHost.addresses[fam] as string,
+      ranges: {
+        static: planRange(side.ranges.static),
+        dhcp: planRange(side.ranges.dhcp),
+        internal: planRange(side.ranges.internal),
+        public: planRange(side.ranges.public),
+      },
+    };
+  };
+  const lan4 = lanSide("ipv4") as LanSide;
+  const lan6 = lanSide("ipv6");
+
+  const pools = (["internal", "public"] as const).map((name) => ({
+    name,
+    autoAssign: name === "internal",
+    avoidBuggyIPs: spec.cluster.pools.avoidBuggyIPs,
+    addresses: families.map((f) => spec.networks.lan[f]?.ranges[name] as string),
+  }));
+
+  const legacyMetallb = !atLeast(versions.metallb, "0.14.9");
+  // Charts before 1.22 run external-dns 0.21 or older, which still reads the alpha annotation prefix.
+  const legacyExternalDns = !atLeast(versions.externalDns, "1.22.0");
+  const ingress = spec.cluster.cilium.ingress;
+  const cluster: PlanCluster = {
+    name: spec.site.name,
+    versions,
+    server: server.name,
+    apiServerAddress: server.addresses.ipv4,
+    apiServerPort: API_SERVER_PORT,
+    apiServerUrl: `https://${server.addresses.ipv4}:${API_SERVER_PORT}`,
+    tlsSan: [server.fqdn, ...families.map((f) => server.addresses[f] as string)],
+    controlPlaneTaint: spec.cluster.controlPlaneTaint,
+    labelPrefix: LABEL_PREFIX,
+    cilium: {
+      hubbleRelay: spec.cluster.cilium.hubble.relay,
+      hubbleUi: spec.cluster.cilium.hubble.ui,
+      ...(ingress.enabled ? { ingress: { pool: ingress.exposure, hostname: `${ingress.hostname}.${spec.site.zones.services}` } } : {}),
+    },
+    pools,
+    externalDns: {
+      policy: spec.cluster.externalDns.policy,
+      interval: spec.cluster.externalDns.interval,
+      ownerId: spec.site.name,
+      prefix: SKYDNS_PREFIX,
+      annotationPrefix: legacyExternalDns ? "external-dns.alpha.kubernetes.io/" : "external-dns.kubernetes.io/",
+    },
+    metallbAnnotations: legacyMetallb
+      ? { pool: "metallb.universe.tf/address-pool", ips: "metallb.universe.tf/loadBalancerIPs" }
+      : { pool: "metallb.io/address-pool", ips: "metallb.io/loadBalancerIPs" },
+  };
+
+  const workers = hosts.filter((h) => h.k3s?.role === "agent");
+  const storageClass = spec.storage?.nfs.storageClass ?? "nfs";
+  const workloads: PlanWorkload[] = Object.entries(spec.workloads)
+    .map(([name, w]): PlanWorkload => ({
+      name,
+      namespace: APPS_NAMESPACE,
+      image: w.image,
+      architectures: [...w.architectures].sort(),
+      replicas: w.replicas,
+      ports: w.ports.map(planPort),
+      exposure: w.exposure,
+      state: w.state,
+      essential: w.essential,
+      resources: { cpu: w.resources.cpu, memory: w.resources.memory },
+      request: requestOf(w.resources),
+      ...(w.state === "nfs" ? { storage: { size: w.storage, mountPath: w.mountPath, storageClass } } : {}),
+      env: Object.fromEntries(Object.entries(w.env).sort(([a], [b]) => (a < b ? -1 : 1))),
+      capabilities: [...w.capabilities].sort(),
+      candidateNodes: workers.filter((n) => w.architectures.includes(n.arch)).map((n) => n.name),
+    }))
+    .sort(byName);
+
+  const loadBalancers = planLoadBalancers(spec, families);
+
+  const rev = (names: readonly ("static" | "dhcp" | "internal" | "public")[]) =>
+    [...new Set(families.flatMap((f) => names.flatMap((r) => reverseZones(parseCidr(spec.networks.lan[f]?.ranges[r] as string)))))].sort();
+
+  const plan: Plan = {
+    site: {
+      name: spec.site.name,
+      zones: { ...spec.site.zones },
+      timeZone: spec.site.timeZone,
+      ntpServers: [...spec.site.ntpServers],
+      upstream: { servers: [...spec.site.upstream.servers], relays: [...spec.site.upstream.relays] },
+    },
+    families,
+    lan: lan6 !== undefined ? { ipv4: lan4, ipv6: lan6 } : { ipv4: lan4 },
+    pods: pair(spec.networks.pods),
+    services: pair(spec.networks.services),
+    hosts,
+    cluster,
+    dns: {
+      host: dnsHost.name,
+      dhcpHost: dhcpHost.name,
+      addresses: dnsHost.addresses,
+      etcdUrl: `https://${dnsHost.addresses.ipv4}:${ETCD_PORT}`,
+      etcdPort: ETCD_PORT,
+      etcdServerName: dnsHost.fqdn,
+      prefix: SKYDNS_PREFIX,
+      dhcpReverseZones: rev(["static", "dhcp"]),
+      serviceReverseZones: rev(["internal", "public"]),
+    },
+    workloads,
+    loadBalancers,
+    ...(spec.storage !== undefined ? { storage: planStorage(spec, hosts) } : {}),
+    ...(spec.backups !== undefined && spec.storage !== undefined
+      ? {
+          backups: {
+            host: spec.storage.zfs.host,
+            endpoint: `https://s3.${spec.backups.b2.region}.backblazeb2.com`,
+            region: spec.backups.b2.region,
+            bucket: spec.backups.b2.bucket,
+            repository: `s3:https://s3.${spec.backups.b2.region}.backblazeb2.com/${spec.backups.b2.bucket}/${spec.backups.b2.path}`,
+            schedule: spec.backups.schedule,
+            retention: { ...spec.backups.retention },
+            datasets: Object.entries(spec.storage.zfs.datasets)
+              .filter(([, d]) => d.backup)
+              .map(([n]) => `${spec.storage?.zfs.pool}/${n}`)
+              .sort(),
+            readOnlyFallback: spec.backups.readOnlyFallback,
+          },
+        }
+      : {}),
+    access: {
+      administrator: { name: spec.access.administrator.name, sshKeys: [...spec.access.administrator.sshKeys] },
+      monitoring: [...spec.access.monitoring].sort((a, b) => `${a.namespace}/${a.name}`.localeCompare(`${b.namespace}/${b.name}`)),
+      jobSpawners: [...spec.access.jobSpawners].sort((a, b) => `${a.namespace}/${a.name}`.localeCompare(`${b.namespace}/${b.name}`)),
+    },
+  };
+  return deepFreeze(plan);
+}
+
+function pair(p: { ipv4: string; ipv6?: string | undefined }): FamilyPair<string> {
+  return p.ipv6 !== undefined ? { ipv4: p.ipv4, ipv6: p.ipv6 } : { ipv4: p.ipv4 };
+}
+
+function planRange(text: string): PlanRange {
+  const c = parseCidr(text);
+  return { cidr: `${nthAddress(c, 0n)}/${c.prefixLength}`, prefixLength: c.prefixLength, first: nthAddress(c, 0n), last: nthAddress(c, c.last - c.first) };
+}
+
+function planPort(p: { name: string; port: number; targetPort?: number | undefined; protocol: "TCP" | "UDP" }): PlanPort {
+  return { name: p.name, port: p.port, targetPort: p.targetPort ?? p.port, protocol: p.protocol };
+}
+
+function planHost(spec: Homelab, name: string, h: HostSpec, clusterK3s: string): PlanHost {
+  const zone = spec.site.zones.dhcp;
+  const nics = h.hardware.nics.map((n) => ({ name: n.name, mac: n.mac.toLowerCase(), speedMbps: n.speedMbps, network: n.network }));
+  const lanNic = nics.find((n) => n.network === "lan") as PlanHost["lanNic"];
+  const wanNic = nics.find((n) => n.network === "wan");
+  const addr = (p: { ipv4: string; ipv6?: string | undefined }) => pair({ ipv4: canonicalAddress(p.ipv4), ...(p.ipv6 !== undefined ? { ipv6: canonicalAddress(p.ipv6) } : {}) });
+  const isServer = h.roles.includes("k3s-server");
+  const isAgent = h.roles.includes("k3s-agent");
+  const storageHost = spec.storage?.zfs.host === name;
+  const bmc = h.hardware.bmc;
+  return {
+    name,
+    fqdn: `${name}.${zone}`,
+    roles: [...h.roles].sort(),
+    os: h.os,
+    arch: h.hardware.arch,
+    model: h.hardware.model,
+    cpu: { cores: h.hardware.cpu.cores, model: h.hardware.cpu.model },
+    memory: { bytes: parseBytes(h.hardware.memory.size), size: h.hardware.memory.size, ecc: h.hardware.memory.ecc },
+    nics,
+    lanNic,
+    ...(wanNic !== undefined ? { wanNic } : {}),
+    addresses: addr(h.addresses),
+    disks: h.hardware.disks.map((d) => ({ id: d.id, path: `/dev/disk/by-id/${d.id}`, media: d.media, sizeBytes: parseBytes(d.size), roles: [...d.roles] })),
+    ...(bmc !== undefined ? { bmc: { mac: bmc.mac.toLowerCase(), name: `${name}-bmc`, fqdn: `${name}-bmc.${zone}`, addresses: addr(bmc.addresses) } } : {}),
+    ...(isServer || isAgent
+      ? {
+          k3s: {
+            role: isServer ? ("server" as const) : ("agent" as const),
+            version: h.k3sVersion ?? clusterK3s,
+            labels: Object.fromEntries(
+              Object.entries({
+                ...h.labels,
+                [`${LABEL_PREFIX}/role`]: isServer ? "control-plane" : "worker",
+                ...(storageHost ? { [`${LABEL_PREFIX}/storage`]: "zfs" } : {}),
+              }).sort(([a], [b]) => (a < b ? -1 : 1)),
+            ),
+            taints: isServer ? [spec.cluster.controlPlaneTaint, ...h.taints] : [...h.taints],
+            allocatable: allocatable(h),
+          },
+        }
+      : {}),
+  };
+}
+
+/**
+ * Public services get fixed addresses (the gateway forwards to them), picked by a hash of the service name with
+ * linear probing: adding or removing another service does not move an existing one's address.
+ */
+function planLoadBalancers(spec: Homelab, families: readonly Family[]): PlanLoadBalancer[] {
+  const zone = spec.site.zones.services;
+  const lbs: Omit<PlanLoadBalancer, "addresses">[] = [];
+  const pinned = new Map<string, FamilyPair<string | undefined>>();
+  const ingress = spec.cluster.cilium.ingress;
+  if (ingress.enabled) {
+    lbs.push({
+      name: "cilium-ingress",
+      namespace: "kube-system",
+      pool: ingress.exposure,
+      fqdn: `${ingress.hostname}.${zone}`,
+      families: ["ipv4"],
+      ports: [
+        { name: "http", port: 80, targetPort: 80, protocol: "TCP" },
+        { name: "https", port: 443, targetPort: 443, protocol: "TCP" },
+      ],
+    });
+  }
+  for (const [name, w] of Object.entries(spec.workloads)) {
+    if (w.exposure === "none") continue;
+    lbs.push({ name, namespace: APPS_NAMESPACE, workload: name, pool: w.exposure, fqdn: `${w.hostname ?? name}.${zone}`, families, ports: w.ports.map(planPort) });
+    if (w.loadBalancerIPs !== undefined) pinned.set(`${APPS_NAMESPACE}/${name}`, { ipv4: w.loadBalancerIPs.ipv4, ipv6: w.loadBalancerIPs.ipv6 });
+  }
+  const key = (lb: { namespace: string; name: string }) => `${lb.namespace}/${lb.name}`;
+  lbs.sort((a, b) => (key(a) < key(b) ? -1 : 1));
+
+  const assigned = new Map<string, Record<string, string>>();
+  for (const fam of families) {
+    const pool = parseCidr(spec.networks.lan[fam]?.ranges.public as string);
+    const used = new Set<string>();
+    const publics = lbs.filter((lb) => lb.pool === "public" && lb.families.includes(fam));
+    for (const lb of publics) {
+      const fixed = pinned.get(key(lb))?.[fam];
+      if (fixed !== undefined) used.add(canonicalAddress(fixed));
+    }
+    for (const lb of publics) {
+      const fixed = pinned.get(key(lb))?.[fam];
+      const address = fixed !== undefined ? canonicalAddress(fixed) : pickAddress(pool, key(lb), used);
+      used.add(address);
+      assigned.set(key(lb), { ...assigned.get(key(lb)), [fam]: address });
+    }
+  }
+  return lbs.map((lb) => {
+    const a = assigned.get(key(lb));
+    return a !== undefined ? { ...lb, addresses: pair(a as { ipv4: string; ipv6?: string }) } : lb;
+  });
+}
+
+function pickAddress(pool: Cidr, name: string, used: ReadonlySet<string>): string {
+  // Skip the network address (and, for IPv4, the broadcast-looking last one) that some clients mishandle.
+  const skipLast = pool.family === "ipv4" && pool.prefixLength < 31 ? 1n : 0n;
+  const usable = cidrSize(pool) - 1n - skipLast;
+  const h = BigInt(`0x${createHash("sha256").update(name).digest("hex").slice(0, 16)}`);
+  for (let i = 0n; i < usable; i++) {
+    const candidate = nthAddress(pool, 1n + ((h + i) % usable));
+    if (!used.has(candidate)) return candidate;
+  }
+  // Validation counted the public services against the pool size, so this is a bug if reached.
+  throw new Error(`public pool ${pool.text} exhausted`);
+}
+
+function planStorage(spec: Homelab, hosts: readonly PlanHost[]): PlanStorage {
+  const st = spec.storage as NonNullable<Homelab["storage"]>;
+  const host = hosts.find((h) => h.name === st.zfs.host) as PlanHost;
+  const withRole = (r: "data" | "slog" | "l2arc") => host.disks.filter((d) => d.roles.includes(r)).map((d) => d.id);
+  const datasets = Object.entries(st.zfs.datasets)
+    .map(([name, d]) => ({
+      name,
+      fullName: `${st.zfs.pool}/${name}`,
+      mountpoint: `/${st.zfs.pool}/${name}`,
+      compression: d.compression,
+      dedup: d.dedup,
+      recordsize: d.recordsize,
+      checksum: st.zfs.checksum,
+      nfs: d.nfs,
+      backup: d.backup,
+    }))
+    .sort(byName);
+  return {
+    host: host.name,
+    hostAddresses: host.addresses,
+    pool: st.zfs.pool,
+    ashift: st.zfs.ashift,
+    layout: st.zfs.layout,
+    dataDisks: withRole("data"),
+    slog: { disks: withRole("slog"), size: st.zfs.slogSize },
+    l2arc: { disks: withRole("l2arc"), size: st.zfs.l2arcSize },
+    datasets,
+    nfs: {
+      dataset: `${st.zfs.pool}/${st.nfs.dataset}`,
+      exportPath: `/${st.zfs.pool}/${st.nfs.dataset}`,
+      storageClass: st.nfs.storageClass,
+      server: host.addresses.ipv4,
+    },
+  };
+}
+
+function deepFreeze<T>(o: T): T {
+  if (o !== null && typeof o === "object" && !Object.isFrozen(o)) {
+    Object.freeze(o);
+    for (const v of Object.values(o)) deepFreeze(v);
+  }
+  return o;
+}
+

@@ -1,0 +1,263 @@
+import type { Family } from "../_net.js";
+import type { HostRole } from "../spec/host.js";
+import type { Allocatable } from "./capacity.js";
+import type { Versions } from "./versions.js";
+
+/**
+ * Everything the emitters need, resolved once from the spec: addresses, names, versions, placement.
+ * Emitters read only this (never the raw spec) and never compute an address themselves.
+ */
+export interface Plan {
+  readonly site: PlanSite;
+  /** Address families of the LAN and the cluster: `["ipv4"]` or `["ipv4", "ipv6"]`. */
+  readonly families: readonly Family[];
+  readonly lan: { readonly ipv4: LanSide; readonly ipv6?: LanSide };
+  readonly pods: FamilyPair<string>;
+  readonly services: FamilyPair<string>;
+  /** Hosts sorted by name. */
+  readonly hosts: readonly PlanHost[];
+  readonly cluster: PlanCluster;
+  readonly dns: PlanDns;
+  /** Workloads sorted by name. */
+  readonly workloads: readonly PlanWorkload[];
+  /** Every LoadBalancer service (workloads and the Cilium ingress), sorted by namespace/name. */
+  readonly loadBalancers: readonly PlanLoadBalancer[];
+  readonly storage?: PlanStorage;
+  readonly backups?: PlanBackups;
+  readonly access: PlanAccess;
+}
+
+export interface FamilyPair<T> {
+  readonly ipv4: T;
+  readonly ipv6?: T;
+}
+
+export interface PlanSite {
+  readonly name: string;
+  readonly zones: { readonly services: string; readonly dhcp: string };
+  readonly timeZone: string;
+  readonly ntpServers: readonly string[];
+  readonly upstream: { readonly servers: readonly string[]; readonly relays: readonly string[] };
+}
+
+export interface PlanRange {
+  readonly cidr: string;
+  readonly prefixLength: number;
+  readonly first: string;
+  readonly last: string;
+}
+
+export interface LanSide {
+  readonly prefix: PlanRange;
+  readonly gateway: string;
+  /** Porygon's address: the LAN's DNS server. */
+  readonly dns: string;
+  readonly ranges: {
+    readonly static: PlanRange;
+    readonly dhcp: PlanRange;
+    readonly internal: PlanRange;
+    readonly public: PlanRange;
+  };
+}
+
+export interface PlanNic {
+  readonly name: string;
+  /** Lowercase, colon-separated. */
+  readonly mac: string;
+  readonly speedMbps: number;
+  readonly network: "lan" | "wan";
+}
+
+export interface PlanDisk {
+  readonly id: string;
+  /** `/dev/disk/by-id/<id>`. */
+  readonly path: string;
+  readonly media: "hdd" | "ssd" | "nvme" | "sd";
+  readonly sizeBytes: number;
+  readonly roles: readonly ("boot" | "data" | "slog" | "l2arc")[];
+}
+
+export interface PlanHost {
+  readonly name: string;
+  /** `<name>.<dhcp zone>`: hosts are registered in the DHCP clients' zone from their reservations. */
+  readonly fqdn: string;
+  readonly roles: readonly HostRole[];
+  readonly os: "debian" | "k3os";
+  readonly arch: "amd64" | "arm64";
+  readonly model: string;
+  readonly cpu: { readonly cores: number; readonly model: string };
+  readonly memory: { readonly bytes: number; readonly size: string; readonly ecc: boolean };
+  readonly nics: readonly PlanNic[];
+  /** The port that carries the host's LAN addresses (the first `lan` NIC). */
+  readonly lanNic: PlanNic;
+  readonly wanNic?: PlanNic;
+  readonly addresses: FamilyPair<string>;
+  readonly disks: readonly PlanDisk[];
+  readonly bmc?: { readonly mac: string; readonly name: string; readonly fqdn: string; readonly addresses: FamilyPair<string> };
+  /** Set on k3s nodes only. */
+  readonly k3s?: PlanK3sNode;
+}
+
+export interface PlanK3sNode {
+  readonly role: "server" | "agent";
+  /** k3s release this node runs. */
+  readonly version: string;
+  /** Node labels h5b sets (its own prefix) plus the user's. */
+  readonly labels: Readonly<Record<string, string>>;
+  /** Taints, `key=value:Effect`. */
+  readonly taints: readonly string[];
+  readonly allocatable: Allocatable;
+}
+
+export interface PlanPool {
+  readonly name: "internal" | "public";
+  readonly autoAssign: boolean;
+  readonly avoidBuggyIPs: boolean;
+  /** One CIDR per family. */
+  readonly addresses: readonly string[];
+}
+
+export interface PlanCluster {
+  readonly name: string;
+  readonly versions: Versions;
+  /** Name of the one k3s server. */
+  readonly server: string;
+  /** Address agents and Cilium use to reach the API server (the server's IPv4). */
+  readonly apiServerAddress: string;
+  readonly apiServerPort: number;
+  readonly apiServerUrl: string;
+  /** Names and addresses the API server certificate must carry. */
+  readonly tlsSan: readonly string[];
+  readonly controlPlaneTaint: string;
+  /** Label prefix h5b puts on nodes (`h5b.dev/…`). */
+  readonly labelPrefix: string;
+  readonly cilium: {
+    readonly hubbleRelay: boolean;
+    readonly hubbleUi: boolean;
+    readonly ingress?: { readonly pool: "internal" | "public"; readonly hostname: string };
+  };
+  readonly pools: readonly PlanPool[];
+  readonly externalDns: {
+    readonly policy: "sync" | "upsert-only" | "create-only";
+    readonly interval: string;
+    readonly ownerId: string;
+    /** Key prefix in etcd; CoreDNS's `path`. Always ends in `/` (external-dns concatenates without one). */
+    readonly prefix: string;
+    /** Annotation prefix of the external-dns version in use. */
+    readonly annotationPrefix: string;
+  };
+  /** MetalLB annotation names of the version in use. */
+  readonly metallbAnnotations: { readonly pool: string; readonly ips: string };
+}
+
+export interface PlanDns {
+  /** The host with the dns role (Porygon). */
+  readonly host: string;
+  /** The host with the dhcp role (normally the same). */
+  readonly dhcpHost: string;
+  readonly addresses: FamilyPair<string>;
+  /** etcd client URL for external-dns and CoreDNS. */
+  readonly etcdUrl: string;
+  readonly etcdPort: number;
+  /** Name in the etcd server certificate. */
+  readonly etcdServerName: string;
+  /** CoreDNS `path`, also external-dns's `--coredns-prefix`. */
+  readonly prefix: string;
+  /** Reverse zones of the ranges whose PTRs h5b ddns writes (static hosts and DHCP). */
+  readonly dhcpReverseZones: readonly string[];
+  /** Reverse zones of the MetalLB pools, whose PTRs external-dns writes. */
+  readonly serviceReverseZones: readonly string[];
+}
+
+export interface PlanPort {
+  readonly name: string;
+  readonly port: number;
+  readonly targetPort: number;
+  readonly protocol: "TCP" | "UDP";
+}
+
+export interface PlanWorkload {
+  readonly name: string;
+  readonly namespace: string;
+  readonly image: string;
+  readonly architectures: readonly ("amd64" | "arm64")[];
+  readonly replicas: number;
+  readonly ports: readonly PlanPort[];
+  readonly exposure: "internal" | "public" | "none";
+  readonly state: "stateless" | "nfs";
+  readonly essential: boolean;
+  readonly resources: { readonly cpu: string; readonly memory: string };
+  readonly request: Allocatable;
+  readonly storage?: { readonly size: string; readonly mountPath: string; readonly storageClass: string };
+  readonly env: Readonly<Record<string, string>>;
+  readonly capabilities: readonly string[];
+  /** Workers whose architecture the image supports (placement candidates), sorted. */
+  readonly candidateNodes: readonly string[];
+}
+
+export interface PlanLoadBalancer {
+  /** Service name. */
+  readonly name: string;
+  readonly namespace: string;
+  /** Workload behind it, if it is one of the spec's (the Cilium ingress is not). */
+  readonly workload?: string;
+  readonly pool: "internal" | "public";
+  readonly fqdn: string;
+  /**
+   * Families the Service gets. The Cilium ingress Service is made by its chart, which cannot set an IP family
+   * policy, so it stays on the cluster's primary family (IPv4).
+   */
+  readonly families: readonly Family[];
+  /** Fixed addresses (public pool only; internal ones are assigned by MetalLB). */
+  readonly addresses?: FamilyPair<string>;
+  readonly ports: readonly PlanPort[];
+}
+
+export interface PlanDataset {
+  readonly name: string;
+  /** `<pool>/<name>`. */
+  readonly fullName: string;
+  readonly mountpoint: string;
+  readonly compression: string;
+  readonly dedup: boolean;
+  readonly recordsize: string;
+  readonly checksum: string;
+  readonly nfs: boolean;
+  readonly backup: boolean;
+}
+
+export interface PlanStorage {
+  readonly host: string;
+  readonly hostAddresses: FamilyPair<string>;
+  readonly pool: string;
+  readonly ashift: number;
+  readonly layout: "mirror" | "raidz1" | "raidz2" | "raidz3";
+  readonly dataDisks: readonly string[];
+  readonly slog: { readonly disks: readonly string[]; readonly size: string };
+  readonly l2arc: { readonly disks: readonly string[]; readonly size: string };
+  readonly datasets: readonly PlanDataset[];
+  readonly nfs: { readonly dataset: string; readonly exportPath: string; readonly storageClass: string; readonly server: string };
+}
+
+export interface PlanBackups {
+  readonly host: string;
+  readonly repository: string;
+  readonly endpoint: string;
+  readonly region: string;
+  readonly bucket: string;
+  readonly schedule: string;
+  readonly retention: { readonly daily: number; readonly weekly: number; readonly monthly: number; readonly yearly: number };
+  readonly datasets: readonly string[];
+  readonly readOnlyFallback: boolean;
+}
+
+export interface PlanServiceAccount {
+  readonly name: string;
+  readonly namespace: string;
+}
+
+export interface PlanAccess {
+  readonly administrator: { readonly name: string; readonly sshKeys: readonly string[] };
+  readonly monitoring: readonly PlanServiceAccount[];
+  readonly jobSpawners: readonly PlanServiceAccount[];
+}

@@ -1,0 +1,49 @@
+import { randomBytes } from "node:crypto";
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { error, H5bError } from "../issue.js";
+import { Secret } from "./secret.js";
+
+/** Secrets every homelab has; other stages add theirs through {@link SecretStore.ensure}. */
+export interface Secrets {
+  /** Shared token k3s agents join with. */
+  readonly k3sToken: Secret;
+}
+
+/**
+ * Secrets live outside the spec and outside git, one file each (mode 0600, folder 0700): generated the first time
+ * a build needs them, read unchanged afterwards, so that builds stay deterministic.
+ */
+export class SecretStore {
+  constructor(readonly dir: string) {}
+
+  /** Returns the secret `name`, generating it with `generate` (default: 32 random bytes, hex) if absent. */
+  ensure(name: string, generate: () => string = () => randomBytes(32).toString("hex")): Secret {
+    if (!/^[a-z0-9][a-z0-9.-]*$/.test(name)) throw new Error(`bad secret name ${name}`);
+    const file = join(this.dir, name);
+    if (existsSync(file)) {
+      const mode = statSync(file).mode & 0o077;
+      if (mode !== 0) {
+        throw new H5bError("secrets", [error("secret-mode", file, `is readable by group or others (mode ${(statSync(file).mode & 0o777).toString(8)}); chmod 600 it`)]);
+      }
+      return new Secret(name, readFileSync(file, "utf8").replace(/\n$/, ""));
+    }
+    const value = generate();
+    mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+    chmodSync(this.dir, 0o700);
+    // Write then rename, so a crash never leaves a half-written secret that later builds would trust.
+    const tmp = `${file}.tmp-${process.pid}`;
+    writeFileSync(tmp, `${value}\n`, { mode: 0o600 });
+    renameSync(tmp, file);
+    return new Secret(name, value);
+  }
+
+  /** Path of a secret's file (for Ansible, which copies it to the host). */
+  pathOf(name: string): string {
+    return join(this.dir, name);
+  }
+
+  core(): Secrets {
+    return { k3sToken: this.ensure("k3s-token") };
+  }
+}
