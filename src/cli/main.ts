@@ -1,5 +1,6 @@
 import { Command, CommanderError } from "commander";
 import { buildCommand } from "./build.js";
+import { checkCommand } from "./check.js";
 import { initCommand } from "./init.js";
 import { schemaCommand } from "./schema.js";
 import { reportError } from "./_output.js";
@@ -11,6 +12,7 @@ export function program(): Command {
     .showHelpAfterError()
     .exitOverride();
   p.addCommand(buildCommand());
+  p.addCommand(checkCommand());
   p.addCommand(initCommand());
   p.addCommand(schemaCommand());
   for (const c of p.commands) c.exitOverride();

@@ -1,0 +1,46 @@
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { join, relative, resolve } from "node:path";
+import { PLAN_FILE } from "../emit/index.js";
+import { error, H5bError } from "../issue.js";
+import type { Plan } from "../plan/types.js";
+import { MARKER } from "../write/writer.js";
+import type { CheckContext, Checker, Finding, Skipped } from "./types.js";
+
+/** Reads an output folder written by `h5b build` back into a check context. */
+export function readOutput(outDir: string): CheckContext {
+  const dir = resolve(outDir);
+  if (!existsSync(join(dir, MARKER))) {
+    throw new H5bError("check", [error("no-output", outDir, "is not an output folder of h5b build; run `h5b build` first (or pass --out)")]);
+  }
+  const files = new Map<string, string>();
+  const walk = (d: string) => {
+    for (const name of readdirSync(d).sort()) {
+      const p = join(d, name);
+      if (statSync(p).isDirectory()) walk(p);
+      else files.set(relative(dir, p), readFileSync(p, "utf8"));
+    }
+  };
+  walk(dir);
+  const planText = files.get(PLAN_FILE);
+  if (planText === undefined) throw new H5bError("check", [error("no-plan", join(outDir, PLAN_FILE), "is missing; rebuild the output")]);
+  return { outDir: dir, plan: JSON.parse(planText) as Plan, files };
+}
+
+export interface CheckReport {
+  readonly findings: readonly Finding[];
+  readonly skipped: readonly Skipped[];
+  readonly ran: readonly string[];
+}
+
+export async function runChecks(ctx: CheckContext, checkers: readonly Checker[]): Promise<CheckReport> {
+  const findings: Finding[] = [];
+  const skipped: Skipped[] = [];
+  const ran: string[] = [];
+  for (const c of checkers) {
+    const r = await c.run(ctx);
+    findings.push(...r.findings);
+    skipped.push(...(r.skipped ?? []));
+    if ((r.skipped ?? []).length === 0) ran.push(c.name);
+  }
+  return { findings, skipped, ran };
+}
