@@ -3,6 +3,7 @@ import { emitAll, type OutputFile } from "./emit/index.js";
 import type { Issue } from "./issue.js";
 import { buildPlan } from "./plan/build.js";
 import type { Plan } from "./plan/types.js";
+import { prepareSecrets } from "./secrets/prepare.js";
 import { SecretStore } from "./secrets/store.js";
 import { loadSpec } from "./spec/load.js";
 import { type WriteResult, writeTree } from "./write/writer.js";
@@ -31,7 +32,7 @@ export async function render(opts: RenderOptions = {}): Promise<Rendered> {
   const base = loaded.source.startsWith("(") ? cwd : dirname(loaded.source);
   const secretsDir = opts.secretsDir !== undefined ? resolve(cwd, opts.secretsDir) : resolve(base, ".h5b", "secrets");
   const store = new SecretStore(secretsDir);
-  const files = emitAll(plan, store.core());
+  const files = emitAll(plan, await prepareSecrets(plan, store));
   return { source: loaded.source, warnings: loaded.warnings, plan, files, secretsDir };
 }
 

@@ -2,12 +2,18 @@ import { randomBytes } from "node:crypto";
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { error, H5bError } from "../issue.js";
+import type { DnsSecrets } from "./dns.js";
 import { Secret } from "./secret.js";
 
 /** Secrets every homelab has; other stages add theirs through {@link SecretStore.ensure}. */
-export interface Secrets {
+export interface CoreSecrets {
   /** Shared token k3s agents join with. */
   readonly k3sToken: Secret;
+}
+
+/** Every secret the emitters embed, made by `prepareSecrets` (src/secrets/prepare.ts). */
+export interface Secrets extends CoreSecrets {
+  readonly dns: DnsSecrets;
 }
 
 /**
@@ -38,12 +44,19 @@ export class SecretStore {
     return new Secret(name, value);
   }
 
+  /** {@link ensure} for secrets whose generation is asynchronous (key pairs, certificates). */
+  async ensureAsync(name: string, generate: () => Promise<string>): Promise<Secret> {
+    if (existsSync(join(this.dir, name))) return this.ensure(name);
+    const value = await generate();
+    return this.ensure(name, () => value);
+  }
+
   /** Path of a secret's file (for Ansible, which copies it to the host). */
   pathOf(name: string): string {
     return join(this.dir, name);
   }
 
-  core(): Secrets {
+  core(): CoreSecrets {
     return { k3sToken: this.ensure("k3s-token") };
   }
 }
