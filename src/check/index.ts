@@ -1,7 +1,16 @@
+import { chartValuesChecker } from "./chart-values.js";
+import { designRulesChecker } from "./design-rules.js";
+import { k3sConfigChecker } from "./k3s-config.js";
+import { kubernetesSchemaChecker } from "./kubernetes-schema.js";
+import { rbacAuditChecker } from "./rbac-audit.js";
 import type { Checker } from "./types.js";
 
 export type { CheckContext, Checker, CheckResult, Finding, Skipped } from "./types.js";
 export { readOutput, runChecks } from "./run.js";
+export { describe, parseManifests, readManifestDir, renderedManifests, type ManifestObject } from "./manifests.js";
+export { validateObjects } from "./kubernetes-schema.js";
+export { designFindings } from "./design-rules.js";
+export { rbacFindings } from "./rbac-audit.js";
 
 /** Every checker `h5b check` runs, in order. */
-export const checkers: readonly Checker[] = [];
+export const checkers: readonly Checker[] = [kubernetesSchemaChecker, chartValuesChecker, k3sConfigChecker, designRulesChecker, rbacAuditChecker];

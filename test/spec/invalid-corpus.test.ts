@@ -1,0 +1,90 @@
+import { describe, expect, it } from "vitest";
+import { defaultSpec, get, issuesOf, set } from "./_helpers.js";
+
+type Spec = ReturnType<typeof defaultSpec>;
+interface Case {
+  readonly name: string;
+  readonly edit: (s: Spec) => void;
+  readonly code: string;
+  readonly path: string;
+}
+
+const host = (name: string) => `hosts.${name}`;
+const push = (s: Spec, path: string, v: unknown) => (get(s, path) as unknown[]).push(v);
+
+/** Each case breaks the default spec in one way and names the issue it must produce. */
+const corpus: readonly Case[] = [
+  { name: "bad IPv4 CIDR", edit: (s) => set(s, "networks.lan.ipv4.prefix", "10.0.0.0/33"), code: "invalid-format", path: "networks.lan.ipv4.prefix" },
+  { name: "bad IPv6 CIDR", edit: (s) => set(s, "networks.lan.ipv6.ranges.dhcp", "2001:db8:zz::/112"), code: "invalid-format", path: "networks.lan.ipv6.ranges.dhcp" },
+  { name: "CIDR with host bits", edit: (s) => set(s, "networks.lan.ipv4.ranges.internal", "10.0.64.5/24"), code: "cidr-host-bits", path: "networks.lan.ipv4.ranges.internal" },
+  { name: "range outside the LAN", edit: (s) => set(s, "networks.lan.ipv4.ranges.public", "192.168.1.0/28"), code: "range-outside", path: "networks.lan.ipv4.ranges.public" },
+  { name: "public pool overlapping DHCP", edit: (s) => set(s, "networks.lan.ipv4.ranges.public", "10.0.32.0/28"), code: "range-overlap", path: "networks.lan.ipv4.ranges.public" },
+  { name: "IPv6 pools overlapping", edit: (s) => set(s, "networks.lan.ipv6.ranges.internal", "2001:db8:10::65:0/120"), code: "range-overlap", path: "networks.lan.ipv6.ranges.public" },
+  { name: "pod CIDR overlapping the LAN", edit: (s) => set(s, "networks.pods.ipv4", "10.0.0.0/16"), code: "cluster-cidr-overlap", path: "networks.pods.ipv4" },
+  { name: "service CIDR overlapping pods", edit: (s) => set(s, "networks.services.ipv6", "fd00:42::/112"), code: "cluster-cidr-overlap", path: "networks.services.ipv6" },
+  { name: "service CIDR too large", edit: (s) => set(s, "networks.services.ipv4", "10.128.0.0/9"), code: "service-cidr-too-large", path: "networks.services.ipv4" },
+  { name: "cluster IPv6 on an IPv4-only LAN", edit: (s) => { set(s, "networks.lan.ipv6", undefined); for (const h of Object.values(s.hosts)) delete (h.addresses as Record<string, unknown>).ipv6; delete (s.hosts["x86-1"]?.hardware.bmc?.addresses as Record<string, unknown>).ipv6; }, code: "ipv6-without-lan", path: "networks.pods.ipv6" },
+  { name: "host outside the static range", edit: (s) => set(s, `${host("x86-1")}.addresses.ipv4`, "10.0.33.5"), code: "address-outside-static", path: "hosts.x86-1.addresses.ipv4" },
+  { name: "BMC outside the static range", edit: (s) => set(s, `${host("x86-1")}.hardware.bmc.addresses.ipv6`, "2001:db8:10::1:5"), code: "address-outside-static", path: "hosts.x86-1.hardware.bmc.addresses.ipv6" },
+  { name: "duplicate host address", edit: (s) => set(s, `${host("pi-worker")}.addresses.ipv4`, "10.0.0.10"), code: "address-duplicate", path: "hosts.pi-worker.addresses.ipv4" },
+  { name: "duplicate MAC", edit: (s) => set(s, `${host("pi-worker")}.hardware.nics`, [{ name: "eth0", mac: "00:00:5E:00:53:10" }]), code: "mac-duplicate", path: "hosts.pi-worker.hardware.nics[0].mac" },
+  { name: "missing IPv6 on a dual-stack LAN", edit: (s) => set(s, `${host("porygon")}.addresses.ipv6`, undefined), code: "missing", path: "hosts.porygon.addresses.ipv6" },
+  { name: "host name not a DNS label", edit: (s) => { s.hosts.Pi_Worker = s.hosts["pi-worker"] as never; delete s.hosts["pi-worker"]; }, code: "invalid-key", path: "hosts.Pi_Worker" },
+  { name: "unknown key", edit: (s) => set(s, `${host("porygon")}.role`, "dns"), code: "unknown-key", path: "hosts.porygon.role" },
+  { name: "unknown role", edit: (s) => set(s, `${host("porygon")}.roles`, ["dns", "ntp"]), code: "invalid-value", path: "hosts.porygon.roles[1]" },
+  { name: "two k3s servers", edit: (s) => set(s, `${host("pi-worker")}.roles`, ["k3s-server"]), code: "k3s-server-count", path: "hosts" },
+  { name: "no worker", edit: (s) => { set(s, `${host("pi-worker")}.roles`, ["dns"]); set(s, `${host("x86-1")}.roles`, ["dhcp"]); set(s, "storage", undefined); set(s, "backups", undefined); }, code: "no-worker", path: "hosts" },
+  { name: "no dns host", edit: (s) => set(s, `${host("porygon")}.roles`, ["dhcp"]), code: "no-dns-host", path: "hosts" },
+  { name: "no dhcp host", edit: (s) => set(s, `${host("porygon")}.roles`, ["dns"]), code: "no-dhcp-host", path: "hosts" },
+  { name: "server and agent on one host", edit: (s) => set(s, `${host("pi-cp")}.roles`, ["k3s-server", "k3s-agent"]), code: "role-conflict", path: "hosts.pi-cp.roles" },
+  { name: "WAN port on a non-gateway", edit: (s) => push(s, `${host("porygon")}.hardware.nics`, { name: "wan1", mac: "00:00:5e:00:53:99", network: "wan" }), code: "wan-nic-without-gateway", path: "hosts.porygon.hardware.nics[1].network" },
+  { name: "reserved node label", edit: (s) => set(s, `${host("x86-1")}.labels`, { "node-role.kubernetes.io/worker": "true" }), code: "label-reserved", path: "hosts.x86-1.labels.node-role.kubernetes.io/worker" },
+  { name: "dangling storage host", edit: (s) => set(s, "storage.zfs.host", "nas-1"), code: "dangling-host", path: "storage.zfs.host" },
+  { name: "too few disks for raidz3", edit: (s) => set(s, "storage.zfs.layout", "raidz3"), code: "vdev-too-few-disks", path: "storage.zfs.layout" },
+  { name: "NFS class on a missing dataset", edit: (s) => set(s, "storage.nfs.dataset", "photos"), code: "dangling-dataset", path: "storage.nfs.dataset" },
+  { name: "NFS workload without storage", edit: (s) => { set(s, "storage", undefined); set(s, "backups", undefined); }, code: "nfs-without-storage", path: "workloads.home-assistant.state" },
+  { name: "essential image fits no worker", edit: (s) => set(s, "workloads.wireguard.architectures", ["riscv64"]), code: "invalid-value", path: "workloads.wireguard.architectures[0]" },
+  { name: "essential amd64-only image on arm-only workers", edit: (s) => { set(s, `${host("x86-1")}.hardware.arch`, "arm64"); set(s, "workloads.wireguard.architectures", ["amd64"]); set(s, "workloads.media.architectures", ["arm64"]); }, code: "essential-no-arch", path: "workloads.wireguard.architectures" },
+  { name: "request no node can hold", edit: (s) => set(s, "workloads.media.resources", { cpu: "2", memory: "96Gi" }), code: "request-too-large", path: "workloads.media.resources" },
+  { name: "two services with one name", edit: (s) => set(s, "workloads.dashboard.hostname", "wireguard"), code: "hostname-duplicate", path: "workloads.dashboard.hostname" },
+  { name: "service name taken by the ingress", edit: (s) => set(s, "workloads.dashboard.hostname", "ingress"), code: "hostname-duplicate", path: "workloads.dashboard.hostname" },
+  { name: "fixed LB address outside the public pool", edit: (s) => set(s, "workloads.wireguard.loadBalancerIPs", { ipv4: "10.0.64.10" }), code: "lb-ip-outside-pool", path: "workloads.wireguard.loadBalancerIPs.ipv4" },
+  { name: "fixed LB address on an internal service", edit: (s) => set(s, "workloads.dashboard.loadBalancerIPs", { ipv4: "10.0.65.3" }), code: "lb-ip-not-public", path: "workloads.dashboard.loadBalancerIPs" },
+  { name: "LB service without ports", edit: (s) => set(s, "workloads.dashboard.ports", []), code: "service-without-ports", path: "workloads.dashboard.ports" },
+  { name: "nested zones", edit: (s) => set(s, "site.zones.dhcp", "home.example.org"), code: "zones-nested", path: "site.zones.dhcp" },
+  { name: "k3OS with a current k3s", edit: (s) => { set(s, `${host("pi-worker")}.os`, "k3os"); set(s, "cluster.versions", { k3s: "v1.36.3+k3s1" }); }, code: "k3os-version", path: "cluster.versions.k3s" },
+  { name: "kubelet newer than the API server", edit: (s) => set(s, `${host("x86-1")}.k3sVersion`, "v1.37.1+k3s1"), code: "kubelet-newer-than-apiserver", path: "hosts.x86-1.k3sVersion" },
+  { name: "kubelet too far behind", edit: (s) => set(s, `${host("x86-1")}.k3sVersion`, "v1.31.4+k3s1"), code: "kubelet-skew", path: "hosts.x86-1.k3sVersion" },
+  { name: "Cilium too new for Kubernetes 1.22", edit: (s) => set(s, "cluster.versions", { k3s: "v1.22.2+k3s2", cilium: "1.15.3" }), code: "chart-k8s-range", path: "cluster.versions.cilium" },
+  { name: "bad MAC", edit: (s) => set(s, `${host("porygon")}.hardware.nics`, [{ name: "eth0", mac: "00:00:5e:00:53" }]), code: "invalid-format", path: "hosts.porygon.hardware.nics[0].mac" },
+  { name: "gateway address given twice", edit: (s) => set(s, "networks.lan.ipv4.gateway", "10.0.0.254"), code: "gateway-conflict", path: "networks.lan.ipv4.gateway" },
+  { name: "reverse zone shared by two writers", edit: (s) => { set(s, "networks.lan.ipv4.ranges.public", "10.0.0.240/28"); set(s, "workloads.wireguard.loadBalancerIPs", undefined); }, code: "reverse-zone-shared", path: "networks.lan.ipv4.ranges.public" },
+  { name: "negative replicas", edit: (s) => set(s, "workloads.dashboard.replicas", -1), code: "too-small", path: "workloads.dashboard.replicas" },
+];
+
+describe("invalid specs", () => {
+  it("has at least 30 cases", () => expect(corpus.length).toBeGreaterThanOrEqual(30));
+  it.each(corpus)("$name -> $code at $path", ({ edit, code, path }) => {
+    const spec = defaultSpec();
+    edit(spec);
+    const issues = issuesOf(spec);
+    const errors = issues.filter((i) => i.severity === "error");
+    expect(errors.map((i) => `${i.code} @ ${i.path}`)).toContain(`${code} @ ${path}`);
+  });
+  it("reports every issue of a spec at once", () => {
+    const spec = defaultSpec();
+    for (const c of corpus.slice(0, 8)) c.edit(spec);
+    const errors = issuesOf(spec).filter((i) => i.severity === "error");
+    expect(errors.length).toBeGreaterThanOrEqual(2);
+  });
+});
+
+describe("the default spec", () => {
+  it("is valid and has no warnings", () => expect(issuesOf(defaultSpec())).toEqual([]));
+  it("warns about k3OS and gets the legacy versions", () => {
+    const spec = defaultSpec();
+    set(spec, `${host("pi-cp")}.os`, "k3os");
+    const issues = issuesOf(spec);
+    expect(issues.map((i) => `${i.severity} ${i.code}`)).toContain("warning k3os-legacy");
+  });
+});
