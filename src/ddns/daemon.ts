@@ -1,0 +1,147 @@
+import type { Server } from "node:http";
+import type { IOptions } from "etcd3";
+import { inZone, parseName, type Labels } from "./_names.js";
+import { loadDdnsSecrets, type DdnsConfig, type DdnsSecrets } from "./config.js";
+import { UpdateEngine } from "./engine.js";
+import { handleMessage, type HandlerContext } from "./handler.js";
+import { formatUpdateLog, stderrLogger, type Logger } from "./log.js";
+import { DdnsMetrics, serveMetrics } from "./metrics.js";
+import { DnsTransport, type BoundAddress } from "./server.js";
+import { EtcdStore } from "./store.js";
+import { tsigKey } from "./tsig.js";
+import type { Zone } from "./update.js";
+
+export interface DdnsHandle {
+  /** Where DNS is answered (with the actual ports when the config asked for port 0). */
+  readonly listening: readonly BoundAddress[];
+  /** The metrics HTTP address, when enabled. */
+  readonly metricsAddress?: { address: string; port: number };
+  readonly metrics: DdnsMetrics;
+  /** Stops taking requests, lets in-flight updates finish, closes etcd. */
+  close(): Promise<void>;
+}
+
+export interface StartOptions {
+  /** Secrets to use instead of reading the files the config names (tests). */
+  readonly secrets?: DdnsSecrets;
+  /** Where the per-update log lines go. @default stderr */
+  readonly logger?: Logger;
+  /** Clock in seconds (tests of the TSIG fudge window). */
+  readonly now?: () => number;
+}
+
+export function etcdOptions(config: DdnsConfig, secrets: DdnsSecrets): IOptions {
+  // etcd3's default retry and circuit-breaker policies would hold a call for seconds when etcd is down; the
+  // engine does its own fast failure and health probing, so calls go straight through.
+  const passthrough = { execute: <T>(fn: () => T | PromiseLike<T>) => Promise.resolve().then(fn) };
+  const deadline = () => ({ deadline: Date.now() + config.etcd.timeoutMs });
+  return {
+    hosts: config.etcd.endpoints,
+    dialTimeout: config.etcd.timeoutMs,
+    defaultCallOptions: (ctx) => (ctx.isStream ? {} : deadline()),
+    grpcOptions: { "grpc.initial_reconnect_backoff_ms": 100, "grpc.max_reconnect_backoff_ms": 1000 },
+    faultHandling: {
+      host: () => passthrough as never,
+      global: passthrough as never,
+    },
+    ...(secrets.tls
+      ? {
+          credentials: {
+            rootCertificate: secrets.tls.ca,
+            ...(secrets.tls.key ? { privateKey: secrets.tls.key } : {}),
+            ...(secrets.tls.cert ? { certChain: secrets.tls.cert } : {}),
+          },
+        }
+      : {}),
+    ...(config.etcd.username !== undefined && secrets.etcdPassword !== undefined
+      ? { auth: { username: config.etcd.username, password: secrets.etcdPassword, callOptions: deadline } }
+      : {}),
+  };
+}
+
+export function zonesOf(config: DdnsConfig): Zone[] {
+  return [
+    ...config.zones.forward.map((z) => ({ name: parseName(z), reverse: false })),
+    ...config.zones.reverse.map((z) => ({ name: parseName(z), reverse: true })),
+  ];
+}
+
+export function layoutOf(config: DdnsConfig) {
+  return { prefix: config.etcd.prefix, metaPrefix: config.etcd.metaPrefix, owner: config.owner };
+}
+
+export function openStore(config: DdnsConfig, secrets: DdnsSecrets): EtcdStore {
+  const zones = zonesOf(config);
+  const isReverse = (n: Labels) => zones.some((z) => z.reverse && inZone(n, z.name));
+  return new EtcdStore(etcdOptions(config, secrets), layoutOf(config), isReverse, config.etcd.timeoutMs);
+}
+
+/** Starts the daemon from a validated config: the function tests and `h5b ddns` both use. */
+export async function startDdns(config: DdnsConfig, options: StartOptions = {}): Promise<DdnsHandle> {
+  const secrets = options.secrets ?? (await loadDdnsSecrets(config));
+  const logger = options.logger ?? stderrLogger;
+  const metrics = new DdnsMetrics();
+  const store = openStore(config, secrets);
+  const engine = new UpdateEngine(store, {
+    maxBatch: config.limits.maxBatch,
+    events: {
+      batch: (n) => {
+        metrics.batches++;
+        metrics.batchedUpdates += n;
+      },
+      fallback: () => metrics.fallbacks++,
+      etcdError: () => metrics.etcdErrors++,
+      health: (up) => {
+        metrics.etcdUp = up ? 1 : 0;
+        logger(`ddns etcd=${up ? "up" : "down"}`);
+      },
+    },
+  });
+  const inFlight = { count: 0, max: config.limits.maxInFlight };
+  const ctx: HandlerContext = {
+    key: tsigKey(config.tsig.name, config.tsig.algorithm, secrets.tsigSecret),
+    zones: zonesOf(config),
+    engine,
+    now: options.now ?? (() => Math.floor(Date.now() / 1000)),
+    inFlight,
+  };
+  const transport = new DnsTransport(
+    async (msg, client) => {
+      const t0 = performance.now();
+      metrics.inFlight = inFlight.count;
+      const handled = await handleMessage(msg, client, ctx);
+      if (handled.log) {
+        metrics.update(handled.log.result, (performance.now() - t0) / 1000);
+        logger(formatUpdateLog(handled.log));
+      }
+      return handled.response;
+    },
+    config.limits,
+    { dropped: () => metrics.dropped++, tcpRefused: () => metrics.tcpRefused++ },
+  );
+  let metricsServer: Server | undefined;
+  try {
+    await transport.listen(config.listen);
+    if (config.metrics) metricsServer = await serveMetrics(metrics, config.metrics.address, config.metrics.port);
+  } catch (e) {
+    await transport.close(0);
+    engine.close();
+    store.close();
+    throw e;
+  }
+  const maddr = metricsServer?.address();
+  let closing: Promise<void> | undefined;
+  return {
+    listening: transport.bound,
+    ...(maddr && typeof maddr === "object" ? { metricsAddress: { address: maddr.address, port: maddr.port } } : {}),
+    metrics,
+    close: () =>
+      (closing ??= (async () => {
+        await transport.close();
+        await engine.idle();
+        engine.close();
+        store.close();
+        await new Promise<void>((r) => (metricsServer ? metricsServer.close(() => r()) : r()));
+      })()),
+  };
+}

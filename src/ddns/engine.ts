@@ -1,0 +1,245 @@
+import type { Labels } from "./_names.js";
+import { RCODE, type Rcode } from "./rcode.js";
+import { opCount, type ReadSnapshot, type UpdateStore, type WriteSet } from "./store.js";
+import { applyChanges, evaluatePrereqs, type CheckedUpdate } from "./update.js";
+
+/**
+ * Applies checked updates to etcd with group commit. One compare-and-put transaction per update tops out near
+ * etcd's transaction rate (about 2,400/s here), so independent updates (disjoint names) queued at the same time are
+ * read in one transaction and written in one transaction. If that combined transaction's compares fail, nobody
+ * can tell which update was overtaken, so each update of the group is redone alone (read, evaluate, commit with
+ * its own compares): every update stays all-or-nothing, and a concurrent change only costs a retry.
+ */
+export interface Outcome {
+  readonly rcode: Rcode;
+  readonly reason: string;
+}
+
+export interface EngineEvents {
+  batch?(size: number): void;
+  fallback?(): void;
+  etcdError?(e: unknown): void;
+  health?(up: boolean): void;
+}
+
+export interface EngineOptions {
+  readonly maxBatch: number;
+  /** etcd's --max-txn-ops (default 128) bounds compares and operations per transaction. */
+  readonly maxTxnOps?: number;
+  /** Batches in flight at once (each on names disjoint from the others). */
+  readonly concurrency?: number;
+  /** Solo retries of one update after its compares failed. */
+  readonly retries?: number;
+  /** Interval of the health probe while etcd is down. */
+  readonly probeMs?: number;
+  readonly events?: EngineEvents;
+}
+
+interface Job {
+  readonly update: CheckedUpdate;
+  readonly keys: readonly string[];
+  readonly resolve: (o: Outcome) => void;
+}
+
+const nameKey = (n: Labels) => n.join(".");
+
+export class UpdateEngine {
+  private readonly queue: Job[] = [];
+  private readonly busy = new Set<string>();
+  private running = 0;
+  private up = true;
+  private probe: NodeJS.Timeout | undefined;
+  private idleWaiters: (() => void)[] = [];
+  private closed = false;
+
+  constructor(
+    private readonly store: UpdateStore,
+    private readonly opts: EngineOptions,
+  ) {}
+
+  get healthy(): boolean {
+    return this.up;
+  }
+
+  get pending(): number {
+    return this.queue.length + this.busy.size;
+  }
+
+  submit(update: CheckedUpdate): Promise<Outcome> {
+    // While etcd is known to be unreachable, answer at once: kea-dhcp-ddns retries SERVFAIL, and waiting for a
+    // timeout per update would only pile up work.
+    if (!this.up) return Promise.resolve({ rcode: RCODE.SERVFAIL, reason: "etcd unreachable" });
+    if (this.closed) return Promise.resolve({ rcode: RCODE.SERVFAIL, reason: "shutting down" });
+    return new Promise<Outcome>((resolve) => {
+      this.queue.push({ update, keys: [...new Set(update.names.map(nameKey))], resolve });
+      this.pump();
+    });
+  }
+
+  /** Resolves when nothing is queued or running (graceful stop). */
+  idle(): Promise<void> {
+    if (this.queue.length === 0 && this.running === 0) return Promise.resolve();
+    return new Promise((r) => this.idleWaiters.push(r));
+  }
+
+  close(): void {
+    this.closed = true;
+    if (this.probe) clearInterval(this.probe);
+    this.probe = undefined;
+  }
+
+  private pump(): void {
+    const concurrency = this.opts.concurrency ?? 4;
+    while (this.running < concurrency && this.queue.length > 0) {
+      const batch = this.take();
+      if (batch.length === 0) break;
+      this.running++;
+      void this.runBatch(batch).finally(() => {
+        for (const j of batch) for (const k of j.keys) this.busy.delete(k);
+        this.running--;
+        this.pump();
+        if (this.queue.length === 0 && this.running === 0) {
+          const w = this.idleWaiters;
+          this.idleWaiters = [];
+          for (const r of w) r();
+        }
+      });
+    }
+  }
+
+  /** Takes queued jobs whose names are free, in order; a job waits behind any earlier job on one of its names. */
+  private take(): Job[] {
+    const batch: Job[] = [];
+    const blocked = new Set<string>();
+    const maxOps = (this.opts.maxTxnOps ?? 128) - 8;
+    let reads = 0;
+    for (let i = 0; i < this.queue.length && batch.length < this.opts.maxBatch; ) {
+      const job = this.queue[i];
+      if (job === undefined) break;
+      const conflict = job.keys.some((k) => this.busy.has(k) || blocked.has(k));
+      if (conflict || reads + job.keys.length * 3 > maxOps) {
+        for (const k of job.keys) blocked.add(k);
+        i++;
+        continue;
+      }
+      reads += job.keys.length * 3;
+      for (const k of job.keys) this.busy.add(k);
+      batch.push(job);
+      this.queue.splice(i, 1);
+    }
+    return batch;
+  }
+
+  private evaluate(job: Job, snap: ReadSnapshot): Outcome | WriteSet {
+    const pre = evaluatePrereqs(job.update.prereqs, snap.records);
+    if (pre.rcode !== RCODE.NOERROR) return pre;
+    const applied = applyChanges(job.update.changes, snap.records);
+    if (!applied.ok) return { rcode: applied.rcode, reason: applied.reason };
+    return this.store.diff(snap, job.update.names, applied.result);
+  }
+
+  private async runBatch(batch: Job[]): Promise<void> {
+    this.opts.events?.batch?.(batch.length);
+    let snap: ReadSnapshot;
+    try {
+      snap = await this.store.read(batch.flatMap((j) => j.update.names));
+    } catch (e) {
+      this.down(e);
+      for (const j of batch) j.resolve({ rcode: RCODE.SERVFAIL, reason: "etcd read failed" });
+      return;
+    }
+    const writes: { job: Job; set: WriteSet }[] = [];
+    for (const job of batch) {
+      const r = this.evaluate(job, snap);
+      if ("rcode" in r) job.resolve(r);
+      else if (r.puts.length + r.deletes.length === 0) job.resolve({ rcode: RCODE.NOERROR, reason: "no change" });
+      else writes.push({ job, set: r });
+    }
+    const maxOps = this.opts.maxTxnOps ?? 128;
+    let chunk: { job: Job; set: WriteSet }[] = [];
+    let cmp = 0;
+    let ops = 0;
+    const flush = async () => {
+      if (chunk.length === 0) return;
+      const c = chunk;
+      chunk = [];
+      cmp = 0;
+      ops = 0;
+      await this.commitChunk(c);
+    };
+    for (const w of writes) {
+      const wc = w.set.compares.length;
+      const wo = w.set.puts.length + w.set.deletes.length;
+      if (chunk.length > 0 && (cmp + wc > maxOps || ops + wo > maxOps)) await flush();
+      if (opCount(w.set) > maxOps) {
+        w.job.resolve({ rcode: RCODE.REFUSED, reason: "update too large for one etcd transaction" });
+        continue;
+      }
+      chunk.push(w);
+      cmp += wc;
+      ops += wo;
+    }
+    await flush();
+  }
+
+  private async commitChunk(chunk: { job: Job; set: WriteSet }[]): Promise<void> {
+    let ok: boolean;
+    try {
+      ok = await this.store.commit(chunk.map((c) => c.set));
+    } catch (e) {
+      this.down(e);
+      for (const c of chunk) c.job.resolve({ rcode: RCODE.SERVFAIL, reason: "etcd commit failed" });
+      return;
+    }
+    if (ok) {
+      for (const c of chunk) c.job.resolve({ rcode: RCODE.NOERROR, reason: "" });
+      return;
+    }
+    if (chunk.length > 1) this.opts.events?.fallback?.();
+    await Promise.all(chunk.map((c) => this.solo(c.job, chunk.length === 1 ? c.set : undefined)));
+  }
+
+  /** Redoes one update alone until its own compares hold (or it fails on its own prerequisites). */
+  private async solo(job: Job, failedOnce: WriteSet | undefined): Promise<void> {
+    const attempts = (this.opts.retries ?? 3) + (failedOnce ? 0 : 1);
+    for (let i = 0; i < attempts; i++) {
+      try {
+        const snap = await this.store.read(job.update.names);
+        const r = this.evaluate(job, snap);
+        if ("rcode" in r) return job.resolve(r);
+        if (r.puts.length + r.deletes.length === 0) return job.resolve({ rcode: RCODE.NOERROR, reason: "no change" });
+        if (await this.store.commit([r])) return job.resolve({ rcode: RCODE.NOERROR, reason: "" });
+      } catch (e) {
+        this.down(e);
+        return job.resolve({ rcode: RCODE.SERVFAIL, reason: "etcd failed" });
+      }
+    }
+    job.resolve({ rcode: RCODE.SERVFAIL, reason: "concurrent changes; retries exhausted" });
+  }
+
+  private down(e: unknown): void {
+    this.opts.events?.etcdError?.(e);
+    if (!this.up || this.closed) return;
+    this.up = false;
+    this.opts.events?.health?.(false);
+    const probeMs = this.opts.probeMs ?? 250;
+    let probing = false;
+    this.probe = setInterval(() => {
+      if (probing) return;
+      probing = true;
+      this.store
+        .ping()
+        .then(() => {
+          if (this.probe) clearInterval(this.probe);
+          this.probe = undefined;
+          this.up = true;
+          this.opts.events?.health?.(true);
+        })
+        .catch(() => undefined)
+        .finally(() => {
+          probing = false;
+        });
+    }, probeMs);
+    this.probe.unref();
+  }
+}

@@ -1,0 +1,193 @@
+import { createSocket, type Socket as UdpSocket } from "node:dgram";
+import { isIPv6 } from "node:net";
+import { createServer, type Server, type Socket } from "node:net";
+
+/** DNS transport: UDP datagrams and length-prefixed TCP (RFC 1035 4.2.2, RFC 7766), with hard size and count limits. */
+export type MessageHandler = (message: Buffer, client: string, transport: "udp" | "tcp") => Promise<Buffer | undefined>;
+
+export interface TransportLimits {
+  readonly maxMessageSize: number;
+  readonly maxTcpConnections: number;
+  readonly tcpIdleTimeoutMs: number;
+}
+
+export interface TransportEvents {
+  dropped?(): void;
+  tcpRefused?(): void;
+}
+
+export interface BoundAddress {
+  readonly address: string;
+  readonly port: number;
+  readonly udp: boolean;
+  readonly tcp: boolean;
+}
+
+/** Frames a TCP connection may have queued before the daemon stops reading from it. */
+const MAX_QUEUED_FRAMES = 16;
+
+export class DnsTransport {
+  private readonly udp: UdpSocket[] = [];
+  private readonly tcp: Server[] = [];
+  private readonly conns = new Set<Socket>();
+  private accepting = true;
+  private pendingHandlers = 0;
+  private drainWaiters: (() => void)[] = [];
+  readonly bound: BoundAddress[] = [];
+
+  constructor(
+    private readonly handler: MessageHandler,
+    private readonly limits: TransportLimits,
+    private readonly events: TransportEvents = {},
+  ) {}
+
+  async listen(addrs: readonly { address: string; port: number; udp: boolean; tcp: boolean }[]): Promise<void> {
+    for (const a of addrs) {
+      let attempt = 0;
+      for (;;) {
+        try {
+          const port = await this.bindPair(a.address, a.port, a.udp, a.tcp);
+          this.bound.push({ address: a.address, port, udp: a.udp, tcp: a.tcp });
+          break;
+        } catch (e) {
+          // With port 0 the UDP port is chosen first and TCP may find it taken; pick again.
+          if (a.port !== 0 || ++attempt > 10 || (e as { code?: string }).code !== "EADDRINUSE") throw e;
+        }
+      }
+    }
+  }
+
+  private async bindPair(address: string, port: number, udp: boolean, tcp: boolean): Promise<number> {
+    let actual = port;
+    let sock: UdpSocket | undefined;
+    if (udp) {
+      sock = createSocket({ type: isIPv6(address) ? "udp6" : "udp4", ipv6Only: isIPv6(address) });
+      const s = sock;
+      await new Promise<void>((resolve, reject) => {
+        s.once("error", reject);
+        s.bind(port, address, () => {
+          s.off("error", reject);
+          resolve();
+        });
+      });
+      actual = s.address().port;
+      s.on("message", (msg, rinfo) => this.onDatagram(s, msg, rinfo.address, rinfo.port));
+      s.on("error", () => undefined);
+    }
+    if (tcp) {
+      const server = createServer({ pauseOnConnect: false }, (c) => this.onConnection(c));
+      try {
+        await new Promise<void>((resolve, reject) => {
+          server.once("error", reject);
+          server.listen({ port: actual, host: address, ipv6Only: isIPv6(address) }, () => {
+            server.off("error", reject);
+            resolve();
+          });
+        });
+      } catch (e) {
+        sock?.close();
+        throw e;
+      }
+      actual = (server.address() as { port: number }).port;
+      this.tcp.push(server);
+    }
+    if (sock) this.udp.push(sock);
+    return actual;
+  }
+
+  private track<T>(p: Promise<T>): Promise<T> {
+    this.pendingHandlers++;
+    return p.finally(() => {
+      if (--this.pendingHandlers === 0) {
+        const w = this.drainWaiters;
+        this.drainWaiters = [];
+        for (const r of w) r();
+      }
+    });
+  }
+
+  private onDatagram(sock: UdpSocket, msg: Buffer, address: string, port: number): void {
+    if (!this.accepting || msg.length > this.limits.maxMessageSize) {
+      this.events.dropped?.();
+      return;
+    }
+    const client = isIPv6(address) ? `[${address}]:${port}` : `${address}:${port}`;
+    void this.track(this.handler(msg, client, "udp"))
+      .then((res) => {
+        if (res === undefined) this.events.dropped?.();
+        else sock.send(res, port, address);
+      })
+      .catch(() => this.events.dropped?.());
+  }
+
+  private onConnection(c: Socket): void {
+    if (!this.accepting || this.conns.size >= this.limits.maxTcpConnections) {
+      this.events.tcpRefused?.();
+      c.destroy();
+      return;
+    }
+    this.conns.add(c);
+    c.on("close", () => this.conns.delete(c));
+    c.on("error", () => undefined);
+    c.setTimeout(this.limits.tcpIdleTimeoutMs, () => c.destroy());
+    c.setNoDelay(true);
+    const client = `${c.remoteAddress?.includes(":") ? `[${c.remoteAddress}]` : (c.remoteAddress ?? "?")}:${c.remotePort ?? 0}`;
+    let buf: Buffer = Buffer.alloc(0);
+    const frames: Buffer[] = [];
+    let working = false;
+    const work = async () => {
+      if (working) return;
+      working = true;
+      while (frames.length > 0 && !c.destroyed) {
+        const f = frames.shift();
+        if (f === undefined) break;
+        let res: Buffer | undefined;
+        try {
+          res = await this.track(this.handler(f, client, "tcp"));
+        } catch {
+          res = undefined;
+        }
+        if (res === undefined) {
+          this.events.dropped?.();
+          continue;
+        }
+        const len = Buffer.alloc(2);
+        len.writeUInt16BE(res.length);
+        c.write(Buffer.concat([len, res]));
+        if (frames.length < MAX_QUEUED_FRAMES && c.isPaused()) c.resume();
+      }
+      working = false;
+    };
+    c.on("data", (chunk: Buffer) => {
+      buf = buf.length === 0 ? chunk : Buffer.concat([buf, chunk]);
+      while (buf.length >= 2) {
+        const len = buf.readUInt16BE(0);
+        // A frame larger than the limit is never buffered: the connection is closed instead.
+        if (len > this.limits.maxMessageSize || len === 0) {
+          this.events.dropped?.();
+          c.destroy();
+          return;
+        }
+        if (buf.length < 2 + len) break;
+        frames.push(Buffer.from(buf.subarray(2, 2 + len)));
+        buf = buf.subarray(2 + len);
+      }
+      if (frames.length >= MAX_QUEUED_FRAMES) c.pause();
+      void work();
+    });
+  }
+
+  /** Stops taking new requests, lets every request already received get its answer, then closes everything. */
+  async close(graceMs = 5000): Promise<void> {
+    this.accepting = false;
+    for (const s of this.tcp) s.close();
+    if (this.pendingHandlers > 0) {
+      await Promise.race([
+        new Promise<void>((r) => this.drainWaiters.push(r)),
+        new Promise<void>((r) => setTimeout(r, graceMs).unref()),
+      ]);
+    }
+    for (const c of this.conns) c.destroy();
+    await Promise.all(this.udp.map((s) => new Promise<void>((r) => s.close(() => r()))));
+  }
+}

@@ -1,0 +1,159 @@
+import { Etcd3, type IOptions, type ICompare, type IRequestOp, type IResponseOp } from "etcd3";
+import type { Labels } from "./_names.js";
+import { decodeName, dhcidPrefix, encodeValue, namePath, recordKey, type KV, type Layout, type StoredRR } from "./layout.js";
+import type { DesiredRR, NameRecords } from "./update.js";
+
+/**
+ * etcd access for the update engine. Reads of several names happen in one read-only transaction (one consistent
+ * revision); a commit is one transaction whose compares prove that nothing the reads saw has changed since.
+ */
+export interface ReadSnapshot {
+  readonly revision: bigint;
+  readonly records: NameRecords;
+  /** Compares that hold exactly while every range read for these names is unchanged. */
+  readonly compares: ReadonlyMap<string, readonly ICompare[]>;
+}
+
+export interface WriteSet {
+  readonly compares: readonly ICompare[];
+  readonly puts: readonly { key: string; value: string }[];
+  readonly deletes: readonly string[];
+}
+
+/** The key just after every key that starts with `prefix` (etcd's range_end for a prefix). */
+export function prefixEnd(prefix: string): Buffer {
+  const b = Buffer.from(prefix);
+  for (let i = b.length - 1; i >= 0; i--) {
+    if ((b[i] ?? 0) < 0xff) {
+      const out = Buffer.from(b.subarray(0, i + 1));
+      out[i] = (out[i] ?? 0) + 1;
+      return out;
+    }
+  }
+  return Buffer.from([0]);
+}
+
+interface Range {
+  key: string;
+  end?: Buffer;
+}
+
+function rangesOf(layout: Layout, name: Labels): Range[] {
+  const path = namePath(layout, name);
+  const d = dhcidPrefix(layout, name);
+  return [{ key: path }, { key: `${path}/`, end: prefixEnd(`${path}/`) }, { key: d, end: prefixEnd(d) }];
+}
+
+/** What the update engine needs from storage; {@link EtcdStore} is the real one, tests may supply another. */
+export interface UpdateStore {
+  read(names: readonly Labels[]): Promise<ReadSnapshot>;
+  diff(snapshot: ReadSnapshot, names: readonly Labels[], desired: ReadonlyMap<string, readonly DesiredRR[]>): WriteSet;
+  commit(sets: readonly WriteSet[]): Promise<boolean>;
+  ping(): Promise<void>;
+}
+
+export class EtcdStore implements UpdateStore {
+  readonly client: Etcd3;
+
+  constructor(
+    options: IOptions,
+    private readonly layout: Layout,
+    private readonly isReverse: (name: Labels) => boolean,
+    private readonly timeoutMs: number,
+  ) {
+    this.client = new Etcd3(options);
+  }
+
+  private deadline() {
+    return { deadline: Date.now() + this.timeoutMs };
+  }
+
+  async read(names: readonly Labels[]): Promise<ReadSnapshot> {
+    const ops: IRequestOp[] = [];
+    for (const n of names) {
+      for (const r of rangesOf(this.layout, n)) {
+        ops.push({ request_range: { key: Buffer.from(r.key), ...(r.end ? { range_end: r.end } : {}) } });
+      }
+    }
+    const res = await this.client.kv.txn({ compare: [], success: ops, failure: [] }, this.deadline());
+    const revision = BigInt(res.header.revision);
+    const records = new Map<string, StoredRR[]>();
+    const compares = new Map<string, ICompare[]>();
+    names.forEach((n, i) => {
+      const kvs: KV[] = [];
+      const cmp: ICompare[] = [];
+      rangesOf(this.layout, n).forEach((r, j) => {
+        const op: IResponseOp | undefined = res.responses[i * 3 + j];
+        for (const kv of op?.response_range?.kvs ?? []) {
+          kvs.push({ key: kv.key.toString(), value: kv.value, modRevision: kv.mod_revision });
+          // A key that was there must still be there, unmodified (catches deletions, which the range compare
+          // below cannot see).
+          cmp.push({ key: kv.key, target: "Mod", result: "Equal", mod_revision: kv.mod_revision });
+        }
+        // No key in the range may have been created or modified after the read revision.
+        cmp.push({
+          key: Buffer.from(r.key),
+          ...(r.end ? { range_end: r.end } : {}),
+          target: "Mod",
+          result: "Less",
+          mod_revision: (revision + 1n).toString(),
+        });
+      });
+      records.set(n.join("."), decodeName(this.layout, n, kvs, this.isReverse(n)));
+      compares.set(n.join("."), cmp);
+    });
+    return { revision, records, compares };
+  }
+
+  /**
+   * Turns the desired records of each touched name into puts and deletes against what was read, guarded by the
+   * compares of every name in `names` (all the update read, prerequisites included).
+   */
+  diff(snapshot: ReadSnapshot, names: readonly Labels[], desired: ReadonlyMap<string, readonly DesiredRR[]>): WriteSet {
+    const compares: ICompare[] = [];
+    const puts: { key: string; value: string }[] = [];
+    const deletes: string[] = [];
+    for (const n of names) compares.push(...(snapshot.compares.get(n.join(".")) ?? []));
+    for (const [name, rrs] of desired) {
+      const current = (snapshot.records.get(name) ?? []).filter((r) => r.own);
+      const wanted = new Map<string, string>();
+      for (const rr of rrs) {
+        wanted.set(recordKey(this.layout, rr.name, rr.type, rr.rdata), encodeValue(this.layout, rr.type, rr.rdata, rr.ttl));
+      }
+      for (const c of current) {
+        const w = wanted.get(c.key);
+        if (w === undefined) deletes.push(c.key);
+        else if (w === encodeValue(this.layout, c.type, c.rdata, c.ttl)) wanted.delete(c.key);
+      }
+      for (const [key, value] of wanted) puts.push({ key, value });
+    }
+    return { compares, puts, deletes };
+  }
+
+  /** One transaction for several write sets; false when a compare failed (something changed since the read). */
+  async commit(sets: readonly WriteSet[]): Promise<boolean> {
+    const compare: ICompare[] = [];
+    const success: IRequestOp[] = [];
+    for (const s of sets) {
+      compare.push(...s.compares);
+      for (const p of s.puts) success.push({ request_put: { key: Buffer.from(p.key), value: Buffer.from(p.value) } });
+      for (const d of s.deletes) success.push({ request_delete_range: { key: Buffer.from(d) } });
+    }
+    if (success.length === 0) return true;
+    const res = await this.client.kv.txn({ compare, success, failure: [] }, this.deadline());
+    return res.succeeded;
+  }
+
+  /** A cheap call that proves etcd answers (used while marked down). */
+  async ping(): Promise<void> {
+    await this.client.kv.range({ key: Buffer.from(this.layout.metaPrefix), limit: 1 }, this.deadline());
+  }
+
+  close(): void {
+    this.client.close();
+  }
+}
+
+export function opCount(w: WriteSet): number {
+  return Math.max(w.compares.length, w.puts.length + w.deletes.length);
+}
