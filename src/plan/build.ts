@@ -161,6 +161,7 @@ export function buildPlan(spec: Homelab): Plan {
       prefix: SKYDNS_PREFIX,
       dhcpReverseZones: rev(["static", "dhcp"]),
       serviceReverseZones: rev(["internal", "public"]),
+      lanReverseZones: families.flatMap((f) => reverseZones(parseCidr(spec.networks.lan[f]?.prefix as string))),
     },
     workloads,
     loadBalancers,

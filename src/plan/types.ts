@@ -167,6 +167,11 @@ export interface PlanDns {
   readonly dhcpReverseZones: readonly string[];
   /** Reverse zones of the MetalLB pools, whose PTRs external-dns writes. */
   readonly serviceReverseZones: readonly string[];
+  /**
+   * Reverse zones of the whole LAN prefixes. CoreDNS answers them from etcd (NXDOMAIN for a name nobody wrote), so
+   * reverse lookups of LAN addresses never leave the house; the range zones above lie inside them.
+   */
+  readonly lanReverseZones: readonly string[];
 }
 
 export interface PlanPort {
