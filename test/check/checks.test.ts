@@ -1,0 +1,62 @@
+import { parseAllDocuments, stringify } from "yaml";
+import { describe, expect, it } from "vitest";
+import { checkers, runChecks } from "../../src/check/index.js";
+import type { CheckContext } from "../../src/check/types.js";
+import { renderWithTestSecrets } from "../_harness/golden.js";
+
+const MANIFESTS = "hosts/pi-cp/var/lib/rancher/k3s/server/manifests";
+
+async function context(config?: string): Promise<CheckContext & { files: Map<string, string> }> {
+  const r = await renderWithTestSecrets(config);
+  return { outDir: "/nonexistent", plan: r.plan, files: new Map(r.files.map((f) => [f.path, f.content])) };
+}
+
+/** Edits the objects of one rendered manifest file in place. */
+function editManifest(ctx: { files: Map<string, string> }, file: string, edit: (objs: Record<string, any>[]) => void): void {
+  const path = `${MANIFESTS}/${file}`;
+  const objs = parseAllDocuments(ctx.files.get(path) ?? "").map((d) => d.toJS() as Record<string, any>);
+  edit(objs);
+  ctx.files.set(path, objs.map((o) => stringify(o)).join("---\n"));
+}
+
+const findingsOf = async (ctx: CheckContext) => (await runChecks(ctx, checkers)).findings.map((f) => `${f.check}: ${f.message}`);
+
+describe("h5b check on rendered output", () => {
+  it.each([undefined, "test/specs/pis-on-k3os.yaml", "test/specs/ipv4-only.yaml"])("%s has no findings", async (config) => {
+    const report = await runChecks(await context(config), checkers);
+    expect(report.findings).toEqual([]);
+    expect(report.ran).toEqual(expect.arrayContaining(["kubernetes-schema", "chart-values", "k3s-config", "design-rules", "rbac-audit"]));
+  });
+});
+
+/** Each case breaks the rendered output the way a bad emitter or a hand edit could, and names what must be found. */
+const broken: readonly { name: string; edit: (ctx: { files: Map<string, string> }) => void; finding: RegExp }[] = [
+  { name: "a Deployment without a selector", edit: (c) => editManifest(c, "h5b-60-app-dashboard.yaml", (o) => void delete o.find((x) => x.kind === "Deployment")!.spec.selector), finding: /kubernetes-schema: data\/spec must have required property selector/ },
+  { name: "a Service with a bad ipFamilyPolicy", edit: (c) => editManifest(c, "h5b-60-app-dashboard.yaml", (o) => void (o.find((x) => x.kind === "Service")!.spec.ipFamilyPolicy = "DualStack")), finding: /kubernetes-schema: .*ipFamilyPolicy/ },
+  { name: "a misspelled HelmChart field", edit: (c) => editManifest(c, "h5b-20-metallb.yaml", (o) => void (o[0]!.spec.targetNamspace = "x")), finding: /kubernetes-schema: \/spec must NOT have additional properties \('targetNamspace'\)/ },
+  { name: "a pool without addresses", edit: (c) => editManifest(c, "h5b-21-metallb-pools.yaml", (o) => void delete o[0]!.spec.addresses), finding: /kubernetes-schema: \/spec must have required property 'addresses'/ },
+  { name: "an unknown kind", edit: (c) => editManifest(c, "h5b-00-namespaces.yaml", (o) => void o.push({ apiVersion: "example.org/v1", kind: "Widget", metadata: { name: "w" } })), finding: /no schema for example.org\/v1\/Widget/ },
+  { name: "a misspelled Cilium value", edit: (c) => editManifest(c, "h5b-10-cilium.yaml", (o) => void (o[0]!.spec.valuesContent += "\nkubeProxyReplacment: true")), finding: /chart-values: values must NOT have additional properties \('kubeProxyReplacment'\)/ },
+  { name: "an old kube-proxy mode", edit: (c) => editManifest(c, "h5b-10-cilium.yaml", (o) => void (o[0]!.spec.valuesContent = o[0]!.spec.valuesContent.replace("kubeProxyReplacement: true", "kubeProxyReplacement: probe"))), finding: /chart-values: values\/kubeProxyReplacement/ },
+  { name: "a LoadBalancer with the Cluster policy", edit: (c) => editManifest(c, "h5b-60-app-wireguard.yaml", (o) => void (o.find((x) => x.kind === "Service")!.spec.externalTrafficPolicy = "Cluster")), finding: /design-rules: a LoadBalancer service must use externalTrafficPolicy: Local/ },
+  { name: "a LoadBalancer without a pool", edit: (c) => editManifest(c, "h5b-60-app-wireguard.yaml", (o) => void delete o.find((x) => x.kind === "Service")!.metadata.annotations["metallb.io/address-pool"]), finding: /design-rules: .*name its MetalLB pool/ },
+  { name: "a LoadBalancer without a name", edit: (c) => editManifest(c, "h5b-60-app-dashboard.yaml", (o) => void delete o.find((x) => x.kind === "Service")!.metadata.annotations["external-dns.alpha.kubernetes.io/hostname"]), finding: /design-rules: .*DNS name/ },
+  { name: "a single-stack LoadBalancer", edit: (c) => editManifest(c, "h5b-60-app-dashboard.yaml", (o) => void (o.find((x) => x.kind === "Service")!.spec.ipFamilyPolicy = "SingleStack")), finding: /design-rules: .*PreferDualStack/ },
+  { name: "a workload tolerating the control plane", edit: (c) => editManifest(c, "h5b-60-app-dashboard.yaml", (o) => void (o.find((x) => x.kind === "Deployment")!.spec.template.spec.tolerations = [{ operator: "Exists" }])), finding: /design-rules: tolerates the control-plane taint/ },
+  { name: "a single-family pool", edit: (c) => editManifest(c, "h5b-21-metallb-pools.yaml", (o) => void o[0]!.spec.addresses.pop()), finding: /design-rules: a pool must hold both/ },
+  { name: "no L2Advertisement", edit: (c) => editManifest(c, "h5b-21-metallb-pools.yaml", (o) => void o.pop()), finding: /design-rules: no L2Advertisement/ },
+  { name: "a wildcard role", edit: (c) => editManifest(c, "h5b-50-rbac.yaml", (o) => void (o.find((x) => x.kind === "ClusterRole")!.rules[0].verbs = ["*"])), finding: /rbac-audit: rules\[0\]\.verbs has a wildcard/ },
+  { name: "a cluster-admin binding", edit: (c) => editManifest(c, "h5b-50-rbac.yaml", (o) => void (o.find((x) => x.kind === "ClusterRoleBinding")!.roleRef.name = "cluster-admin")), finding: /rbac-audit: binds cluster-admin/ },
+  { name: "monitoring reading Secrets", edit: (c) => editManifest(c, "h5b-50-rbac.yaml", (o) => void o.find((x) => x.kind === "ClusterRole")!.rules[0].resources.push("secrets")), finding: /rbac-audit: .*reads Secrets/ },
+  { name: "an unknown k3s flag", edit: (c) => c.files.set("hosts/pi-worker/etc/rancher/k3s/config.yaml", `${c.files.get("hosts/pi-worker/etc/rancher/k3s/config.yaml")}node-lable: [a=b]\n`), finding: /k3s-config: node-lable is not a k3s flag/ },
+  { name: "a server flag on an agent", edit: (c) => c.files.set("hosts/pi-worker/etc/rancher/k3s/config.yaml", `${c.files.get("hosts/pi-worker/etc/rancher/k3s/config.yaml")}cluster-cidr: 10.42.0.0/16\n`), finding: /k3s-config: cluster-cidr is a server flag/ },
+  { name: "the server without its taint", edit: (c) => c.files.set("hosts/pi-cp/etc/rancher/k3s/config.yaml", (c.files.get("hosts/pi-cp/etc/rancher/k3s/config.yaml") ?? "").replace("  - CriticalAddonsOnly=true:NoExecute\n", "")), finding: /design-rules: the server lacks the taint/ },
+];
+
+describe("h5b check finds what is broken", () => {
+  it.each(broken)("$name", async ({ edit, finding }) => {
+    const ctx = await context();
+    edit(ctx);
+    expect(await findingsOf(ctx)).toEqual(expect.arrayContaining([expect.stringMatching(finding)]));
+  });
+});
