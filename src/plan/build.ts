@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import {
+  bigIntToAddress,
   type Cidr,
   canonicalAddress,
   cidrSize,
@@ -58,6 +59,7 @@ export function buildPlan(spec: Homelab): Plan {
     const gateway = gatewayHost?.addresses[fam] ?? side.gateway;
     return {
       prefix: planRange(side.prefix),
+      ...(fam === "ipv4" ? { netmask: netmask(side.prefix) } : {}),
       gateway: canonicalAddress(gateway as string),
       dns: dnsHost.addresses[fam] as string,
       ranges: {
@@ -195,6 +197,11 @@ export function buildPlan(spec: Homelab): Plan {
 
 function pair(p: { ipv4: string; ipv6?: string | undefined }): FamilyPair<string> {
   return p.ipv6 !== undefined ? { ipv4: p.ipv4, ipv6: p.ipv6 } : { ipv4: p.ipv4 };
+}
+
+function netmask(text: string): string {
+  const bits = 32n - BigInt(parseCidr(text).prefixLength);
+  return bigIntToAddress("ipv4", ((1n << 32n) - 1n) ^ ((1n << bits) - 1n));
 }
 
 function planRange(text: string): PlanRange {

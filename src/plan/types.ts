@@ -49,6 +49,8 @@ export interface PlanRange {
 
 export interface LanSide {
   readonly prefix: PlanRange;
+  /** The prefix as a dotted netmask, IPv4 only (BMCs and other old-style settings want it). */
+  readonly netmask?: string;
   readonly gateway: string;
   /** Porygon's address: the LAN's DNS server. */
   readonly dns: string;
