@@ -1,5 +1,6 @@
 import { Command } from "commander";
 import { build } from "../pipeline.js";
+import { printIssues } from "./_output.js";
 import { buildSummary } from "./summary.js";
 
 export function buildCommand(): Command {
@@ -12,5 +13,6 @@ export function buildCommand(): Command {
       const cwd = process.cwd();
       const r = await build({ cwd, out: o.out, ...(o.config !== undefined ? { config: o.config } : {}), ...(o.secrets !== undefined ? { secretsDir: o.secrets } : {}) });
       process.stdout.write(buildSummary({ ...r, cwd }));
+      printIssues(r.warnings);
     });
 }

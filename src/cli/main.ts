@@ -15,12 +15,18 @@ export function program(): Command {
   p.addCommand(checkCommand());
   p.addCommand(initCommand());
   p.addCommand(schemaCommand());
-  for (const c of p.commands) c.exitOverride();
+  // Flag and command mistakes are user errors: shown like every other one, exit code 2.
+  const output = { outputError: (str: string, write: (s: string) => void) => write(`✖ ${str.replace(/^error: /, "")}`) };
+  p.configureOutput(output);
+  for (const c of p.commands) c.exitOverride().configureOutput(output).showHelpAfterError();
   return p;
 }
 
 /** Runs the CLI; returns the exit code (0 done, 1 findings, 2 user error). Bugs propagate with their stack. */
 export async function main(argv: readonly string[]): Promise<number> {
+  // Commands report findings through process.exitCode; read it and leave the process's own value untouched.
+  const outer = process.exitCode;
+  process.exitCode = undefined;
   try {
     await program().parseAsync([...argv], { from: "user" });
     return process.exitCode === undefined ? 0 : Number(process.exitCode);
@@ -30,5 +36,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       return e.exitCode === 0 ? 0 : 2;
     }
     return reportError(e);
+  } finally {
+    process.exitCode = outer;
   }
 }

@@ -1,11 +1,10 @@
 import { relative } from "node:path";
-import type { Issue } from "../issue.js";
 import type { Plan } from "../plan/types.js";
 import type { WriteResult } from "../write/writer.js";
-import { bold, dim, formatIssue, table } from "./_output.js";
+import { bold, dim, table } from "./_output.js";
 
 /** What `h5b build` prints: where things are, in a screen or two. Never a secret. */
-export function buildSummary(p: { plan: Plan; source: string; warnings: readonly Issue[]; written: WriteResult; secretsDir: string; cwd: string }): string {
+export function buildSummary(p: { plan: Plan; source: string; written: WriteResult; secretsDir: string; cwd: string }): string {
   const { plan } = p;
   const rel = (x: string) => relative(p.cwd, x) || ".";
   const fam = (pair: { ipv4: string; ipv6?: string } | undefined) => plan.families.map((f) => pair?.[f] ?? "-");
@@ -33,7 +32,6 @@ export function buildSummary(p: { plan: Plan; source: string; warnings: readonly
   out.push("", `${bold("Versions")} k3s ${v.k3s} · Cilium ${v.cilium} · MetalLB ${v.metallb} · external-dns chart ${v.externalDns} · csi-driver-nfs ${v.csiDriverNfs}`);
   out.push(`${bold("Secrets")} ${rel(p.secretsDir)}/ ${dim("(mode 0600, outside git, never printed)")}`);
   out.push(`${bold("Wrote")} ${p.written.files} files (${(p.written.bytes / 1024).toFixed(1)} KiB) to ${rel(p.written.dir)}/`);
-  if (p.warnings.length > 0) out.push("", ...p.warnings.map(formatIssue));
   return `${out.join("\n")}\n`;
 }
 

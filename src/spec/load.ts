@@ -36,13 +36,13 @@ export async function readSpecFile(file: string): Promise<unknown> {
 }
 
 function parseYaml(text: string, file: string): unknown {
-  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
+  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length > 0) {
     throw new H5bError(
       "load",
       doc.errors.map((e) => {
         const pos = e.linePos?.[0];
-        return error("yaml-syntax", pos ? `${file}:${pos.line}:${pos.col}` : file, e.message.split("\n")[0] ?? e.code);
+        return error("yaml-syntax", pos ? `${file}:${pos.line}:${pos.col}` : file, (e.message.split("\n")[0] ?? e.code).replace(/ at line \d+, column \d+:?$/, ""));
       }),
     );
   }

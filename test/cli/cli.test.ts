@@ -1,0 +1,168 @@
+import { chmodSync, cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { execa } from "execa";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { ROOT } from "../_harness/golden.js";
+
+const BIN = join(ROOT, "bin", "h5b.js");
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), "h5b-cli-"));
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+const h5b = (args: string[], cwd = dir) => execa(process.execPath, [BIN, ...args], { cwd, reject: false, env: { NO_COLOR: "1" } });
+
+function tree(root: string): Map<string, string> {
+  const out = new Map<string, string>();
+  const walk = (d: string) => {
+    for (const n of readdirSync(d).sort()) {
+      const p = join(d, n);
+      if (statSync(p).isDirectory()) walk(p);
+      else out.set(p.slice(root.length), `${(statSync(p).mode & 0o777).toString(8)} ${readFileSync(p, "utf8")}`);
+    }
+  };
+  walk(root);
+  return out;
+}
+
+describe("h5b build", () => {
+  it("renders the default spec and prints its summary", async () => {
+    const r = await h5b(["build"]);
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toContain("h5b build home from (embedded default)");
+    expect(r.stdout).toMatch(/wireguard\.svc\.home\.example\.org\s+10\.0\.65\.\d+\s+2001:db8:10::65:/);
+    expect(r.stdout).toContain("pi-cp        k3s-server");
+    expect(r.stdout).toMatch(/Wrote \d+ files/);
+    expect(readdirSync(join(dir, "out", "hosts")).sort()).toEqual(expect.arrayContaining(["pi-cp", "pi-worker", "x86-1"]));
+  });
+
+  it("is deterministic: a second build is byte-identical, modes included", async () => {
+    await h5b(["build"]);
+    const first = tree(join(dir, "out"));
+    await h5b(["build"]);
+    expect(tree(join(dir, "out"))).toEqual(first);
+  });
+
+  it("keeps secrets in a 0600 folder and never prints them", async () => {
+    const r = await h5b(["build", "--config", join(ROOT, "test/specs/pis-on-k3os.yaml")]);
+    expect(r.exitCode).toBe(0);
+    const secretsDir = join(ROOT, "test/specs/.h5b/secrets");
+    try {
+      expect(statSync(secretsDir).mode & 0o777).toBe(0o700);
+      for (const f of readdirSync(secretsDir)) {
+        expect(statSync(join(secretsDir, f)).mode & 0o777).toBe(0o600);
+        const value = readFileSync(join(secretsDir, f), "utf8").trim();
+        expect(r.stdout + r.stderr).not.toContain(value.slice(0, 40));
+      }
+      // k3OS embeds the join token, so its config is readable by root only.
+      expect(statSync(join(dir, "out/hosts/pi-worker/var/lib/rancher/k3os/config.yaml")).mode & 0o777).toBe(0o600);
+      expect(r.stderr).toContain("k3OS is unmaintained");
+    } finally {
+      rmSync(join(ROOT, "test/specs/.h5b"), { recursive: true, force: true });
+    }
+  });
+
+  it("rejects a bad spec with every issue, exit 2, and writes nothing", async () => {
+    writeFileSync(
+      join(dir, "homelab.yaml"),
+      readFileSync(join(ROOT, "test/specs/ipv4-only.yaml"), "utf8").replace("public: 10.0.65.0/28", "public: 10.0.32.0/28").replace("ipv4: 10.0.0.11", "ipv4: 10.0.0.10"),
+    );
+    const r = await h5b(["build"]);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toContain("✖ overlaps networks.lan.ipv4.ranges.dhcp (10.0.32.0/20)\n  → at networks.lan.ipv4.ranges.public");
+    expect(r.stderr).toContain("→ at hosts.pi-worker.addresses.ipv4");
+    expect(r.stderr).not.toMatch(/\n\s+at .*\.js:\d+/);
+    expect(readdirSync(dir)).toEqual(["homelab.yaml"]);
+  });
+
+  it("leaves the previous output whole when a later build fails", async () => {
+    await h5b(["build"]);
+    const before = tree(join(dir, "out"));
+    writeFileSync(join(dir, "homelab.yaml"), "site: [not, a, mapping]\n");
+    expect((await h5b(["build"])).exitCode).toBe(2);
+    expect(tree(join(dir, "out"))).toEqual(before);
+  });
+
+  it("refuses to replace a folder it did not write", async () => {
+    writeFileSync(join(dir, "notes.txt"), "mine");
+    const r = await h5b(["build", "--out", "."]);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toContain("was not written by h5b");
+    expect(readFileSync(join(dir, "notes.txt"), "utf8")).toBe("mine");
+  });
+
+  it("reports YAML syntax errors with line and column", async () => {
+    writeFileSync(join(dir, "homelab.yaml"), "site:\n  name: home\n   zones: x\n");
+    const r = await h5b(["build"]);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toMatch(/→ at .*homelab\.yaml:\d+:\d+/);
+  });
+
+  it("rejects an unknown flag with exit 2", async () => {
+    const r = await h5b(["build", "--outt", "x"]);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toContain("✖ unknown option '--outt'");
+  });
+});
+
+describe("h5b init, schema and a TypeScript spec", () => {
+  it("init writes an h5b.config.ts that builds to exactly the default output", async () => {
+    expect((await h5b(["init"])).exitCode).toBe(0);
+    const src = readFileSync(join(dir, "h5b.config.ts"), "utf8");
+    expect(src).toContain('import { defineHomelab } from "h5b";');
+    expect((await h5b(["init"])).exitCode).toBe(2);
+    const fromFile = await h5b(["build", "--out", "a", "--secrets", "s"]);
+    expect(fromFile.exitCode).toBe(0);
+    expect(fromFile.stdout).toContain("from h5b.config.ts");
+    rmSync(join(dir, "h5b.config.ts"));
+    expect((await h5b(["build", "--out", "b", "--secrets", "s"])).exitCode).toBe(0);
+    expect(tree(join(dir, "a"))).toEqual(tree(join(dir, "b")));
+  });
+
+  it("init --yaml writes homelab.yaml and its schema, and it builds to the default output", async () => {
+    expect((await h5b(["init", "--yaml"])).exitCode).toBe(0);
+    expect(readFileSync(join(dir, "homelab.yaml"), "utf8")).toMatch(/^# yaml-language-server: \$schema=\.\/homelab\.schema\.json/);
+    expect((await h5b(["build", "--out", "a", "--secrets", "s"])).exitCode).toBe(0);
+    rmSync(join(dir, "homelab.yaml"));
+    expect((await h5b(["build", "--out", "b", "--secrets", "s"])).exitCode).toBe(0);
+    expect(tree(join(dir, "a"))).toEqual(tree(join(dir, "b")));
+  });
+
+  it("a TypeScript spec with a type error in values is reported with its path", async () => {
+    cpSync(join(ROOT, "src/spec/default.ts"), join(dir, "h5b.config.ts"));
+    const text = readFileSync(join(dir, "h5b.config.ts"), "utf8").replace('from "./homelab.js"', 'from "h5b"').replace('replicas: 2,\n      ports: [{ name: "wireguard"', 'replicas: "two" as never,\n      ports: [{ name: "wireguard"');
+    writeFileSync(join(dir, "h5b.config.ts"), text);
+    const r = await h5b(["build"]);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toContain("→ at workloads.wireguard.replicas");
+  });
+
+  it("schema prints a JSON Schema with the spec's fields", async () => {
+    const r = await h5b(["schema"]);
+    const schema = JSON.parse(r.stdout) as { properties: Record<string, unknown> };
+    expect(Object.keys(schema.properties)).toEqual(expect.arrayContaining(["site", "networks", "hosts", "cluster", "workloads", "storage", "backups", "access"]));
+  });
+});
+
+describe("h5b check", () => {
+  it("exits 0 on a fresh build and 1 with findings", async () => {
+    await h5b(["build"]);
+    const clean = await h5b(["check", "--only", "kubernetes-schema,chart-values,k3s-config,design-rules,rbac-audit"]);
+    expect(clean.stdout).toContain("no findings");
+    expect(clean.exitCode).toBe(0);
+    const cfg = join(dir, "out/hosts/pi-worker/etc/rancher/k3s/config.yaml");
+    chmodSync(cfg, 0o644);
+    writeFileSync(cfg, `${readFileSync(cfg, "utf8")}flannel-backend: none\n`);
+    const dirty = await h5b(["check", "--only", "k3s-config"]);
+    expect(dirty.exitCode).toBe(1);
+    expect(dirty.stdout).toContain("flannel-backend is a server flag, which an agent skips");
+  });
+
+  it("exits 2 when there is no output to check", async () => {
+    const r = await h5b(["check"]);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toContain("run `h5b build` first");
+  });
+});
