@@ -1,0 +1,273 @@
+import { selectorMatches } from "./_labels.js";
+import { lostPhrase, names, noNodePhrase, plural } from "./_phrases.js";
+import { type Conditions, conditionsOf, type Failure, failureUnits } from "./failures.js";
+import { tolerates } from "./filters.js";
+import { type SchedState, Scheduler } from "./scheduler.js";
+import type { Model, SimService, SimWorkload, WorkloadKind } from "./types.js";
+
+export type Status = "up" | "degraded" | "down";
+
+/** A line of the matrix: a Service (with the workloads it selects), or a workload no Service selects. */
+export interface Row {
+  /** `Service apps/wireguard`, `Deployment apps/media`. */
+  readonly id: string;
+  readonly kind: "Service" | WorkloadKind;
+  readonly namespace: string;
+  readonly name: string;
+  readonly workloads: readonly number[];
+  readonly service?: SimService;
+  readonly essential: boolean;
+}
+
+export interface Outcome {
+  readonly status: Status;
+  /** Replicas ready once rescheduling (if the API server allows it) is done. */
+  readonly ready: number;
+  /** Replicas ready right after the failure, before anything is rescheduled. */
+  readonly readyAtFailure: number;
+  readonly desired: number;
+  /** The reason chain: `its only replica ran on x86-1`, `no other worker runs amd64`. */
+  readonly reasons: readonly string[];
+}
+
+/** Where a workload's pods are in one scenario. */
+interface Pods {
+  readonly desired: number;
+  /** Nodes of the pods that outlived the failure. */
+  readonly kept: readonly number[];
+  /** Nodes whose failure took a pod (one entry per pod). */
+  readonly lost: readonly number[];
+  /** Nodes of the pods rescheduled after the failure. */
+  readonly moved: readonly number[];
+  /** Why some replicas are not running (cannot be placed, or not rescheduled). */
+  readonly why?: string;
+  readonly nfsDown: boolean;
+}
+
+const UNREACHABLE = { key: "node.kubernetes.io/unreachable", value: "", effect: "NoExecute" as const };
+const EVICTION = "after the 5-minute eviction timeout";
+
+/**
+ * The simulator: places every workload on the healthy cluster once, then answers each scenario from that
+ * placement, re-placing only the pods the failure took and re-judging only the rows they back.
+ */
+export class Simulator {
+  readonly model: Model;
+  readonly scheduler: Scheduler;
+  readonly rows: readonly Row[];
+  readonly failures: readonly Failure[];
+  readonly healthy: readonly Outcome[];
+  private readonly rowsOf: readonly number[][];
+  private readonly onNode: readonly number[][];
+  private readonly nfs: readonly number[];
+  private readonly announcing: ReadonlyMap<string, Uint8Array>;
+  private readonly healthyPods: readonly Pods[];
+  private readonly usedCpu: Float64Array;
+  private readonly usedMem: Float64Array;
+  private readonly order: readonly number[];
+
+  constructor(model: Model) {
+    this.model = model;
+    this.scheduler = new Scheduler(model);
+    this.failures = failureUnits(model);
+    const { nodes, workloads } = model;
+    this.rows = buildRows(model);
+    const rowsOf: number[][] = workloads.map(() => []);
+    this.rows.forEach((r, i) => r.workloads.forEach((w) => rowsOf[w]?.push(i)));
+    this.rowsOf = rowsOf;
+    this.nfs = workloads.flatMap((w, i) => (w.volumes.some((v) => v.kind === "nfs") ? [i] : []));
+    this.announcing = new Map(
+      [...model.announcers].map(([pool, ads]) => [pool, Uint8Array.from(nodes, (n) => (ads.some((sels) => sels.length === 0 || sels.some((s) => selectorMatches(s, n.labels))) ? 1 : 0))]),
+    );
+    // Higher priority first, then the model's (sorted) order: the queue kube-scheduler works through.
+    this.order = workloads.map((_, i) => i).sort((a, b) => (workloads[b]?.priority ?? 0) - (workloads[a]?.priority ?? 0) || a - b);
+
+    const pods: number[][] = workloads.map(() => []);
+    const state = this.state(new Uint8Array(nodes.length), new Float64Array(nodes.length), new Float64Array(nodes.length), new Map(pods.map((p, i) => [i, p])));
+    const why: (string | undefined)[] = [];
+    const daemonSets = this.order.filter((w) => workloads[w]?.kind === "DaemonSet");
+    for (const w of daemonSets) {
+      for (const n of this.scheduler.eligible[w] as readonly number[]) {
+        if (this.scheduler.fitsOn(w, n, state)) {
+          this.scheduler.reserve(w, n, state);
+          pods[w]?.push(n);
+        } else why[w] = `no room for its pod on ${nodes[n]?.name}`;
+      }
+    }
+    for (const w of this.order.filter((x) => workloads[x]?.kind !== "DaemonSet")) {
+      const wl = workloads[w] as SimWorkload;
+      for (let i = 0; i < wl.replicas; i++) {
+        const n = this.scheduler.place(w, state);
+        if (n === undefined) {
+          const left = wl.replicas - i;
+          why[w] = `${left === wl.replicas ? (wl.replicas === 1 ? "its replica" : `its ${wl.replicas} replicas`) : `${left} of ${plural(wl.replicas, "replica")}`} cannot be placed: ${noNodePhrase(this.scheduler.explain(w, state), wl.architectures, false)}`;
+          break;
+        }
+        this.scheduler.reserve(w, n, state);
+        pods[w]?.push(n);
+      }
+    }
+    this.usedCpu = state.usedCpu;
+    this.usedMem = state.usedMem;
+    this.healthyPods = workloads.map((wl, w) => {
+      const p = pods[w] as number[];
+      const desired = wl.kind === "DaemonSet" ? (this.scheduler.eligible[w] as readonly number[]).length : wl.replicas;
+      const reason = why[w];
+      return { desired, kept: p, lost: [], moved: [], ...(reason !== undefined ? { why: reason } : {}), nfsDown: false };
+    });
+    const onNode: number[][] = nodes.map(() => []);
+    this.healthyPods.forEach((p, w) => new Set(p.kept).forEach((n) => onNode[n]?.push(w)));
+    this.onNode = onNode;
+    const none = conditionsOf(model, []);
+    this.healthy = this.rows.map((r) => this.judge(r, none, (w) => this.healthyPods[w] as Pods));
+  }
+
+  /** Node names of a workload's pods on the healthy cluster. */
+  healthyNodes(w: number): string[] {
+    return (this.healthyPods[w]?.kept ?? []).map((n) => this.model.nodes[n]?.name ?? "");
+  }
+
+  /** The outcome of every row when `failures` happen together. */
+  run(failures: readonly Failure[]): Outcome[] {
+    const cond = conditionsOf(this.model, failures);
+    const affected = new Set<number>();
+    for (const n of cond.failedNodes) for (const w of this.onNode[n] as number[]) affected.add(w);
+    if (cond.storage !== undefined) for (const w of this.nfs) affected.add(w);
+    const overrides = new Map<number, readonly number[]>();
+    const state = this.state(cond.down, this.usedCpu.slice(), this.usedMem.slice(), overrides);
+    const order = this.order.filter((w) => affected.has(w));
+    for (const w of order) overrides.set(w, (this.healthyPods[w] as Pods).kept.filter((n) => cond.down[n] === 0));
+    const result = new Map<number, Pods>();
+    for (const w of order) result.set(w, this.reschedule(w, cond, state));
+
+    const rows = new Set<number>();
+    for (const w of affected) for (const r of this.rowsOf[w] as number[]) rows.add(r);
+    this.rows.forEach((r, i) => {
+      const s = r.service;
+      if (s?.type !== "LoadBalancer") return;
+      const publicPool = s.pool !== undefined && this.model.publicPools.includes(s.pool);
+      const announcer = s.pool !== undefined ? this.announcing.get(s.pool) : undefined;
+      if ((cond.dns !== undefined && s.dnsName !== undefined) || (cond.gateway !== undefined && publicPool) || (!s.local && cond.failedNodes.some((n) => announcer?.[n] === 1))) rows.add(i);
+    });
+    const out = this.healthy.slice();
+    for (const i of rows) out[i] = this.judge(this.rows[i] as Row, cond, (w) => result.get(w) ?? (this.healthyPods[w] as Pods));
+    return out;
+  }
+
+  private state(down: Uint8Array, usedCpu: Float64Array, usedMem: Float64Array, pods: Map<number, readonly number[]>): SchedState {
+    const healthy = this.healthyPods;
+    return {
+      down,
+      usedCpu,
+      usedMem,
+      pods: (w) => pods.get(w) ?? healthy?.[w]?.kept ?? [],
+      setPods: (w, nodes) => pods.set(w, nodes),
+    };
+  }
+
+  /** What happens to one workload's lost pods: rescheduled elsewhere, or why not. */
+  private reschedule(w: number, cond: Conditions, state: SchedState): Pods {
+    const base = this.healthyPods[w] as Pods;
+    const wl = this.model.workloads[w] as SimWorkload;
+    const kept = state.pods(w);
+    const lost = base.kept.filter((n) => cond.down[n] === 1);
+    const nfsDown = cond.storage !== undefined && this.nfs.includes(w);
+    const moved: number[] = [];
+    let why = base.why;
+    if (lost.length > 0 && wl.kind !== "DaemonSet") {
+      if (cond.api !== undefined) why = `not rescheduled: the API server is down (${cond.api})`;
+      else if (wl.kind === "StatefulSet") why = "not recreated: a StatefulSet waits until the lost node is deleted";
+      else if (wl.tolerations.some((t) => tolerates(t, UNREACHABLE) && t.tolerationSeconds === undefined)) why = "never evicted: it tolerates node.kubernetes.io/unreachable for ever";
+      else {
+        const now = [...kept];
+        for (let i = 0; i < lost.length; i++) {
+          const n = this.scheduler.place(w, state);
+          if (n === undefined) {
+            why = `${lost.length - i === lost.length ? "" : `${lost.length - i} of them `}not rescheduled: ${noNodePhrase(this.scheduler.explain(w, state), wl.architectures, true)}`;
+            break;
+          }
+          this.scheduler.reserve(w, n, state);
+          moved.push(n);
+          now.push(n);
+          state.setPods(w, now);
+        }
+      }
+    }
+    return { desired: base.desired, kept, lost, moved, ...(why !== undefined ? { why } : {}), nfsDown };
+  }
+
+  private judge(row: Row, cond: Conditions, podsOf: (w: number) => Pods): Outcome {
+    const nodeName = (n: number) => this.model.nodes[n]?.name ?? "";
+    const reasons: string[] = [];
+    let desired = 0;
+    let atFailure = 0;
+    let after = 0;
+    const readyAt: number[] = [];
+    const readyAfter: number[] = [];
+    for (const w of row.workloads) {
+      const p = podsOf(w);
+      const wl = this.model.workloads[w] as SimWorkload;
+      const say = (s: string) => reasons.push(row.workloads.length > 1 || (row.kind === "Service" && row.name !== wl.name) ? `${wl.name}: ${s}` : s);
+      desired += p.desired;
+      if (p.lost.length > 0) say(wl.kind === "DaemonSet" ? `its pods on ${names(p.lost.map(nodeName))} are gone with the node` : lostPhrase(p.lost.map(nodeName), p.kept.length + p.lost.length));
+      if (p.moved.length > 0) say(`rescheduled on ${names(p.moved.map(nodeName))} ${EVICTION}`);
+      if (p.why !== undefined) say(p.why);
+      if (p.nfsDown && p.kept.length + p.moved.length > 0) {
+        const claim = wl.volumes.find((v) => v.kind === "nfs");
+        say(`its data is on NFS${claim?.kind === "nfs" && claim.claim !== undefined ? ` (claim ${claim.claim})` : ""} and storage is down (${cond.storage})`);
+      } else {
+        readyAt.push(...p.kept);
+        readyAfter.push(...p.kept, ...p.moved);
+        atFailure += p.kept.length;
+        after += p.kept.length + p.moved.length;
+      }
+    }
+    if (row.workloads.length === 0) reasons.push(`its selector ${Object.entries(row.service?.selector ?? {}).map(([k, v]) => `${k}=${v}`).join(",")} matches no pods`);
+    let reachableAt = atFailure > 0;
+    let reachableAfter = after > 0;
+    const s = row.service;
+    if (s?.type === "LoadBalancer") {
+      const announcer = s.pool !== undefined ? this.announcing.get(s.pool) : undefined;
+      const from = (ready: readonly number[], down = cond.down) => {
+        if (announcer === undefined) return [];
+        const live = (n: number) => down[n] === 0 && announcer[n] === 1;
+        return s.local ? [...new Set(ready.filter(live))] : ready.length > 0 ? this.model.nodes.flatMap((_, n) => (live(n) ? [n] : [])) : [];
+      };
+      const at = from(readyAt);
+      const later = from(readyAfter);
+      if (announcer === undefined || !announcer.includes(1)) reasons.push(`no L2Advertisement announces pool ${s.pool ?? "(none)"}`);
+      else if (later.length === 0 && after > 0) reasons.push(`MetalLB announces its address from no node: none it announces from has a ready endpoint${s.local ? " (Local policy)" : ""}`);
+      else if (cond.failedNodes.length > 0 && (at.length > 0 || later.length > 0)) {
+        const healthyFrom = from(row.workloads.flatMap((w) => (this.healthyPods[w] as Pods).kept), new Uint8Array(cond.down.length));
+        const gone = healthyFrom.filter((n) => cond.down[n] === 1);
+        if (gone.length > 0) reasons.push(`its address ${s.local ? "moves" : "may move"} to ${names((later.length > 0 ? later : at).map(nodeName))}${s.local ? " (Local policy: a node with a ready endpoint)" : ""}`);
+      }
+      reachableAt &&= at.length > 0;
+      reachableAfter &&= later.length > 0;
+    }
+    let status: Status = !reachableAfter || !reachableAt ? "down" : atFailure < desired || after < desired ? "degraded" : "up";
+    if (desired === 0 && row.workloads.length > 0) {
+      status = "down";
+      reasons.push("it asks for 0 replicas");
+    }
+    if (s?.type === "LoadBalancer") {
+      if (cond.dns !== undefined && s.dnsName !== undefined) reasons.push(`its name ${s.dnsName} does not resolve for LAN clients (${cond.dns}); its address still answers`);
+      if (cond.gateway !== undefined && s.pool !== undefined && this.model.publicPools.includes(s.pool)) reasons.push(`unreachable from the internet (${cond.gateway}); LAN clients still reach it`);
+      if (status === "up" && reasons.length > 0) status = "degraded";
+    }
+    return { status, ready: after, readyAtFailure: atFailure, desired, reasons };
+  }
+}
+
+function buildRows(model: Model): Row[] {
+  const backed = new Set<number>();
+  const rows: Row[] = model.services.map((s) => {
+    const workloads = model.workloads.flatMap((w, i) => (w.namespace === s.namespace && selectorMatches({ matchLabels: s.selector }, w.podLabels) ? [i] : []));
+    for (const w of workloads) backed.add(w);
+    return { id: `Service ${s.namespace}/${s.name}`, kind: "Service", namespace: s.namespace, name: s.name, workloads, service: s, essential: workloads.some((w) => model.workloads[w]?.essential === true) };
+  });
+  model.workloads.forEach((w, i) => {
+    if (!backed.has(i)) rows.push({ id: `${w.kind} ${w.namespace}/${w.name}`, kind: w.kind, namespace: w.namespace, name: w.name, workloads: [i], essential: w.essential });
+  });
+  return rows;
+}

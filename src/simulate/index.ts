@@ -1,0 +1,11 @@
+export { buildModel, type ModelPlan, parseTaint } from "./model.js";
+export { type ManifestObject, readManifestDir, renderedManifests } from "./manifests.js";
+export { modelOf } from "./load.js";
+export { type Outcome, type Row, Simulator, type Status } from "./engine.js";
+export { type Failure, failureUnits } from "./failures.js";
+export { type BrokenPromise, rules } from "./promises.js";
+export { pairs, type Scenario, type Simulation, simulate } from "./simulate.js";
+export { SIMULATE_SCHEMA, simulationJson } from "./report-json.js";
+export { brokenLines, markdownReport, type Paint, terminalReport } from "./report-text.js";
+export { promisesChecker } from "./checker.js";
+export type * from "./types.js";
