@@ -1,0 +1,59 @@
+import type { Plan } from "../../plan/types.js";
+import { type OutputFile, hostPath, linesFile } from "../file.js";
+import { type Credential, credentialPath } from "./credentials.js";
+import { PATHS, PORTS } from "./paths.js";
+
+export const COREDNS_UNIT = "coredns.service";
+const pki = (name: string) => `${PATHS.corednsPki}/${name}`;
+export const COREDNS_CREDENTIALS: readonly Credential[] = [
+  { id: "etcd-ca.crt", source: pki("ca.crt") },
+  { id: "etcd-client.crt", source: pki("client.crt") },
+  { id: "etcd-client.key", source: pki("client.key") },
+];
+
+/**
+ * Two server blocks. The home zones (services, DHCP, their reverse zones and the reverse zones of the whole LAN)
+ * come from etcd alone: every name in them is ours, so a name nobody wrote is NXDOMAIN and no `fallthrough` is
+ * needed (one would only send those questions on to the internet). Everything else goes to dnscrypt-proxy on
+ * loopback. Both blocks listen only on Porygon's own addresses.
+ */
+export function corefile(plan: Plan): string[] {
+  const zones = [
+    plan.site.zones.services,
+    plan.site.zones.dhcp,
+    ...new Set([...plan.dns.lanReverseZones, ...plan.dns.serviceReverseZones, ...plan.dns.dhcpReverseZones]),
+  ];
+  const bind = `bind ${[...plan.families.map((f) => plan.dns.addresses[f] as string), "127.0.0.1", "::1"].join(" ")}`;
+  const cred = (id: string) => credentialPath(COREDNS_UNIT, id);
+  return [
+    `# CoreDNS on ${plan.dns.host} (rendered by h5b): the home zones from etcd, the rest through dnscrypt-proxy.`,
+    `${zones.join(" ")} {`,
+    `    ${bind}`,
+    "    errors",
+    "    log",
+    `    etcd ${zones.join(" ")} {`,
+    `        path ${plan.dns.prefix.replace(/\/$/, "")}`,
+    `        endpoint https://127.0.0.1:${plan.dns.etcdPort}`,
+    `        tls ${cred("etcd-client.crt")} ${cred("etcd-client.key")} ${cred("etcd-ca.crt")}`,
+    "    }",
+    "    cache 30",
+    `    prometheus :${PORTS.corednsMetrics}`,
+    "}",
+    ". {",
+    `    ${bind}`,
+    "    errors",
+    "    log . {",
+    "        class denial error",
+    "    }",
+    `    health :${PORTS.corednsHealth}`,
+    `    ready :${PORTS.corednsReady}`,
+    `    forward . 127.0.0.1:${PORTS.dnscrypt}`,
+    "    cache 300",
+    `    prometheus :${PORTS.corednsMetrics}`,
+    "}",
+  ];
+}
+
+export function emitCorefile(plan: Plan): OutputFile {
+  return linesFile(hostPath(plan.dns.host, PATHS.corefile), corefile(plan));
+}

@@ -1,0 +1,51 @@
+import type { DdnsConfigInput } from "../../ddns/index.js";
+import type { Plan } from "../../plan/types.js";
+import { type DnsSecrets, ETCD_USERS } from "../../secrets/dns.js";
+import { type OutputFile, hostPath, jsonFile, linesFile } from "../file.js";
+import { type Credential, credentialPath } from "./credentials.js";
+import { PATHS, PORTS, TSIG_KEY_NAME, tlsFiles } from "./paths.js";
+
+export const DDNS_UNIT = "h5b-ddns.service";
+/** The daemon's own keys (DHCID records), outside CoreDNS's prefix. */
+export const DDNS_META_PREFIX = "/h5b-ddns/";
+
+const files = { ...tlsFiles(PATHS.ddnsPki), tsig: PATHS.ddnsTsig };
+export const DDNS_CREDENTIALS: readonly Credential[] = [
+  { id: "tsig.key", source: files.tsig },
+  { id: "etcd-ca.crt", source: files.ca },
+  { id: "etcd-client.crt", source: files.cert },
+  { id: "etcd-client.key", source: files.key },
+];
+
+/**
+ * The config of `h5b ddns` on Porygon: the DHCP zone and the reverse zones of the static and DHCP ranges,
+ * kea-dhcp-ddns's TSIG key, and the local etcd over TLS as the `h5b-ddns` user (its certificate's common name,
+ * so no password). The etcd role of that user is derived from this same object.
+ */
+export function ddnsConfig(plan: Plan): DdnsConfigInput {
+  const cred = (id: string) => credentialPath(DDNS_UNIT, id);
+  return {
+    listen: [{ address: "127.0.0.1", port: PORTS.ddns, udp: true, tcp: true }],
+    zones: { forward: [plan.site.zones.dhcp], reverse: [...plan.dns.dhcpReverseZones] },
+    tsig: { name: TSIG_KEY_NAME, algorithm: "hmac-sha256", secretFile: cred("tsig.key") },
+    etcd: {
+      endpoints: [`https://127.0.0.1:${plan.dns.etcdPort}`],
+      prefix: plan.dns.prefix,
+      metaPrefix: DDNS_META_PREFIX,
+      tls: { ca: cred("etcd-ca.crt"), cert: cred("etcd-client.crt"), key: cred("etcd-client.key") },
+    },
+    owner: ETCD_USERS.ddns,
+  };
+}
+
+export function emitDdnsFiles(plan: Plan, secrets: DnsSecrets): OutputFile[] {
+  const host = plan.dns.host;
+  const client = secrets.etcdClients[ETCD_USERS.ddns];
+  return [
+    jsonFile(hostPath(host, PATHS.ddnsConfig), ddnsConfig(plan)),
+    linesFile(hostPath(host, files.tsig), [secrets.tsigKey.reveal()], { mode: 0o600 }),
+    linesFile(hostPath(host, files.ca), [secrets.etcdCa.trim()]),
+    linesFile(hostPath(host, files.cert), [client.cert.trim()]),
+    linesFile(hostPath(host, files.key), [client.key.reveal().trim()], { mode: 0o600 }),
+  ];
+}

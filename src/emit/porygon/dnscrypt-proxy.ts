@@ -1,0 +1,49 @@
+import { stringify } from "smol-toml";
+import type { Plan } from "../../plan/types.js";
+import { type OutputFile, hostPath } from "../file.js";
+import { PATHS, PORTS } from "./paths.js";
+
+// The signing key of the DNSCrypt project's resolver lists (dnscrypt-resolvers, v3).
+const LISTS_MINISIGN_KEY = "RWQf6LRCGA9i53mlYecO4IzT51TGPpvWucNSCh1CBM0QTaLn73Y7GFO3";
+const LISTS_BASE = "https://raw.githubusercontent.com/DNSCrypt/dnscrypt-resolvers/master/v3";
+
+/**
+ * dnscrypt-proxy answers every name outside the home zones, for CoreDNS only (loopback), as Oblivious DoH: each
+ * target of the spec is reached through the spec's relays, so no single party sees both who asks and what.
+ */
+export function dnscryptConfig(plan: Plan): Record<string, unknown> {
+  const source = (name: string) => ({
+    urls: [`${LISTS_BASE}/${name}.md`],
+    cache_file: `${PATHS.dnscryptCache}/${name}.md`,
+    minisign_key: LISTS_MINISIGN_KEY,
+    refresh_delay: 72,
+  });
+  return {
+    listen_addresses: [`127.0.0.1:${PORTS.dnscrypt}`, `[::1]:${PORTS.dnscrypt}`],
+    server_names: [...plan.site.upstream.servers],
+    odoh_servers: true,
+    dnscrypt_servers: false,
+    doh_servers: false,
+    ipv6_servers: plan.families.includes("ipv6"),
+    // Only to fetch the signed lists at start, before any resolver is known.
+    bootstrap_resolvers: ["9.9.9.9:53", "1.1.1.1:53"],
+    ignore_system_dns: true,
+    cache: true,
+    cache_size: 4096,
+    cache_min_ttl: 60,
+    cache_max_ttl: 86400,
+    cache_neg_min_ttl: 60,
+    cache_neg_max_ttl: 600,
+    sources: { "odoh-servers": source("odoh-servers"), "odoh-relays": source("odoh-relays") },
+    anonymized_dns: {
+      routes: plan.site.upstream.servers.map((server_name) => ({ server_name, via: [...plan.site.upstream.relays] })),
+      // A target no relay can reach is left out rather than asked directly.
+      skip_incompatible: true,
+    },
+  };
+}
+
+export function emitDnscrypt(plan: Plan): OutputFile {
+  const header = `# dnscrypt-proxy on ${plan.dns.host} (rendered by h5b): ODoH through relays, for CoreDNS on loopback.\n`;
+  return { path: hostPath(plan.dns.host, PATHS.dnscrypt), content: `${header}${stringify(dnscryptConfig(plan))}\n` };
+}

@@ -1,0 +1,98 @@
+import type { Plan } from "../../plan/types.js";
+import { type OutputFile, hostPath, linesFile } from "../file.js";
+import { COREDNS_CREDENTIALS, COREDNS_UNIT } from "./corefile.js";
+import { type Credential, loadCredentialLines } from "./credentials.js";
+import { DDNS_CREDENTIALS, DDNS_UNIT } from "./ddns-config.js";
+import { ETCD_UNIT } from "./etcd.js";
+import { PATHS } from "./paths.js";
+
+/** Binaries that Debian 12 does not package; Ansible installs them here. */
+export const BINARIES = { coredns: "/usr/local/bin/coredns", dnscrypt: "/usr/local/bin/dnscrypt-proxy", h5b: "/usr/local/bin/h5b" } as const;
+
+interface UnitSpec {
+  readonly name: string;
+  readonly description: string;
+  readonly after: readonly string[];
+  readonly exec: string;
+  readonly capabilities: readonly string[];
+  readonly credentials: readonly Credential[];
+  readonly extra?: readonly string[];
+  /** Needs writable executable memory (Node's JIT). */
+  readonly jit?: boolean;
+}
+
+/**
+ * A daemon as an unprivileged dynamic user, with only the capabilities it needs (binding port 53 for CoreDNS,
+ * none for the others) and a read-only view of the system.
+ */
+function unit(u: UnitSpec): string[] {
+  const caps = u.capabilities.join(" ");
+  return [
+    "[Unit]",
+    `Description=${u.description}`,
+    "Wants=network-online.target",
+    `After=${["network-online.target", ...u.after].join(" ")}`,
+    "",
+    "[Service]",
+    `ExecStart=${u.exec}`,
+    "DynamicUser=yes",
+    `CapabilityBoundingSet=${caps}`,
+    ...(caps !== "" ? [`AmbientCapabilities=${caps}`] : []),
+    "NoNewPrivileges=yes",
+    "ProtectSystem=strict",
+    "ProtectHome=yes",
+    "PrivateTmp=yes",
+    "PrivateDevices=yes",
+    "ProtectKernelTunables=yes",
+    "ProtectKernelModules=yes",
+    "ProtectControlGroups=yes",
+    "RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX",
+    "RestrictNamespaces=yes",
+    "LockPersonality=yes",
+    ...(u.jit === true ? [] : ["MemoryDenyWriteExecute=yes"]),
+    "SystemCallArchitectures=native",
+    ...loadCredentialLines(u.credentials),
+    ...(u.extra ?? []),
+    "Restart=on-failure",
+    "RestartSec=2s",
+    "",
+    "[Install]",
+    "WantedBy=multi-user.target",
+  ];
+}
+
+export function emitUnits(plan: Plan): OutputFile[] {
+  const host = plan.dns.host;
+  const dnscryptUnit = "dnscrypt-proxy.service";
+  const units: UnitSpec[] = [
+    {
+      name: COREDNS_UNIT,
+      description: "CoreDNS: the home zones from etcd, everything else through dnscrypt-proxy",
+      after: [ETCD_UNIT, dnscryptUnit],
+      exec: `${BINARIES.coredns} -conf ${PATHS.corefile}`,
+      capabilities: ["CAP_NET_BIND_SERVICE"],
+      credentials: COREDNS_CREDENTIALS,
+      extra: ["LimitNOFILE=65536"],
+    },
+    {
+      name: dnscryptUnit,
+      description: "dnscrypt-proxy: Oblivious DoH through relays, for CoreDNS on loopback",
+      after: [],
+      exec: `${BINARIES.dnscrypt} -config ${PATHS.dnscrypt}`,
+      capabilities: [],
+      credentials: [],
+      // The signed resolver lists are cached here between restarts.
+      extra: ["CacheDirectory=dnscrypt-proxy"],
+    },
+    {
+      name: DDNS_UNIT,
+      description: "h5b ddns: kea-dhcp-ddns's updates into CoreDNS's etcd",
+      after: [ETCD_UNIT],
+      exec: `${BINARIES.h5b} ddns --config ${PATHS.ddnsConfig}`,
+      capabilities: [],
+      credentials: DDNS_CREDENTIALS,
+      jit: true,
+    },
+  ];
+  return units.map((u) => linesFile(hostPath(host, `${PATHS.units}/${u.name}`), unit(u)));
+}

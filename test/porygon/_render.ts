@@ -1,0 +1,59 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { buildPlan } from "../../src/plan/build.js";
+import type { Plan } from "../../src/plan/types.js";
+import { prepareSecrets } from "../../src/secrets/prepare.js";
+import { SecretStore, type Secrets } from "../../src/secrets/store.js";
+import type { HomelabInput } from "../../src/spec/homelab.js";
+import { defaultHomelabInput, parseHomelab } from "../../src/spec/load.js";
+import { emitPorygon } from "../../src/emit/porygon/index.js";
+
+export interface RenderedPorygon {
+  readonly plan: Plan;
+  readonly secrets: Secrets;
+  /** Porygon's files by absolute path on the host (and the external-dns Secret by its path). */
+  readonly files: ReadonlyMap<string, { content: string; mode: number }>;
+  /** The file at an absolute host path; fails the test when it was not rendered. */
+  file(path: string): string;
+  json(path: string): Record<string, unknown>;
+}
+
+/** Variants of the default spec the Porygon tests run against. */
+export const variants: Record<string, (s: HomelabInput) => void> = {
+  default: () => {},
+  "ipv4-only": (s) => {
+    delete s.networks.lan.ipv6;
+    delete s.networks.pods.ipv6;
+    delete s.networks.services.ipv6;
+    for (const h of Object.values(s.hosts)) {
+      delete h.addresses.ipv6;
+      if (h.hardware.bmc) delete h.hardware.bmc.addresses.ipv6;
+    }
+  },
+  "pis-on-k3os": (s) => {
+    for (const name of ["pi-cp", "pi-worker"]) (s.hosts[name] as { os?: string }).os = "k3os";
+  },
+};
+
+/** Renders Porygon's files for a variant of the default spec, with fresh secrets in a throwaway store. */
+export async function renderPorygon(mutate: (s: HomelabInput) => void = () => {}): Promise<RenderedPorygon> {
+  const input = defaultHomelabInput();
+  mutate(input);
+  const plan = buildPlan(parseHomelab(input).spec);
+  const dir = mkdtempSync(join(tmpdir(), "h5b-secrets-"));
+  try {
+    const secrets = await prepareSecrets(plan, new SecretStore(dir));
+    const files = new Map(
+      emitPorygon(plan, secrets).map((f) => [f.path.replace(/^hosts\/[^/]+/, ""), { content: f.content, mode: f.mode ?? 0o644 }]),
+    );
+    const file = (p: string) => {
+      const f = files.get(p);
+      if (f === undefined) throw new Error(`${p} was not rendered`);
+      return f.content;
+    };
+    return { plan, secrets, files, file, json: (p) => JSON.parse(file(p)) as Record<string, unknown> };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
