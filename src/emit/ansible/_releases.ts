@@ -1,0 +1,79 @@
+import type { Plan, PlanHost } from "../../plan/types.js";
+
+/**
+ * A program h5b installs from its upstream release rather than from Debian (k3s, and on Porygon what Debian 12 lacks
+ * or ships too old). The archive's sha256 is never guessed: `h5b deploy` reads it from the project's published
+ * checksum file (`checksums`) and passes it in `h5b_checksums`, keyed by `url`.
+ */
+export interface Release {
+  readonly name: string;
+  readonly version: string;
+  readonly url: string;
+  /** File name of the download (the name the checksum file lists it under). */
+  readonly file: string;
+  /** Where the project publishes the sha256 of `file`; absent when it publishes none (signature only). */
+  readonly checksums?: { readonly url: string; readonly format: "sha256sum" | "single" };
+  /** Binaries to install: path inside the archive (or "" for a bare binary) -> `/usr/local/bin/<name>`. */
+  readonly binaries: readonly { readonly from: string; readonly name: string }[];
+}
+
+const gh = (repo: string, tag: string, file: string) => `https://github.com/${repo}/releases/download/${encodeURIComponent(tag)}/${file}`;
+
+export function k3sRelease(host: PlanHost): Release {
+  const version = host.k3s?.version ?? "";
+  const file = host.arch === "amd64" ? "k3s" : "k3s-arm64";
+  return {
+    name: "k3s",
+    version,
+    url: gh("k3s-io/k3s", version, file),
+    file,
+    checksums: { url: gh("k3s-io/k3s", version, `sha256sum-${host.arch}.txt`), format: "sha256sum" },
+    binaries: [{ from: "", name: "k3s" }],
+  };
+}
+
+/** What Porygon runs from upstream releases: etcd (Debian's is 3.4), CoreDNS and dnscrypt-proxy (not in Debian 12). */
+export function porygonReleases(plan: Plan, host: PlanHost): Release[] {
+  const v = plan.cluster.versions;
+  const etcdFile = `etcd-v${v.etcd}-linux-${host.arch}.tar.gz`;
+  const corednsFile = `coredns_${v.coredns}_linux_${host.arch}.tgz`;
+  const dnscryptArch = host.arch === "amd64" ? "x86_64" : "arm64";
+  const dnscryptFile = `dnscrypt-proxy-linux_${dnscryptArch}-${v.dnscryptProxy}.tar.gz`;
+  const etcdDir = `etcd-v${v.etcd}-linux-${host.arch}`;
+  return [
+    {
+      name: "etcd",
+      version: v.etcd,
+      url: gh("etcd-io/etcd", `v${v.etcd}`, etcdFile),
+      file: etcdFile,
+      checksums: { url: gh("etcd-io/etcd", `v${v.etcd}`, "SHA256SUMS"), format: "sha256sum" },
+      binaries: ["etcd", "etcdctl", "etcdutl"].map((b) => ({ from: `${etcdDir}/${b}`, name: b })),
+    },
+    {
+      name: "coredns",
+      version: v.coredns,
+      url: gh("coredns/coredns", `v${v.coredns}`, corednsFile),
+      file: corednsFile,
+      checksums: { url: gh("coredns/coredns", `v${v.coredns}`, `${corednsFile}.sha256`), format: "single" },
+      binaries: [{ from: "coredns", name: "coredns" }],
+    },
+    {
+      name: "dnscrypt-proxy",
+      version: v.dnscryptProxy,
+      url: gh("DNSCrypt/dnscrypt-proxy", v.dnscryptProxy, dnscryptFile),
+      file: dnscryptFile,
+      binaries: [{ from: `linux-${dnscryptArch}/dnscrypt-proxy`, name: "dnscrypt-proxy" }],
+    },
+  ];
+}
+
+/** Every release the playbook downloads for these hosts, once each (by URL), in a stable order. */
+export function releasesOf(plan: Plan): Release[] {
+  const all = new Map<string, Release>();
+  for (const h of plan.hosts) {
+    if (h.os !== "debian") continue;
+    if (h.k3s !== undefined) all.set(k3sRelease(h).url, k3sRelease(h));
+    if (h.name === plan.dns.host) for (const r of porygonReleases(plan, h)) all.set(r.url, r);
+  }
+  return [...all.values()].sort((a, b) => (a.url < b.url ? -1 : 1));
+}

@@ -1,0 +1,65 @@
+import { type OutputFile, yamlFile } from "../file.js";
+
+/** An Ansible task or handler, as the object the YAML serializer writes. */
+export type Task = Record<string, unknown>;
+
+export interface Role {
+  /** Role name as Ansible wants it (`[a-z][a-z0-9_]*`). */
+  readonly name: string;
+  readonly description: string;
+  readonly tasks: readonly Task[];
+  readonly handlers?: readonly Task[];
+  /** Role defaults: the knobs a user may override from the inventory. */
+  readonly defaults?: Readonly<Record<string, unknown>>;
+}
+
+const HEADER = "Rendered by h5b from the spec; edit the spec, not this file.";
+
+/** The files of one role under `ansible/roles/<name>/`. */
+export function roleFiles(role: Role): OutputFile[] {
+  const dir = `ansible/roles/${role.name}`;
+  const meta = {
+    galaxy_info: {
+      role_name: role.name,
+      namespace: "h5b",
+      author: "h5b",
+      description: role.description,
+      license: "Apache-2.0",
+      min_ansible_version: "2.14",
+      platforms: [{ name: "Debian", versions: ["bookworm"] }],
+    },
+    dependencies: [],
+  };
+  return [
+    yamlFile(`${dir}/meta/main.yml`, meta, { header: HEADER }),
+    yamlFile(`${dir}/tasks/main.yml`, role.tasks, { header: HEADER }),
+    ...(role.handlers !== undefined && role.handlers.length > 0 ? [yamlFile(`${dir}/handlers/main.yml`, role.handlers, { header: HEADER })] : []),
+    ...(role.defaults !== undefined ? [yamlFile(`${dir}/defaults/main.yml`, role.defaults, { header: HEADER })] : []),
+  ];
+}
+
+/** Path prefixes (relative to `/`) as one anchored regular expression; dots are matched literally. */
+function prefixPattern(prefixes: readonly string[]): string {
+  return `^(${prefixes.map((p) => p.replace(/^\//, "").replace(/\./g, "[.]")).join("|")})`;
+}
+
+/**
+ * Tasks that copy files of the host's rendered root overlay (`hosts/<host>/…`, `h5b_overlay`) to the same paths
+ * on the host, byte for byte, in name order, with their rendered modes. Files whose mode keeps group and others out
+ * hold secrets: they are copied by a second task that never shows a diff.
+ */
+export function overlayTasks(what: string, prefixes: readonly string[] | "all", opts: { notify?: readonly string[]; tags?: readonly string[] } = {}): Task[] {
+  const select = prefixes === "all" ? "" : ` | selectattr('path', 'match', '${prefixPattern(prefixes)}')`;
+  const files = `query('community.general.filetree', h5b_overlay) | selectattr('state', 'eq', 'file')${select}`;
+  const task = (secret: boolean): Task => ({
+    name: `Install ${what}${secret ? " (secret files)" : ""}`,
+    "ansible.builtin.copy": { src: "{{ item.src }}", dest: "/{{ item.path }}", owner: "root", group: "root", mode: "{{ item.mode }}" },
+    ...(secret ? { diff: false } : {}),
+    loop: `{{ h5b_files | ${secret ? "selectattr" : "rejectattr"}('mode', 'match', '^0[0-7]00$') | sort(attribute='path') }}`,
+    loop_control: { label: "/{{ item.path }}" },
+    vars: { h5b_files: `{{ ${files} }}` },
+    ...(opts.notify !== undefined && opts.notify.length > 0 ? { notify: [...opts.notify] } : {}),
+    ...(opts.tags !== undefined ? { tags: [...opts.tags] } : {}),
+  });
+  return [task(false), task(true)];
+}

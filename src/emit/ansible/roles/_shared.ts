@@ -1,0 +1,38 @@
+import type { Task } from "../_role.js";
+
+export const RELOAD_SYSTEMD = "Reload systemd units";
+
+/** systemd's daemon-reload; a root without a running systemd (a chroot being prepared) has nothing to reload. */
+export function reloadSystemdHandler(): Task {
+  return {
+    name: RELOAD_SYSTEMD,
+    "ansible.builtin.systemd": { daemon_reload: true },
+    when: "not (ansible_facts['is_chroot'] | default(false))",
+  };
+}
+
+export const requireSecretsDir: Task = {
+  name: "Check that the secrets folder is known",
+  "ansible.builtin.assert": {
+    that: ["h5b_secrets_dir is defined"],
+    fail_msg: "h5b_secrets_dir is not set: run `h5b deploy`, or pass -e h5b_secrets_dir=<the .h5b/secrets folder>",
+    quiet: true,
+  },
+};
+
+/**
+ * A download is only ever checked against a sha256 given from outside the rendered tree (`h5b deploy` reads the
+ * release's published checksum file); with none, the play stops before downloading.
+ */
+export function requireChecksum(release: string, loop?: string): Task {
+  const r = loop !== undefined ? "item" : release;
+  return {
+    name: loop !== undefined ? "Check that every release's checksum is known" : "Check that the release's checksum is known",
+    "ansible.builtin.assert": {
+      that: [`h5b_skip_release_downloads or (${r}.url in h5b_checksums)`],
+      fail_msg: `no sha256 for {{ ${r}.url }}: \`h5b deploy\` reads it from the release's checksum file, or give it in h5b_checksums`,
+      quiet: true,
+    },
+    ...(loop !== undefined ? { loop: `{{ ${loop} }}`, loop_control: { label: `{{ item.name }} {{ item.version }}` } } : {}),
+  };
+}

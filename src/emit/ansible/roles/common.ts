@@ -1,0 +1,101 @@
+import type { Plan, PlanHost } from "../../../plan/types.js";
+import { hostPath, linesFile, type OutputFile } from "../../file.js";
+import { overlayTasks, type Role, roleFiles } from "../_role.js";
+
+const PACKAGES = ["ca-certificates", "openssh-server", "sudo", "systemd-timesyncd", "unattended-upgrades"];
+const SERVICES = ["ssh.service", "systemd-timesyncd.service", "unattended-upgrades.service"];
+
+/** The base every Debian host gets: packages, hostname, time, SSH keys, sysctl, unattended upgrades. */
+export function commonRole(): OutputFile[] {
+  const role: Role = {
+    name: "common",
+    description: "Base of every Debian host: packages, hostname, time, SSH keys, sysctl, unattended upgrades",
+    tasks: [
+      {
+        name: "Check that the host runs Debian 12 (or Raspberry Pi OS based on it)",
+        "ansible.builtin.assert": {
+          that: ["ansible_facts['distribution'] == 'Debian'", "ansible_facts['distribution_major_version'] == '12'"],
+          fail_msg: "h5b provisions Debian 12 hosts; {{ inventory_hostname }} runs {{ ansible_facts['distribution'] }} {{ ansible_facts['distribution_version'] }}",
+          quiet: true,
+        },
+      },
+      {
+        name: "Install the base packages",
+        "ansible.builtin.apt": { name: PACKAGES, state: "present", update_cache: true, cache_valid_time: 3600 },
+      },
+      ...overlayTasks("the hostname files", ["etc/hostname", "etc/hosts"], { notify: ["Apply the hostname"] }),
+      ...overlayTasks("the time settings", ["etc/timezone", "etc/systemd/timesyncd.conf.d/"], { notify: ["Restart systemd-timesyncd"] }),
+      {
+        name: "Set the time zone",
+        "ansible.builtin.file": { src: "/usr/share/zoneinfo/{{ h5b_site.timeZone }}", dest: "/etc/localtime", state: "link", force: true },
+      },
+      ...overlayTasks("the sysctl settings", ["etc/sysctl.d/"], { notify: ["Apply sysctl settings"] }),
+      ...overlayTasks("the unattended upgrade settings", ["etc/apt/apt.conf.d/"]),
+      {
+        name: "Enable SSH, time synchronisation and unattended upgrades",
+        "ansible.builtin.systemd": { name: "{{ item }}", enabled: true, state: "started" },
+        loop: SERVICES,
+      },
+      {
+        name: "Create the administrator",
+        "ansible.builtin.user": { name: "{{ h5b_admin.name }}", groups: ["sudo"], append: true, shell: "/bin/bash" },
+      },
+      {
+        name: "Authorize the administrator's SSH keys (and only them)",
+        "ansible.posix.authorized_key": { user: "{{ h5b_admin.name }}", key: "{{ h5b_admin.sshKeys | join('\\n') }}", exclusive: true },
+        // With no key in the spec, h5b leaves the keys set up at first boot alone rather than lock everyone out.
+        when: "h5b_admin.sshKeys | length > 0",
+      },
+      ...overlayTasks("the SSH server settings", ["etc/ssh/sshd_config.d/"], { notify: ["Reload the SSH server"] }),
+    ],
+    handlers: [
+      { name: "Apply the hostname", "ansible.builtin.command": { argv: ["hostname", "--file", "/etc/hostname"] }, changed_when: true },
+      { name: "Restart systemd-timesyncd", "ansible.builtin.systemd": { name: "systemd-timesyncd.service", state: "restarted" } },
+      { name: "Apply sysctl settings", "ansible.builtin.systemd": { name: "systemd-sysctl.service", state: "restarted" } },
+      { name: "Reload the SSH server", "ansible.builtin.systemd": { name: "ssh.service", state: "reloaded" } },
+    ],
+  };
+  return roleFiles(role);
+}
+
+/** Sysctl settings of a host: k3s nodes forward packets, which makes the kernel ignore router advertisements unless told. */
+function sysctl(plan: Plan, host: PlanHost): string[] {
+  if (host.k3s === undefined) return [];
+  const v6 = plan.families.includes("ipv6")
+    ? ["net.ipv6.conf.all.forwarding = 1", "net.ipv6.conf.all.accept_ra = 2", `net.ipv6.conf.${host.lanNic.name}.accept_ra = 2`]
+    : [];
+  return [
+    "# Rendered by h5b: k3s nodes route pod traffic; Cilium and the kubelet watch many files.",
+    "net.ipv4.ip_forward = 1",
+    ...v6,
+    "fs.inotify.max_user_instances = 8192",
+    "fs.inotify.max_user_watches = 524288",
+  ];
+}
+
+/** The root overlay files the common role installs on one host. */
+export function commonHostFiles(plan: Plan, host: PlanHost): OutputFile[] {
+  const at = (p: string) => hostPath(host.name, p);
+  const self = (addr: string | undefined) => (addr !== undefined ? [`${addr}\t${host.fqdn} ${host.name}`] : []);
+  const sysctlLines = sysctl(plan, host);
+  const keys = plan.access.administrator.sshKeys;
+  return [
+    linesFile(at("/etc/hostname"), [host.name]),
+    linesFile(at("/etc/hosts"), [
+      "127.0.0.1\tlocalhost",
+      ...self(host.addresses.ipv4),
+      "::1\tlocalhost ip6-localhost ip6-loopback",
+      "ff02::1\tip6-allnodes",
+      "ff02::2\tip6-allrouters",
+      ...self(host.addresses.ipv6),
+    ]),
+    linesFile(at("/etc/timezone"), [plan.site.timeZone]),
+    linesFile(at("/etc/systemd/timesyncd.conf.d/50-h5b.conf"), ["[Time]", `NTP=${plan.site.ntpServers.join(" ")}`]),
+    linesFile(at("/etc/apt/apt.conf.d/20auto-upgrades"), ['APT::Periodic::Update-Package-Lists "1";', 'APT::Periodic::Unattended-Upgrade "1";']),
+    ...(sysctlLines.length > 0 ? [linesFile(at("/etc/sysctl.d/90-h5b.conf"), sysctlLines)] : []),
+    // Passwords stay on until the spec names a key, so that the first deploy cannot lock the administrator out.
+    ...(keys.length > 0
+      ? [linesFile(at("/etc/ssh/sshd_config.d/50-h5b.conf"), ["PasswordAuthentication no", "KbdInteractiveAuthentication no", "PermitRootLogin no"])]
+      : []),
+  ];
+}

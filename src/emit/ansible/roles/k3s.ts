@@ -1,0 +1,102 @@
+import type { Plan, PlanHost } from "../../../plan/types.js";
+import { K3S_CONFIG_FILE, K3S_MANIFESTS_DIR, K3S_TOKEN_FILE } from "../../k3s/index.js";
+import { hostPath, linesFile, type OutputFile } from "../../file.js";
+import { overlayTasks, type Role, roleFiles } from "../_role.js";
+import { RELOAD_SYSTEMD, reloadSystemdHandler, requireChecksum, requireSecretsDir } from "./_shared.js";
+
+export const K3S_BINARY = "/usr/local/bin/k3s";
+
+/** The systemd unit k3s's own installer would write for this node. */
+export function k3sUnitName(host: PlanHost): string {
+  return host.k3s?.role === "server" ? "k3s.service" : "k3s-agent.service";
+}
+
+/**
+ * k3s from its pinned release, checked against the release's sha256 (no installer script piped to a shell); the
+ * config.yaml and unit h5b rendered; the join token from the secrets; on the server, the auto-deploy manifests.
+ */
+export function k3sRole(): OutputFile[] {
+  const role: Role = {
+    name: "k3s",
+    description: "k3s from its pinned release with its checksum, config, unit, join token and auto-deploy manifests",
+    tasks: [
+      requireSecretsDir,
+      requireChecksum("h5b_k3s.release"),
+      {
+        name: "Download the pinned k3s release",
+        "ansible.builtin.get_url": {
+          url: "{{ h5b_k3s.release.url }}",
+          dest: K3S_BINARY,
+          checksum: "sha256:{{ h5b_checksums[h5b_k3s.release.url] }}",
+          owner: "root",
+          group: "root",
+          mode: "0755",
+        },
+        when: "not h5b_skip_release_downloads",
+        notify: ["Restart k3s"],
+      },
+      {
+        name: "Link kubectl, crictl and ctr to k3s",
+        "ansible.builtin.file": { src: K3S_BINARY, dest: "/usr/local/bin/{{ item }}", state: "link", force: true },
+        loop: ["kubectl", "crictl", "ctr"],
+      },
+      {
+        name: "Create the k3s configuration folder",
+        "ansible.builtin.file": { path: "/etc/rancher/k3s", state: "directory", owner: "root", group: "root", mode: "0755" },
+      },
+      {
+        name: "Install the join token",
+        "ansible.builtin.copy": { src: "{{ h5b_secrets_dir }}/k3s-token", dest: K3S_TOKEN_FILE, owner: "root", group: "root", mode: "0600" },
+        diff: false,
+        notify: ["Restart k3s"],
+      },
+      ...overlayTasks("the k3s configuration and unit", [K3S_CONFIG_FILE, "/etc/rancher/k3s/config.yaml.d/", "/etc/systemd/system/k3s"], {
+        notify: [RELOAD_SYSTEMD, "Restart k3s"],
+      }),
+      // Copied in name order, which the cluster emitter made the dependency order: k3s applies each file as it lands.
+      ...overlayTasks("the auto-deploy manifests", [`${K3S_MANIFESTS_DIR}/`]),
+      {
+        name: "Enable and start k3s",
+        "ansible.builtin.systemd": { name: "{{ h5b_k3s.unit }}", enabled: true, state: "started" },
+      },
+    ],
+    handlers: [reloadSystemdHandler(), { name: "Restart k3s", "ansible.builtin.systemd": { name: "{{ h5b_k3s.unit }}", state: "restarted" } }],
+  };
+  return roleFiles(role);
+}
+
+/** The unit file of each Debian k3s node, as the k3s installer writes it (Type=notify only on the server). */
+export function k3sHostFiles(_plan: Plan, host: PlanHost): OutputFile[] {
+  if (host.k3s === undefined) return [];
+  const server = host.k3s.role === "server";
+  return [
+    linesFile(hostPath(host.name, `/etc/systemd/system/${k3sUnitName(host)}`), [
+      "# Rendered by h5b: the unit k3s's installer writes, without the installer.",
+      "[Unit]",
+      `Description=Lightweight Kubernetes (k3s ${host.k3s.role})`,
+      "Documentation=https://docs.k3s.io",
+      "Wants=network-online.target",
+      "After=network-online.target",
+      "",
+      "[Install]",
+      "WantedBy=multi-user.target",
+      "",
+      "[Service]",
+      `Type=${server ? "notify" : "exec"}`,
+      "EnvironmentFile=-/etc/default/%N",
+      "KillMode=process",
+      "Delegate=yes",
+      "User=root",
+      "LimitNOFILE=1048576",
+      "LimitNPROC=infinity",
+      "LimitCORE=infinity",
+      "TasksMax=infinity",
+      "TimeoutStartSec=0",
+      "Restart=always",
+      "RestartSec=5s",
+      "ExecStartPre=-/sbin/modprobe br_netfilter",
+      "ExecStartPre=-/sbin/modprobe overlay",
+      `ExecStart=${K3S_BINARY} ${host.k3s.role}`,
+    ]),
+  ];
+}

@@ -1,0 +1,130 @@
+import { parseBytes } from "../../../_quantity.js";
+import type { Plan, PlanHost } from "../../../plan/types.js";
+import { hostPath, linesFile, type OutputFile } from "../../file.js";
+import { overlayTasks, type Role, roleFiles } from "../_role.js";
+
+/**
+ * Partition numbers h5b gives the SLOG and L2ARC on each NVMe boot drive, at the end of the free space the
+ * installer left (the Debian installer numbers its own partitions from 1, so these stay clear of them).
+ */
+const SLOG_PARTITION = 14;
+const L2ARC_PARTITION = 15;
+const CONTRIB_SOURCES = "/etc/apt/sources.list.d/h5b-contrib.sources";
+
+/**
+ * The ZFS pool from the spec's vdev layout, SLOG and L2ARC on NVMe partitions, datasets and their properties.
+ * community.general 6.6.2 (Debian 12) has no zpool module: the pool is made with `zpool create` only when
+ * `zpool list` does not know it, so a second run changes nothing and an existing pool is never touched.
+ */
+export function zfsRole(): OutputFile[] {
+  const role: Role = {
+    name: "zfs",
+    description: "ZFS: the pool from the spec's vdevs with SLOG and L2ARC on NVMe partitions, datasets and properties",
+    tasks: [
+      ...overlayTasks("Debian's contrib archive (ZFS lives there)", [CONTRIB_SOURCES]),
+      {
+        name: "Install ZFS",
+        "ansible.builtin.apt": { name: ["linux-headers-{{ h5b_host.arch }}", "zfs-dkms", "zfsutils-linux"], state: "present", update_cache: true },
+      },
+      { name: "Load the ZFS module", "community.general.modprobe": { name: "zfs", state: "present" } },
+      {
+        name: "Make the SLOG and L2ARC partitions",
+        "community.general.parted": {
+          device: "{{ item.device }}",
+          number: "{{ item.number }}",
+          name: "{{ item.name }}",
+          label: "gpt",
+          part_start: "{{ item.start }}",
+          part_end: "{{ item.end }}",
+          state: "present",
+        },
+        loop: "{{ h5b_zfs.partitions }}",
+        loop_control: { label: "{{ item.device }} #{{ item.number }}" },
+        register: "h5b_zfs_partitions",
+      },
+      {
+        name: "Wait for the new partitions' device links",
+        "ansible.builtin.command": { argv: ["udevadm", "settle"] },
+        when: "h5b_zfs_partitions is changed",
+        changed_when: false,
+      },
+      {
+        name: "Look for the pool",
+        "ansible.builtin.command": { argv: ["zpool", "list", "-H", "-o", "name", "{{ h5b_zfs.pool }}"] },
+        register: "h5b_zpool",
+        changed_when: false,
+        failed_when: false,
+        check_mode: false,
+      },
+      {
+        name: "Create the pool",
+        "ansible.builtin.command": { argv: "{{ h5b_zfs.create }}" },
+        when: "h5b_zpool.rc != 0",
+        changed_when: true,
+      },
+      {
+        name: "Create the datasets",
+        "community.general.zfs": { name: "{{ item.name }}", state: "present", extra_zfs_properties: "{{ item.properties }}" },
+        loop: "{{ h5b_zfs.datasets }}",
+        loop_control: { label: "{{ item.name }}" },
+      },
+    ],
+  };
+  return roleFiles(role);
+}
+
+/** `zpool create` argv, partitions and datasets of the storage host, from the plan. */
+export function zfsVars(plan: Plan, host: PlanHost): Record<string, unknown> | undefined {
+  const st = plan.storage;
+  if (st === undefined || st.host !== host.name) return undefined;
+  const path = (id: string) => host.disks.find((d) => d.id === id)?.path ?? `/dev/disk/by-id/${id}`;
+  const part = (id: string, n: number) => `${path(id)}-part${n}`;
+  const mib = (size: string) => Math.ceil(parseBytes(size) / 2 ** 20);
+  const slog = mib(st.slog.size);
+  const l2arc = mib(st.l2arc.size);
+  const nvme = [...new Set([...st.slog.disks, ...st.l2arc.disks])].sort();
+  const partitions = nvme.flatMap((id) => [
+    ...(st.slog.disks.includes(id) ? [{ device: path(id), number: SLOG_PARTITION, name: "h5b-slog", start: `-${slog + l2arc}MiB`, end: `-${l2arc}MiB` }] : []),
+    ...(st.l2arc.disks.includes(id) ? [{ device: path(id), number: L2ARC_PARTITION, name: "h5b-l2arc", start: `-${l2arc}MiB`, end: "100%" }] : []),
+  ]);
+  const slogDevs = st.slog.disks.map((id) => part(id, SLOG_PARTITION));
+  const l2arcDevs = st.l2arc.disks.map((id) => part(id, L2ARC_PARTITION));
+  const create = [
+    "zpool",
+    "create",
+    "-o",
+    `ashift=${st.ashift}`,
+    ...["atime=off", "xattr=sa", "acltype=posixacl", "mountpoint=none"].flatMap((p) => ["-O", p]),
+    st.pool,
+    st.layout,
+    ...st.dataDisks.map(path),
+    // A lost SLOG loses the last seconds of sync writes, so two devices are mirrored; L2ARC is only a cache.
+    ...(slogDevs.length > 1 ? ["log", "mirror", ...slogDevs] : slogDevs.length === 1 ? ["log", ...slogDevs] : []),
+    ...(l2arcDevs.length > 0 ? ["cache", ...l2arcDevs] : []),
+  ];
+  const datasets = st.datasets.map((d) => ({
+    name: d.fullName,
+    properties: { mountpoint: d.mountpoint, compression: d.compression, dedup: d.dedup ? "on" : "off", recordsize: d.recordsize, checksum: d.checksum },
+  }));
+  return { pool: st.pool, create, partitions, datasets };
+}
+
+export function zfsHostFiles(plan: Plan, host: PlanHost): OutputFile[] {
+  if (plan.storage?.host !== host.name) return [];
+  return [
+    linesFile(hostPath(host.name, CONTRIB_SOURCES), [
+      "# Rendered by h5b: zfs-dkms and zfsutils-linux are in contrib.",
+      "Types: deb",
+      "URIs: http://deb.debian.org/debian",
+      "Suites: bookworm bookworm-updates",
+      "Components: contrib",
+      "Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg",
+      "",
+      "Types: deb",
+      "URIs: http://deb.debian.org/debian-security",
+      "Suites: bookworm-security",
+      "Components: contrib",
+      "Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg",
+    ]),
+  ];
+}

@@ -1,0 +1,43 @@
+import { linesFile, type OutputFile, yamlFile } from "../file.js";
+
+interface Play {
+  readonly name: string;
+  readonly hosts: string;
+  readonly role: string;
+  /** Roles that need real hardware carry the `hardware` tag, so a root without it can be converged with `--skip-tags hardware`. */
+  readonly hardware?: boolean;
+}
+
+/** In order: the base first, then the hardware, Porygon (DNS before the cluster needs it), the k3s server, its agents. */
+const PLAYS: readonly Play[] = [
+  { name: "Base of every Debian host", hosts: "debian_hosts", role: "common" },
+  { name: "Raspberry Pi specifics", hosts: "raspberry_pis", role: "raspberry_pi" },
+  { name: "ZFS storage", hosts: "zfs_hosts", role: "zfs", hardware: true },
+  { name: "IPMI", hosts: "bmc_hosts", role: "ipmi", hardware: true },
+  { name: "Porygon (DNS and DHCP)", hosts: "dns_servers:dhcp_servers", role: "porygon" },
+  { name: "k3s server", hosts: "k3s_servers", role: "k3s" },
+  { name: "k3s agents", hosts: "k3s_agents", role: "k3s" },
+];
+
+export function siteFiles(): OutputFile[] {
+  const plays = PLAYS.map((p) => ({
+    name: p.name,
+    hosts: p.hosts,
+    become: true,
+    roles: [p.role],
+    ...(p.hardware === true ? { tags: ["hardware"] } : {}),
+  }));
+  return [
+    yamlFile("ansible/site.yml", plays, { header: "Rendered by h5b from the spec; edit the spec, not this file." }),
+    linesFile("ansible/ansible.cfg", [
+      "# Rendered by h5b. Run from this folder, or through `h5b deploy`.",
+      "[defaults]",
+      "inventory = inventory.yml",
+      "roles_path = roles",
+      "interpreter_python = /usr/bin/python3",
+      "",
+      "[ssh_connection]",
+      "pipelining = True",
+    ]),
+  ];
+}
