@@ -3,6 +3,7 @@ import { buildCommand } from "./build.js";
 import { checkCommand } from "./check.js";
 import { initCommand } from "./init.js";
 import { schemaCommand } from "./schema.js";
+import { simulateCommand } from "./simulate.js";
 import { reportError } from "./_output.js";
 
 export function program(): Command {
@@ -15,6 +16,7 @@ export function program(): Command {
   p.addCommand(checkCommand());
   p.addCommand(initCommand());
   p.addCommand(schemaCommand());
+  p.addCommand(simulateCommand());
   // Flag and command mistakes are user errors: shown like every other one, exit code 2.
   const output = { outputError: (str: string, write: (s: string) => void) => write(`✖ ${str.replace(/^error: /, "")}`) };
   p.configureOutput(output);
