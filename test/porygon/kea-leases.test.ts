@@ -1,0 +1,107 @@
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { cidrContainsAddress, parseCidr } from "../../src/_net.js";
+import { PATHS } from "../../src/emit/porygon/index.js";
+import type { PlanHost } from "../../src/plan/types.js";
+import { type Namespace, NetnsLab } from "../_harness/netns.js";
+import { keaEnv, keaForTest, until, which } from "./_kea.js";
+import { type RenderedPorygon, renderPorygon } from "./_render.js";
+
+// kea-dhcp4 and kea-dhcp6 run from the rendered files in a namespace that has Porygon's LAN port and addresses;
+// dhclient runs in another namespace on the far end of a veth pair, taking the MAC of the device it plays.
+const lab = new NetnsLab();
+const dir = mkdtempSync(join(tmpdir(), "h5b-kea-leases-"));
+let r: RenderedPorygon;
+let cli: Namespace;
+const CLIENT_IF = "eth0";
+
+/** The options dhclient hands its script, as the script saw them. */
+type Lease = Record<string, string>;
+
+beforeAll(async () => {
+  r = await renderPorygon();
+  const porygon = r.plan.hosts.find((h) => h.name === r.plan.dns.dhcpHost) as PlanHost;
+  const srv = await lab.namespace("srv");
+  cli = await lab.namespace("cli");
+  await lab.veth(srv, porygon.lanNic.name, cli, CLIENT_IF, { macA: porygon.lanNic.mac });
+  await srv.address(porygon.lanNic.name, `${porygon.addresses.ipv4}/${r.plan.lan.ipv4.prefix.prefixLength}`);
+  await srv.address(porygon.lanNic.name, `${porygon.addresses.ipv6}/${r.plan.lan.ipv6?.prefix.prefixLength}`);
+  srv.spawn("kea-dhcp4", ["-c", keaForTest(r, PATHS.kea4, dir)], { env: keaEnv(dir) });
+  srv.spawn("kea-dhcp6", ["-c", keaForTest(r, PATHS.kea6, dir)], { env: keaEnv(dir) });
+  await until("kea-dhcp4 on :67", () => which(srv, `${porygon.addresses.ipv4}:67`));
+  await until("kea-dhcp6 on :547", () => which(srv, ":547"));
+});
+
+afterAll(async () => {
+  await lab.cleanup();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+let run = 0;
+/** One dhclient run as the device with `mac`; returns what it was bound to. */
+async function lease(family: 4 | 6, mac: string): Promise<Lease> {
+  const id = `${family}-${run++}`;
+  const log = join(dir, `lease-${id}.env`);
+  const script = join(dir, `script-${id}.sh`);
+  // Our own script: the default one would rewrite the host's /etc/resolv.conf (namespaces share /etc).
+  writeFileSync(script, ["#!/bin/sh", `case "$reason" in BOUND|BOUND6) env | grep -E '^(new_|reason=)' > ${log} ;; esac`, "exit 0", ""].join("\n"));
+  chmodSync(script, 0o755);
+  await cli.run("ip", ["link", "set", CLIENT_IF, "down"]);
+  await cli.run("ip", ["link", "set", CLIENT_IF, "address", mac]);
+  await cli.run("ip", ["link", "set", CLIENT_IF, "up"]);
+  // dhclient -6 sends from the link-local address, which the kernel adds again a moment after the link is up.
+  await until("a link-local address", async () => (await cli.run("ip", ["-6", "addr", "show", "dev", CLIENT_IF, "scope", "link"])).includes("inet6"));
+  const common = ["-1", "-sf", script, "-lf", join(dir, `${id}.leases`), "-pf", join(dir, `${id}.pid`)];
+  const args = family === 4 ? ["-4", ...common, CLIENT_IF] : ["-6", "-D", "LL", ...common, CLIENT_IF];
+  await cli.run("dhclient", args, { timeoutMs: 30_000 });
+  const env = Object.fromEntries(
+    readFileSync(log, "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]),
+  );
+  // dhclient stays as a daemon after binding; release nothing, just stop it.
+  await cli.run("dhclient", [family === 4 ? "-4" : "-6", "-x", "-pf", join(dir, `${id}.pid`), CLIENT_IF]).catch(() => undefined);
+  return env;
+}
+
+const host = (name: string) => r.plan.hosts.find((h) => h.name === name) as PlanHost;
+const search = () => [r.plan.site.zones.dhcp, r.plan.site.zones.services];
+
+describe("real leases from the rendered Kea files", () => {
+  it("DHCPv4: a node's MAC gets exactly its reserved address and the spec's options", async () => {
+    const x86 = host("x86-1");
+    const l = await lease(4, x86.lanNic.mac);
+    expect(l.new_ip_address).toBe(x86.addresses.ipv4);
+    expect(l.new_routers).toBe(r.plan.lan.ipv4.gateway);
+    expect(l.new_domain_name_servers).toBe(r.plan.lan.ipv4.dns);
+    expect(l.new_domain_name).toBe(r.plan.site.zones.dhcp);
+    expect(l.new_domain_search?.split(" ").map((d) => d.replace(/\.$/, ""))).toEqual(search());
+    expect(l.new_host_name).toBe(x86.fqdn);
+  });
+
+  it("DHCPv4: a BMC's MAC gets the BMC's reserved address", async () => {
+    const bmc = host("x86-1").bmc as NonNullable<PlanHost["bmc"]>;
+    expect((await lease(4, bmc.mac)).new_ip_address).toBe(bmc.addresses.ipv4);
+  });
+
+  it("DHCPv4: an unknown client gets an address from the DHCP range", async () => {
+    const l = await lease(4, "02:00:00:00:99:01");
+    expect(cidrContainsAddress(parseCidr(r.plan.lan.ipv4.ranges.dhcp.cidr), l.new_ip_address as string)).toBe(true);
+  });
+
+  it("DHCPv6: a node's DUID-LL gets exactly its reserved address, DNS server and search list", async () => {
+    const pi = host("pi-worker");
+    const l = await lease(6, pi.lanNic.mac);
+    expect(l.new_ip6_address).toBe(pi.addresses.ipv6);
+    expect(l.new_dhcp6_name_servers).toBe(r.plan.lan.ipv6?.dns);
+    expect(l.new_dhcp6_domain_search?.split(" ").map((d) => d.replace(/\.$/, ""))).toEqual(search());
+  });
+
+  it("DHCPv6: an unknown client gets an address from the DHCPv6 range", async () => {
+    const l = await lease(6, "02:00:00:00:99:02");
+    expect(cidrContainsAddress(parseCidr(r.plan.lan.ipv6?.ranges.dhcp.cidr as string), l.new_ip6_address as string)).toBe(true);
+  });
+});
