@@ -22,6 +22,8 @@ export interface Fixture {
   readonly port: number;
   readonly dir: string;
   readonly logs: string[];
+  /** Path of the config as a JSON file (for the CLI functions that read one). */
+  readonly configFile: string;
   /** Every key/value under the CoreDNS prefix and the daemon's prefix. */
   dump(): Promise<Record<string, string>>;
   close(): Promise<void>;
@@ -38,12 +40,14 @@ export async function startFixture(
     listen: [{ address: "127.0.0.1", port: 0 }],
     zones: { forward: [FORWARD], reverse: [REVERSE4, REVERSE6] },
     tsig: { name: "ddns-key", algorithm: "hmac-sha256", secretFile: join(dir, "tsig.key") },
-    etcd: { endpoints: etcd.endpoints },
     ...overrides,
+    etcd: { endpoints: etcd.endpoints, ...overrides.etcd },
   });
   const logs: string[] = [];
   const ddns = await startDdns(config, { logger: (l) => logs.push(l), ...(opts.now ? { now: opts.now } : {}) });
   const port = ddns.listening[0]?.port ?? 0;
+  const configFile = join(dir, "ddns.json");
+  await writeFile(configFile, JSON.stringify(config));
   return {
     etcd,
     ddns,
@@ -51,6 +55,7 @@ export async function startFixture(
     port,
     dir,
     logs,
+    configFile,
     async dump() {
       const out: Record<string, string> = {};
       for (const prefix of ["/skydns/", "/h5b-ddns/"]) {

@@ -1,0 +1,143 @@
+import { connect } from "node:net";
+import { parseName, type Labels } from "./_names.js";
+import { dhcidRdata, hexBytes } from "./dhcid.js";
+
+/** A Kea lease as far as DNS cares, from a memfile CSV or a control-socket `lease4/6-get-all`. */
+export interface Lease {
+  readonly family: 4 | 6;
+  readonly address: string;
+  /** The FQDN Kea registered (lowercase labels); empty when the lease has no hostname. */
+  readonly fqdn: Labels;
+  readonly forward: boolean;
+  readonly reverse: boolean;
+  /** Seconds since the epoch when the lease ends. */
+  readonly expires: number;
+  readonly lifetime: number;
+  /** Kea's lease state: 0 default (in use), 1 declined, 2 expired-reclaimed. */
+  readonly state: number;
+  /** RFC 4701 DHCID Kea computed for this client and name (client-id, else hardware address; DUID for v6). */
+  readonly dhcid?: Buffer;
+}
+
+function splitCsvLine(line: string): string[] {
+  // Kea's memfile never quotes; it escapes commas inside values as "&#x2c".
+  return line.split(",").map((f) => f.replace(/&#x2c/g, ","));
+}
+
+const truthy = (s: string | undefined) => s === "1" || s === "true";
+
+function dhcidFor(family: 4 | 6, fqdn: Labels, clientId: string, hwaddr: string, duid: string): Buffer | undefined {
+  if (fqdn.length === 0) return undefined;
+  if (family === 6) return duid ? dhcidRdata(2, hexBytes(duid), fqdn) : undefined;
+  if (clientId) return dhcidRdata(1, hexBytes(clientId), fqdn);
+  // RFC 4701 3.3: htype (1 = Ethernet; the v4 memfile does not store it) followed by chaddr.
+  if (hwaddr) return dhcidRdata(0, Buffer.concat([Buffer.from([1]), hexBytes(hwaddr)]), fqdn);
+  return undefined;
+}
+
+/**
+ * Parses a Kea memfile lease file (v4 or v6, told apart by the header). The file is an append log: the last line
+ * for an address wins, and a line with valid_lifetime 0 is a deletion.
+ */
+export function parseLeaseCsv(text: string): Lease[] {
+  const lines = text.split(/\r?\n/).filter((l) => l.trim() !== "");
+  const header = splitCsvLine(lines[0] ?? "");
+  const col = (name: string) => header.indexOf(name);
+  const family: 4 | 6 = col("duid") >= 0 ? 6 : 4;
+  if (col("address") < 0 || col("expire") < 0) throw new Error("not a Kea memfile lease file (no address/expire header)");
+  const byAddress = new Map<string, Lease>();
+  for (const line of lines.slice(1)) {
+    const f = splitCsvLine(line);
+    const get = (name: string) => (col(name) >= 0 ? (f[col(name)] ?? "") : "");
+    if (family === 6 && get("lease_type") !== "" && get("lease_type") !== "0") continue; // prefixes have no names
+    const address = get("address").toLowerCase();
+    const lifetime = Number(get("valid_lifetime"));
+    if (lifetime === 0) {
+      byAddress.delete(address);
+      continue;
+    }
+    const fqdn = parseName(get("hostname"));
+    const dhcid = dhcidFor(family, fqdn, get("client_id"), get("hwaddr"), get("duid"));
+    byAddress.set(address, {
+      family,
+      address,
+      fqdn,
+      forward: truthy(get("fqdn_fwd")),
+      reverse: truthy(get("fqdn_rev")),
+      expires: Number(get("expire")),
+      lifetime,
+      state: Number(get("state") || "0"),
+      ...(dhcid ? { dhcid } : {}),
+    });
+  }
+  return [...byAddress.values()];
+}
+
+interface SocketLease {
+  "ip-address"?: string;
+  "hw-address"?: string;
+  "client-id"?: string;
+  duid?: string;
+  hostname?: string;
+  "fqdn-fwd"?: boolean;
+  "fqdn-rev"?: boolean;
+  cltt?: number;
+  "valid-lft"?: number;
+  state?: number;
+  type?: string;
+}
+
+/** Asks a Kea DHCP server's control socket for every lease (`lease4-get-all` / `lease6-get-all`, lease_cmds hook). */
+export async function leasesFromSocket(path: string, family: 4 | 6, timeoutMs = 10_000): Promise<Lease[]> {
+  const reply = await new Promise<string>((resolve, reject) => {
+    const c = connect(path);
+    let buf = "";
+    const t = setTimeout(() => {
+      c.destroy();
+      reject(new Error(`no answer from ${path}`));
+    }, timeoutMs);
+    c.on("error", (e) => {
+      clearTimeout(t);
+      reject(e);
+    });
+    c.on("data", (d: Buffer) => {
+      buf += d.toString("utf8");
+      try {
+        JSON.parse(buf);
+        clearTimeout(t);
+        c.end();
+        resolve(buf);
+      } catch {
+        // Not the whole answer yet.
+      }
+    });
+    c.on("end", () => {
+      clearTimeout(t);
+      resolve(buf);
+    });
+    c.write(JSON.stringify({ command: `lease${family}-get-all` }));
+  });
+  const parsed = JSON.parse(reply) as { result?: number; text?: string; arguments?: { leases?: SocketLease[] } };
+  // Result 3 is "empty": no leases at all.
+  if (parsed.result === 3) return [];
+  if (parsed.result !== 0) throw new Error(`lease${family}-get-all failed: ${parsed.text ?? "unknown error"}`);
+  const out: Lease[] = [];
+  for (const l of parsed.arguments?.leases ?? []) {
+    if (family === 6 && l.type !== undefined && l.type !== "IA_NA") continue;
+    const fqdn = parseName(l.hostname ?? "");
+    const dhcid = dhcidFor(family, fqdn, l["client-id"] ?? "", l["hw-address"] ?? "", l.duid ?? "");
+    const lifetime = l["valid-lft"] ?? 0;
+    out.push({
+      family,
+      address: (l["ip-address"] ?? "").toLowerCase(),
+      fqdn,
+      forward: l["fqdn-fwd"] === true,
+      reverse: l["fqdn-rev"] === true,
+      expires: (l.cltt ?? 0) + lifetime,
+      lifetime,
+      state: l.state ?? 0,
+      ...(dhcid ? { dhcid } : {}),
+    });
+  }
+  return out;
+}
