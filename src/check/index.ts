@@ -3,6 +3,7 @@ import { designRulesChecker } from "./design-rules.js";
 import { k3sConfigChecker } from "./k3s-config.js";
 import { kubernetesSchemaChecker } from "./kubernetes-schema.js";
 import { rbacAuditChecker } from "./rbac-audit.js";
+import { promisesChecker } from "../simulate/checker.js";
 import type { Checker } from "./types.js";
 
 export type { CheckContext, Checker, CheckResult, Finding, Skipped } from "./types.js";
@@ -13,4 +14,4 @@ export { designFindings } from "./design-rules.js";
 export { rbacFindings } from "./rbac-audit.js";
 
 /** Every checker `h5b check` runs, in order. */
-export const checkers: readonly Checker[] = [kubernetesSchemaChecker, chartValuesChecker, k3sConfigChecker, designRulesChecker, rbacAuditChecker];
+export const checkers: readonly Checker[] = [kubernetesSchemaChecker, chartValuesChecker, k3sConfigChecker, designRulesChecker, rbacAuditChecker, promisesChecker];

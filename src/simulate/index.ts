@@ -1,5 +1,5 @@
 export { buildModel, type ModelPlan, parseTaint } from "./model.js";
-export { type ManifestObject, readManifestDir, renderedManifests } from "./manifests.js";
+export { extraObjects, type ManifestObject, renderedObjects } from "./manifests.js";
 export { modelOf } from "./load.js";
 export { type Outcome, type Row, Simulator, type Status } from "./engine.js";
 export { type Failure, failureUnits } from "./failures.js";

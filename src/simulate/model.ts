@@ -2,6 +2,7 @@ import { error, H5bError, type Issue, warning } from "../issue.js";
 import type { Plan } from "../plan/types.js";
 import { list, num, rec, str, stringMap, strings } from "./_obj.js";
 import { affinityTerms, labelSelector, nodeSelectorTerm, podImages, podRequest, spreadConstraints, tolerations } from "./_podspec.js";
+import { describe } from "../check/manifests.js";
 import type { ManifestObject } from "./manifests.js";
 import type { Effect, LabelSelector, Model, SimNode, SimService, SimVolume, SimWorkload, Taint, WorkloadKind } from "./types.js";
 import { selectorMatches } from "./_labels.js";
@@ -44,7 +45,7 @@ export function buildModel(plan: ModelPlan, objects: readonly ManifestObject[]):
   const kindOf = (k: string) => objects.filter((o) => o.object.kind === k);
   const meta = (o: ManifestObject) => rec(o.object.metadata);
   const nsOf = (o: ManifestObject) => str(meta(o).namespace) ?? "default";
-  const where = (o: ManifestObject) => `${o.source}: ${String(o.object.kind)} ${nsOf(o)}/${str(meta(o).name) ?? "(unnamed)"}`;
+  const where = (o: ManifestObject) => `${o.file}: ${describe(o)}`;
 
   const priorityClasses = new Map<string, number>(Object.entries(builtinPriorities));
   let defaultPriority = 0;
@@ -116,7 +117,7 @@ export function buildModel(plan: ModelPlan, objects: readonly ManifestObject[]):
       kind,
       namespace,
       name,
-      source: o.source,
+      source: o.file,
       replicas: kind === "DaemonSet" ? 0 : (num(spec.replicas) ?? 1),
       podLabels: stringMap(rec(tpl.metadata).labels),
       nodeSelector: stringMap(pod.nodeSelector),
@@ -170,7 +171,7 @@ export function buildModel(plan: ModelPlan, objects: readonly ManifestObject[]):
     services.push({
       namespace,
       name,
-      source: s.source,
+      source: s.file,
       type,
       selector,
       local: str(spec.externalTrafficPolicy) === "Local",
