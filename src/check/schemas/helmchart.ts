@@ -24,7 +24,6 @@ export const helmChartSchema: JsonSchema = resource(
     repoCA: str,
     repoCAConfigMap: ref,
     authSecret: ref,
-    authPassCredentials: bool,
     dockerRegistrySecret: ref,
     plainHTTP: bool,
     insecureSkipTLSVerify: bool,
