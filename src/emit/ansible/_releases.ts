@@ -1,4 +1,7 @@
 import type { Plan, PlanHost } from "../../plan/types.js";
+import { BINARIES } from "../porygon/systemd.js";
+
+export const K3S_BINARY = "/usr/local/bin/k3s";
 
 /**
  * A program h5b installs from its upstream release rather than from Debian (k3s, and on Porygon what Debian 12 lacks
@@ -13,8 +16,8 @@ export interface Release {
   readonly file: string;
   /** Where the project publishes the sha256 of `file`; absent when it publishes none (signature only). */
   readonly checksums?: { readonly url: string; readonly format: "sha256sum" | "single" };
-  /** Binaries to install: path inside the archive (or "" for a bare binary) -> `/usr/local/bin/<name>`. */
-  readonly binaries: readonly { readonly from: string; readonly name: string }[];
+  /** Binaries to install: path inside the archive (absent for a bare binary) -> absolute path on the host. */
+  readonly binaries: readonly { readonly from?: string; readonly to: string }[];
 }
 
 const gh = (repo: string, tag: string, file: string) => `https://github.com/${repo}/releases/download/${encodeURIComponent(tag)}/${file}`;
@@ -28,43 +31,57 @@ export function k3sRelease(host: PlanHost): Release {
     url: gh("k3s-io/k3s", version, file),
     file,
     checksums: { url: gh("k3s-io/k3s", version, `sha256sum-${host.arch}.txt`), format: "sha256sum" },
-    binaries: [{ from: "", name: "k3s" }],
+    binaries: [{ to: K3S_BINARY }],
   };
 }
 
-/** What Porygon runs from upstream releases: etcd (Debian's is 3.4), CoreDNS and dnscrypt-proxy (not in Debian 12). */
+/** Node.js for `h5b ddns` (Debian 12's is older than h5b's engines allow): the current 20.x release. */
+export const NODE_VERSION = "v20.20.2";
+
+/**
+ * What Porygon runs from upstream releases: CoreDNS and dnscrypt-proxy on the DNS host (Debian 12 packages
+ * neither), Node.js for `h5b ddns` on the DHCP host. Binaries land where Porygon's units expect them.
+ */
 export function porygonReleases(plan: Plan, host: PlanHost): Release[] {
   const v = plan.cluster.versions;
-  const etcdFile = `etcd-v${v.etcd}-linux-${host.arch}.tar.gz`;
-  const corednsFile = `coredns_${v.coredns}_linux_${host.arch}.tgz`;
-  const dnscryptArch = host.arch === "amd64" ? "x86_64" : "arm64";
-  const dnscryptFile = `dnscrypt-proxy-linux_${dnscryptArch}-${v.dnscryptProxy}.tar.gz`;
-  const etcdDir = `etcd-v${v.etcd}-linux-${host.arch}`;
-  return [
-    {
-      name: "etcd",
-      version: v.etcd,
-      url: gh("etcd-io/etcd", `v${v.etcd}`, etcdFile),
-      file: etcdFile,
-      checksums: { url: gh("etcd-io/etcd", `v${v.etcd}`, "SHA256SUMS"), format: "sha256sum" },
-      binaries: ["etcd", "etcdctl", "etcdutl"].map((b) => ({ from: `${etcdDir}/${b}`, name: b })),
-    },
-    {
-      name: "coredns",
-      version: v.coredns,
-      url: gh("coredns/coredns", `v${v.coredns}`, corednsFile),
-      file: corednsFile,
-      checksums: { url: gh("coredns/coredns", `v${v.coredns}`, `${corednsFile}.sha256`), format: "single" },
-      binaries: [{ from: "coredns", name: "coredns" }],
-    },
-    {
-      name: "dnscrypt-proxy",
-      version: v.dnscryptProxy,
-      url: gh("DNSCrypt/dnscrypt-proxy", v.dnscryptProxy, dnscryptFile),
-      file: dnscryptFile,
-      binaries: [{ from: `linux-${dnscryptArch}/dnscrypt-proxy`, name: "dnscrypt-proxy" }],
-    },
-  ];
+  const out: Release[] = [];
+  if (host.name === plan.dns.host) {
+    const corednsFile = `coredns_${v.coredns}_linux_${host.arch}.tgz`;
+    const dnscryptArch = host.arch === "amd64" ? "x86_64" : "arm64";
+    const dnscryptFile = `dnscrypt-proxy-linux_${dnscryptArch}-${v.dnscryptProxy}.tar.gz`;
+    out.push(
+      {
+        name: "coredns",
+        version: v.coredns,
+        url: gh("coredns/coredns", `v${v.coredns}`, corednsFile),
+        file: corednsFile,
+        checksums: { url: gh("coredns/coredns", `v${v.coredns}`, `${corednsFile}.sha256`), format: "single" },
+        binaries: [{ from: "coredns", to: BINARIES.coredns }],
+      },
+      {
+        name: "dnscrypt-proxy",
+        version: v.dnscryptProxy,
+        url: gh("DNSCrypt/dnscrypt-proxy", v.dnscryptProxy, dnscryptFile),
+        file: dnscryptFile,
+        binaries: [{ from: `linux-${dnscryptArch}/dnscrypt-proxy`, to: BINARIES.dnscrypt }],
+      },
+    );
+  }
+  if (host.name === plan.dns.dhcpHost) {
+    const dir = `node-${NODE_VERSION}-linux-${host.arch === "amd64" ? "x64" : "arm64"}`;
+    out.push({
+      name: "node",
+      version: NODE_VERSION,
+      url: `https://nodejs.org/dist/${NODE_VERSION}/${dir}.tar.xz`,
+      file: `${dir}.tar.xz`,
+      checksums: { url: `https://nodejs.org/dist/${NODE_VERSION}/SHASUMS256.txt`, format: "sha256sum" },
+      binaries: [
+        { from: `${dir}/bin/node`, to: "/usr/local/bin/node" },
+        { from: `${dir}/bin/npm`, to: "/usr/local/bin/npm" },
+      ],
+    });
+  }
+  return out;
 }
 
 /** Every release the playbook downloads for these hosts, once each (by URL), in a stable order. */
@@ -73,7 +90,7 @@ export function releasesOf(plan: Plan): Release[] {
   for (const h of plan.hosts) {
     if (h.os !== "debian") continue;
     if (h.k3s !== undefined) all.set(k3sRelease(h).url, k3sRelease(h));
-    if (h.name === plan.dns.host) for (const r of porygonReleases(plan, h)) all.set(r.url, r);
+    for (const r of porygonReleases(plan, h)) all.set(r.url, r);
   }
   return [...all.values()].sort((a, b) => (a.url < b.url ? -1 : 1));
 }

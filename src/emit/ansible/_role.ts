@@ -44,22 +44,26 @@ function prefixPattern(prefixes: readonly string[]): string {
 }
 
 /**
- * Tasks that copy files of the host's rendered root overlay (`hosts/<host>/…`, `h5b_overlay`) to the same paths
- * on the host, byte for byte, in name order, with their rendered modes. Files whose mode keeps group and others out
- * hold secrets: they are copied by a second task that never shows a diff.
+ * Tasks that copy files of the host's rendered root overlay (`hosts/<host>/…`, listed in `h5b_overlay_files`) to
+ * the same paths on the host, byte for byte, in name order, with their rendered modes. With `secrets`, files whose
+ * mode keeps group and others out are copied by a second task that never shows a diff.
  */
-export function overlayTasks(what: string, prefixes: readonly string[] | "all", opts: { notify?: readonly string[]; tags?: readonly string[] } = {}): Task[] {
-  const select = prefixes === "all" ? "" : ` | selectattr('path', 'match', '${prefixPattern(prefixes)}')`;
-  const files = `query('community.general.filetree', h5b_overlay) | selectattr('state', 'eq', 'file')${select}`;
-  const task = (secret: boolean): Task => ({
-    name: `Install ${what}${secret ? " (secret files)" : ""}`,
+export function overlayTasks(
+  what: string,
+  prefixes: readonly string[] | "all",
+  opts: { notify?: readonly string[]; secrets?: boolean } = {},
+): Task[] {
+  const files = prefixes === "all" ? "h5b_overlay_files" : "h5b_overlay_files | selectattr('path', 'match', h5b_pattern)";
+  const task = (name: string, filter: string, secret: boolean): Task => ({
+    name,
     "ansible.builtin.copy": { src: "{{ item.src }}", dest: "/{{ item.path }}", owner: "root", group: "root", mode: "{{ item.mode }}" },
     ...(secret ? { diff: false } : {}),
-    loop: `{{ h5b_files | ${secret ? "selectattr" : "rejectattr"}('mode', 'match', '^0[0-7]00$') | sort(attribute='path') }}`,
+    loop: `{{ h5b_files${filter} | sort(attribute='path') }}`,
     loop_control: { label: "/{{ item.path }}" },
-    vars: { h5b_files: `{{ ${files} }}` },
+    vars: { ...(prefixes === "all" ? {} : { h5b_pattern: prefixPattern(prefixes) }), h5b_files: `{{ ${files} }}` },
     ...(opts.notify !== undefined && opts.notify.length > 0 ? { notify: [...opts.notify] } : {}),
-    ...(opts.tags !== undefined ? { tags: [...opts.tags] } : {}),
   });
-  return [task(false), task(true)];
+  if (opts.secrets !== true) return [task(`Install ${what}`, "", false)];
+  const secretMode = "'mode', 'match', '^0[0-7]00$'";
+  return [task(`Install ${what}`, ` | rejectattr(${secretMode})`, false), task(`Install ${what} (secret files)`, ` | selectattr(${secretMode})`, true)];
 }

@@ -57,6 +57,7 @@ export function inventoryFiles(plan: Plan): OutputFile[] {
     h5b_lan: plan.lan,
     h5b_cluster: { name: plan.cluster.name, server: plan.cluster.server, apiServerUrl: plan.cluster.apiServerUrl, versions: plan.cluster.versions },
     h5b_overlay: "{{ playbook_dir }}/../hosts/{{ inventory_hostname }}",
+    h5b_overlay_files: "{{ query('community.general.filetree', h5b_overlay) | selectattr('state', 'eq', 'file') | list }}",
     h5b_checksums: {},
     h5b_skip_release_downloads: false,
   };

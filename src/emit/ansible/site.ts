@@ -15,8 +15,8 @@ const PLAYS: readonly Play[] = [
   { name: "ZFS storage", hosts: "zfs_hosts", role: "zfs", hardware: true },
   { name: "IPMI", hosts: "bmc_hosts", role: "ipmi", hardware: true },
   { name: "Porygon (DNS and DHCP)", hosts: "dns_servers:dhcp_servers", role: "porygon" },
-  { name: "k3s server", hosts: "k3s_servers", role: "k3s" },
-  { name: "k3s agents", hosts: "k3s_agents", role: "k3s" },
+  { name: "The k3s server", hosts: "k3s_servers", role: "k3s" },
+  { name: "The k3s agents", hosts: "k3s_agents", role: "k3s" },
 ];
 
 export function siteFiles(): OutputFile[] {

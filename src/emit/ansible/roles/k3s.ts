@@ -1,10 +1,10 @@
 import type { Plan, PlanHost } from "../../../plan/types.js";
 import { K3S_CONFIG_FILE, K3S_MANIFESTS_DIR, K3S_TOKEN_FILE } from "../../k3s/index.js";
 import { hostPath, linesFile, type OutputFile } from "../../file.js";
+import { K3S_BINARY } from "../_releases.js";
 import { overlayTasks, type Role, roleFiles } from "../_role.js";
 import { RELOAD_SYSTEMD, reloadSystemdHandler, requireChecksum, requireSecretsDir } from "./_shared.js";
 
-export const K3S_BINARY = "/usr/local/bin/k3s";
 
 /** The systemd unit k3s's own installer would write for this node. */
 export function k3sUnitName(host: PlanHost): string {

@@ -1,17 +1,19 @@
 import type { Plan, PlanHost } from "../../../plan/types.js";
 import type { OutputFile } from "../../file.js";
 import { porygonReleases } from "../_releases.js";
-import { overlayTasks, type Role, roleFiles } from "../_role.js";
+import { BINARIES } from "../../porygon/systemd.js";
+import { overlayTasks, type Role, roleFiles, type Task } from "../_role.js";
 import { RELOAD_SYSTEMD, reloadSystemdHandler, requireChecksum } from "./_shared.js";
 
 const RELEASES_DIR = "/var/cache/h5b/releases";
 const INSTALL_DIR = "/usr/local/lib/h5b";
+const H5B_PREFIX = "/usr/local/lib/h5b/app";
+const H5B_TARBALL = `${RELEASES_DIR}/h5b.tgz`;
+const INSTALL_H5B = "Install h5b for h5b ddns";
 const RESTART = "Restart the Porygon services";
-/** Every unit Porygon's emitters render, found in the overlay at run time so that new ones need no change here. */
-const OVERLAY_UNITS = "query('community.general.filetree', h5b_overlay) | selectattr('path', 'match', '^etc/systemd/system/[^/]+[.](service|timer)$')";
 
 /**
- * Porygon: Kea from Debian, etcd, CoreDNS and dnscrypt-proxy from their releases (checked against their sha256),
+ * Porygon: Kea and etcd from Debian, CoreDNS, dnscrypt-proxy and Node.js (for h5b ddns) from their releases (checked against their sha256),
  * and every file the Porygon emitters put under `hosts/<porygon>/`, whatever they are.
  */
 export function porygonRole(): OutputFile[] {
@@ -66,13 +68,14 @@ export function porygonRole(): OutputFile[] {
       },
       {
         name: "Link the release binaries into /usr/local/bin",
-        "ansible.builtin.file": { src: `${INSTALL_DIR}/{{ item.0.name }}-{{ item.0.version }}/{{ item.1.from }}`, dest: "/usr/local/bin/{{ item.1.name }}", state: "link" },
+        "ansible.builtin.file": { src: `${INSTALL_DIR}/{{ item.0.name }}-{{ item.0.version }}/{{ item.1.from }}`, dest: "{{ item.1.to }}", state: "link" },
         loop: "{{ h5b_porygon.releases | subelements('binaries') }}",
-        loop_control: { label: "{{ item.1.name }}" },
+        loop_control: { label: "{{ item.1.to }}" },
         when: "not h5b_skip_release_downloads",
         notify: [RESTART],
       },
-      ...overlayTasks("Porygon's rendered files", "all", { notify: [RELOAD_SYSTEMD, RESTART] }),
+      ...h5bTasks(),
+      ...overlayTasks("Porygon's rendered files", "all", { notify: [RELOAD_SYSTEMD, RESTART], secrets: true }),
       {
         name: "Enable and start Porygon's services",
         "ansible.builtin.systemd": { name: "{{ item }}", enabled: true, state: "started" },
@@ -80,14 +83,54 @@ export function porygonRole(): OutputFile[] {
       },
     ],
     handlers: [
+      {
+        name: INSTALL_H5B,
+        "ansible.builtin.command": { argv: ["/usr/local/bin/npm", "install", "--global", "--omit=dev", "--prefix", H5B_PREFIX, H5B_TARBALL] },
+        changed_when: true,
+        notify: [RESTART],
+      },
       reloadSystemdHandler(),
       { name: RESTART, "ansible.builtin.systemd": { name: "{{ item }}", state: "restarted" }, loop: "{{ h5b_porygon_units }}" },
     ],
+    // Every unit Porygon's emitters render is found in the overlay at run time, so that new ones need no change here.
     defaults: {
-      h5b_porygon_units: `{{ h5b_porygon.units + (${OVERLAY_UNITS} | map(attribute='path') | map('basename') | list) }}`,
+      h5b_porygon_unit_pattern: "^etc/systemd/system/[^/]+[.](service|timer)$",
+      h5b_porygon_overlay_units: "{{ h5b_overlay_files | selectattr('path', 'match', h5b_porygon_unit_pattern) | map(attribute='path') | map('basename') | list }}",
+      h5b_porygon_units: "{{ h5b_porygon.units + h5b_porygon_overlay_units }}",
     },
   };
   return roleFiles(role);
+}
+
+/**
+ * `h5b ddns` is h5b itself: `h5b deploy` packs the running h5b (`npm pack`) and passes the tarball as
+ * `h5b_package`; it is installed with the Node.js release, its dependencies from the npm registry.
+ */
+function h5bTasks(): Task[] {
+  const when = "h5b_porygon.ddns and not h5b_skip_release_downloads";
+  return [
+    {
+      name: "Check that the h5b package is given",
+      "ansible.builtin.assert": {
+        that: ["h5b_package is defined"],
+        fail_msg: "h5b_package is not set: run `h5b deploy`, which packs h5b for `h5b ddns`, or pass -e h5b_package=<h5b-*.tgz>",
+        quiet: true,
+      },
+      when,
+    },
+    {
+      name: "Copy the h5b package",
+      "ansible.builtin.copy": { src: "{{ h5b_package }}", dest: H5B_TARBALL, owner: "root", group: "root", mode: "0644" },
+      when,
+      notify: [INSTALL_H5B],
+    },
+    { name: "Install h5b before its unit starts", "ansible.builtin.meta": "flush_handlers" },
+    {
+      name: "Link h5b into /usr/local/bin",
+      "ansible.builtin.file": { src: `${H5B_PREFIX}/bin/h5b`, dest: BINARIES.h5b, state: "link" },
+      when,
+    },
+  ];
 }
 
 /** What the Porygon role installs on one host: Kea on the DHCP host, the releases on the DNS host. */
@@ -96,9 +139,12 @@ export function porygonVars(plan: Plan, host: PlanHost): Record<string, unknown>
   const dhcp = host.name === plan.dns.dhcpHost;
   if (!dns && !dhcp) return undefined;
   const kea = ["kea-dhcp4-server", ...(plan.families.includes("ipv6") ? ["kea-dhcp6-server"] : []), "kea-dhcp-ddns-server"];
+  // Porygon's etcd unit is Debian's etcd-server's, with h5b's drop-in; etcd-client brings etcdctl for h5b-etcd-auth.
+  const etcd = ["etcd-server", "etcd-client"];
   return {
-    packages: dhcp ? kea : [],
-    units: dhcp ? kea.map((p) => `${p}.service`) : [],
-    releases: dns ? porygonReleases(plan, host) : [],
+    packages: [...(dns ? etcd : []), ...(dhcp ? [...kea, "xz-utils"] : [])],
+    units: [...(dns ? ["etcd.service"] : []), ...(dhcp ? kea.map((p) => `${p}.service`) : [])],
+    releases: porygonReleases(plan, host),
+    ddns: dhcp,
   };
 }

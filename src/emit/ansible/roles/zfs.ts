@@ -40,12 +40,10 @@ export function zfsRole(): OutputFile[] {
         },
         loop: "{{ h5b_zfs.partitions }}",
         loop_control: { label: "{{ item.device }} #{{ item.number }}" },
-        register: "h5b_zfs_partitions",
       },
       {
         name: "Wait for the new partitions' device links",
         "ansible.builtin.command": { argv: ["udevadm", "settle"] },
-        when: "h5b_zfs_partitions is changed",
         changed_when: false,
       },
       {
