@@ -1,4 +1,4 @@
-import type { DdnsConfigInput } from "../../ddns/index.js";
+import type { DdnsConfigInput } from "../../ddns/config.js";
 import type { Plan } from "../../plan/types.js";
 import { type DnsSecrets, ETCD_USERS } from "../../secrets/dns.js";
 import { type OutputFile, hostPath, jsonFile, linesFile } from "../file.js";
