@@ -23,9 +23,10 @@ export interface RenderedPorygon {
 export const variants: Record<string, (s: HomelabInput) => void> = {
   default: () => {},
   "ipv4-only": (s) => {
-    delete s.networks.lan.ipv6;
-    delete s.networks.pods.ipv6;
-    delete s.networks.services.ipv6;
+    const net = s.networks as Required<NonNullable<HomelabInput["networks"]>>;
+    delete net.lan.ipv6;
+    delete net.pods.ipv6;
+    delete net.services.ipv6;
     for (const h of Object.values(s.hosts)) {
       delete h.addresses.ipv6;
       if (h.hardware.bmc) delete h.hardware.bmc.addresses.ipv6;
