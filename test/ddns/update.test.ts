@@ -11,7 +11,7 @@ const ZONES: Zone[] = [
   { name: parseName("0.99.10.in-addr.arpa"), reverse: true },
 ];
 
-function check(zone: string, prereqs: RRSpec[], updates: RRSpec[], zoneType = TYPE.SOA) {
+function check(zone: string, prereqs: RRSpec[], updates: RRSpec[], zoneType: number = TYPE.SOA) {
   const m = parseMessage(buildUpdate({ zone, prereqs, updates, zoneType }));
   return checkUpdate(m.questions, m.answers, m.authorities, ZONES);
 }
