@@ -71,6 +71,13 @@ export class DnsTransport {
         });
       });
       actual = s.address().port;
+      // Bursts from a DHCP server restarting can exceed the default buffer (about 256 datagrams); ask for more
+      // (the kernel caps it at net.core.rmem_max).
+      try {
+        s.setRecvBufferSize(4 * 1024 * 1024);
+      } catch {
+        // Not fatal: the default buffer still works.
+      }
       s.on("message", (msg, rinfo) => this.onDatagram(s, msg, rinfo.address, rinfo.port));
       s.on("error", () => undefined);
     }
