@@ -1,6 +1,10 @@
 import { chartValuesChecker } from "./chart-values.js";
+import { corefileChecker } from "./corefile.js";
 import { designRulesChecker } from "./design-rules.js";
+import { dnscryptChecker } from "./dnscrypt.js";
+import { etcdChecker } from "./etcd.js";
 import { k3sConfigChecker } from "./k3s-config.js";
+import { keaChecker } from "./kea.js";
 import { kubernetesSchemaChecker } from "./kubernetes-schema.js";
 import { rbacAuditChecker } from "./rbac-audit.js";
 import { promisesChecker } from "../simulate/checker.js";
@@ -12,6 +16,8 @@ export { describe, parseManifests, readManifestDir, renderedManifests, type Mani
 export { validateObjects } from "./kubernetes-schema.js";
 export { designFindings } from "./design-rules.js";
 export { rbacFindings } from "./rbac-audit.js";
+export { corefileProblems, parseCorefile } from "./corefile.js";
+export { dnscryptProblems } from "./dnscrypt.js";
 
 /** Every checker `h5b check` runs, in order. */
-export const checkers: readonly Checker[] = [kubernetesSchemaChecker, chartValuesChecker, k3sConfigChecker, designRulesChecker, rbacAuditChecker, promisesChecker];
+export const checkers: readonly Checker[] = [kubernetesSchemaChecker, chartValuesChecker, k3sConfigChecker, designRulesChecker, rbacAuditChecker, promisesChecker, keaChecker, etcdChecker, corefileChecker, dnscryptChecker];

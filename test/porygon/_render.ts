@@ -14,6 +14,8 @@ export interface RenderedPorygon {
   readonly secrets: Secrets;
   /** Porygon's files by absolute path on the host (and the external-dns Secret by its path). */
   readonly files: ReadonlyMap<string, { content: string; mode: number }>;
+  /** The same files by their path in the output folder (`hosts/<host>/...`), as `h5b check` reads them. */
+  readonly output: ReadonlyMap<string, string>;
   /** The file at an absolute host path; fails the test when it was not rendered. */
   file(path: string): string;
   json(path: string): Record<string, unknown>;
@@ -45,15 +47,15 @@ export async function renderPorygon(mutate: (s: HomelabInput) => void = () => {}
   const dir = mkdtempSync(join(tmpdir(), "h5b-secrets-"));
   try {
     const secrets = await prepareSecrets(plan, new SecretStore(dir));
-    const files = new Map(
-      emitPorygon(plan, secrets).map((f) => [f.path.replace(/^hosts\/[^/]+/, ""), { content: f.content, mode: f.mode ?? 0o644 }]),
-    );
+    const emitted = emitPorygon(plan, secrets);
+    const files = new Map(emitted.map((f) => [f.path.replace(/^hosts\/[^/]+/, ""), { content: f.content, mode: f.mode ?? 0o644 }]));
+    const output = new Map(emitted.map((f) => [f.path, f.content]));
     const file = (p: string) => {
       const f = files.get(p);
       if (f === undefined) throw new Error(`${p} was not rendered`);
       return f.content;
     };
-    return { plan, secrets, files, file, json: (p) => JSON.parse(file(p)) as Record<string, unknown> };
+    return { plan, secrets, files, output, file, json: (p) => JSON.parse(file(p)) as Record<string, unknown> };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
