@@ -119,12 +119,17 @@ export class DnsTransport {
       return;
     }
     const client = isIPv6(address) ? `[${address}]:${port}` : `${address}:${port}`;
-    void this.track(this.handler(msg, client, "udp"))
-      .then((res) => {
-        if (res === undefined) this.events.dropped?.();
-        else sock.send(res, port, address);
-      })
-      .catch(() => this.events.dropped?.());
+    // The send is part of the tracked work: close() must not shut the socket before the answer has left.
+    void this.track(
+      (async () => {
+        const res = await this.handler(msg, client, "udp");
+        if (res === undefined) {
+          this.events.dropped?.();
+          return;
+        }
+        await new Promise<void>((resolve) => sock.send(res, port, address, () => resolve()));
+      })(),
+    ).catch(() => this.events.dropped?.());
   }
 
   private onConnection(c: Socket): void {
@@ -148,19 +153,17 @@ export class DnsTransport {
       while (frames.length > 0 && !c.destroyed) {
         const f = frames.shift();
         if (f === undefined) break;
-        let res: Buffer | undefined;
-        try {
-          res = await this.track(this.handler(f, client, "tcp"));
-        } catch {
-          res = undefined;
-        }
-        if (res === undefined) {
-          this.events.dropped?.();
-          continue;
-        }
-        const len = Buffer.alloc(2);
-        len.writeUInt16BE(res.length);
-        c.write(Buffer.concat([len, res]));
+        const answered = await this.track(
+          (async () => {
+            const res = await this.handler(f, client, "tcp");
+            if (res === undefined) return false;
+            const len = Buffer.alloc(2);
+            len.writeUInt16BE(res.length);
+            await new Promise<void>((resolve) => c.write(Buffer.concat([len, res]), () => resolve()));
+            return true;
+          })(),
+        ).catch(() => false);
+        if (!answered) this.events.dropped?.();
         if (frames.length < MAX_QUEUED_FRAMES && c.isPaused()) c.resume();
       }
       working = false;
