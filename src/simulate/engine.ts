@@ -60,28 +60,37 @@ export class Simulator {
   private readonly rowsOf: readonly number[][];
   private readonly onNode: readonly number[][];
   private readonly nfs: readonly number[];
+  private readonly onNfs: Uint8Array;
+  /** Rows of LoadBalancer services: Porygon, the gateway and announcing nodes touch them without moving a pod. */
+  private readonly lbRows: readonly number[];
   private readonly announcing: ReadonlyMap<string, Uint8Array>;
   private readonly healthyPods: readonly Pods[];
   private readonly usedCpu: Float64Array;
   private readonly usedMem: Float64Array;
   private readonly order: readonly number[];
+  /** Position of each workload in `order`. */
+  private readonly rank: Int32Array;
 
   constructor(model: Model) {
     this.model = model;
     this.scheduler = new Scheduler(model);
     this.failures = failureUnits(model);
     const { nodes, workloads } = model;
-    this.rows = buildRows(model);
+    this.rows = buildRows(model, this.scheduler);
     const rowsOf: number[][] = workloads.map(() => []);
     this.rows.forEach((r, i) => r.workloads.forEach((w) => rowsOf[w]?.push(i)));
     this.rowsOf = rowsOf;
     this.nfs = workloads.flatMap((w, i) => (w.volumes.some((v) => v.kind === "nfs") ? [i] : []));
+    this.onNfs = Uint8Array.from(workloads, (w) => (w.volumes.some((v) => v.kind === "nfs") ? 1 : 0));
+    this.lbRows = this.rows.flatMap((r, i) => (r.service?.type === "LoadBalancer" ? [i] : []));
     this.announcing = new Map(
       [...model.announcers].map(([pool, ads]) => [pool, Uint8Array.from(nodes, (n) => (ads.some((sels) => sels.length === 0 || sels.some((s) => selectorMatches(s, n.labels))) ? 1 : 0))]),
     );
     // Higher priority first, then the model's (sorted) order: the queue kube-scheduler works through.
     this.order = workloads.map((_, i) => i).sort((a, b) => (workloads[b]?.priority ?? 0) - (workloads[a]?.priority ?? 0) || a - b);
 
+    this.rank = new Int32Array(workloads.length);
+    this.order.forEach((w, i) => (this.rank[w] = i));
     const pods: number[][] = workloads.map(() => []);
     const state = this.state(new Uint8Array(nodes.length), new Float64Array(nodes.length), new Float64Array(nodes.length), new Map(pods.map((p, i) => [i, p])));
     const why: (string | undefined)[] = [];
@@ -135,20 +144,19 @@ export class Simulator {
     if (cond.storage !== undefined) for (const w of this.nfs) affected.add(w);
     const overrides = new Map<number, readonly number[]>();
     const state = this.state(cond.down, this.usedCpu.slice(), this.usedMem.slice(), overrides);
-    const order = this.order.filter((w) => affected.has(w));
+    const order = [...affected].sort((a, b) => (this.rank[a] as number) - (this.rank[b] as number));
     for (const w of order) overrides.set(w, (this.healthyPods[w] as Pods).kept.filter((n) => cond.down[n] === 0));
     const result = new Map<number, Pods>();
     for (const w of order) result.set(w, this.reschedule(w, cond, state));
 
     const rows = new Set<number>();
     for (const w of affected) for (const r of this.rowsOf[w] as number[]) rows.add(r);
-    this.rows.forEach((r, i) => {
-      const s = r.service;
-      if (s?.type !== "LoadBalancer") return;
+    for (const i of this.lbRows) {
+      const s = this.rows[i]?.service as SimService;
       const publicPool = s.pool !== undefined && this.model.publicPools.includes(s.pool);
       const announcer = s.pool !== undefined ? this.announcing.get(s.pool) : undefined;
       if ((cond.dns !== undefined && s.dnsName !== undefined) || (cond.gateway !== undefined && publicPool) || (!s.local && cond.failedNodes.some((n) => announcer?.[n] === 1))) rows.add(i);
-    });
+    }
     const out = this.healthy.slice();
     for (const i of rows) out[i] = this.judge(this.rows[i] as Row, cond, (w) => result.get(w) ?? (this.healthyPods[w] as Pods));
     return out;
@@ -171,7 +179,7 @@ export class Simulator {
     const wl = this.model.workloads[w] as SimWorkload;
     const kept = state.pods(w);
     const lost = base.kept.filter((n) => cond.down[n] === 1);
-    const nfsDown = cond.storage !== undefined && this.nfs.includes(w);
+    const nfsDown = cond.storage !== undefined && this.onNfs[w] === 1;
     const moved: number[] = [];
     let why = base.why;
     if (lost.length > 0 && wl.kind !== "DaemonSet") {
@@ -259,10 +267,10 @@ export class Simulator {
   }
 }
 
-function buildRows(model: Model): Row[] {
+function buildRows(model: Model, scheduler: Scheduler): Row[] {
   const backed = new Set<number>();
   const rows: Row[] = model.services.map((s) => {
-    const workloads = model.workloads.flatMap((w, i) => (w.namespace === s.namespace && selectorMatches({ matchLabels: s.selector }, w.podLabels) ? [i] : []));
+    const workloads = scheduler.matching([s.namespace], { matchLabels: s.selector });
     for (const w of workloads) backed.add(w);
     return { id: `Service ${s.namespace}/${s.name}`, kind: "Service", namespace: s.namespace, name: s.name, workloads, service: s, essential: workloads.some((w) => model.workloads[w]?.essential === true) };
   });

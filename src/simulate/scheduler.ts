@@ -1,6 +1,6 @@
 import { selectorMatches, termMatches } from "./_labels.js";
 import { affinityFilter, capacityFilter, type Rejection, staticFilters, taintFilter, tolerates } from "./filters.js";
-import type { Model, SimNode, SimWorkload, SpreadConstraint } from "./types.js";
+import type { LabelSelector, Model, SimNode, SimWorkload, SpreadConstraint } from "./types.js";
 
 const HOSTNAME = "kubernetes.io/hostname";
 
@@ -9,14 +9,20 @@ interface CompiledSpread {
   readonly c: SpreadConstraint;
   readonly peers: readonly number[];
   /** Domain of each node (undefined: the node lacks the key). */
-  readonly domain: readonly (string | undefined)[];
+  readonly domain: Domains;
   /** Domains of the nodes the pod's node selection allows, down or not (Kubernetes keeps a NotReady node's domain). */
-  readonly domains: readonly string[];
+  readonly domains: readonly number[];
 }
 
 interface CompiledAnti {
   readonly peers: readonly number[];
-  readonly domain: readonly (string | undefined)[];
+  readonly domain: Domains;
+}
+
+/** A topology key's domains as small integers: `of[node]` is the node's domain, -1 when it lacks the key. */
+interface Domains {
+  readonly of: Int32Array;
+  readonly size: number;
 }
 
 /** Mutable per-scenario state: what each node has left and where each workload's pods are. */
@@ -46,38 +52,71 @@ export class Scheduler {
   private readonly spreads: readonly (readonly CompiledSpread[])[];
   private readonly antis: readonly (readonly CompiledAnti[])[];
   private readonly softTaints: readonly Uint8Array[];
-  private readonly domainCache = new Map<string, (string | undefined)[]>();
+  private readonly index: ReadonlyMap<string, readonly number[]>;
+  private readonly domainCache = new Map<string, Domains>();
+  private readonly allocCpu: Float64Array;
+  private readonly allocMem: Float64Array;
+  /** Preferred node affinity weight of each node, for the workloads that have such preferences. */
+  private readonly preferredWeights: readonly (Int32Array | undefined)[];
 
   constructor(model: Model) {
     this.model = model;
     const { nodes, workloads } = model;
+    this.allocCpu = Float64Array.from(nodes, (n) => n.allocatable.millicores);
+    this.allocMem = Float64Array.from(nodes, (n) => n.allocatable.memoryBytes);
+    this.preferredWeights = workloads.map((w) =>
+      w.preferredNodeTerms.length === 0 ? undefined : Int32Array.from(nodes, (n) => w.preferredNodeTerms.reduce((sum, p) => sum + (termMatches(p.preference, n.name, n.labels) ? p.weight : 0), 0)),
+    );
     this.eligible = workloads.map((w) => nodes.flatMap((n, i) => (staticFilters(n, w) === undefined ? [i] : [])));
-    const matching = (ns: readonly string[], sel: Parameters<typeof selectorMatches>[0]) =>
-      workloads.flatMap((o, j) => (ns.includes(o.namespace) && selectorMatches(sel, o.podLabels) ? [j] : []));
+    // Pods by namespace and by label, so that resolving a selector does not scan every workload.
+    const index = new Map<string, number[]>();
+    const add = (key: string, j: number) => (index.get(key) ?? index.set(key, []).get(key))?.push(j);
+    workloads.forEach((o, j) => {
+      add(o.namespace, j);
+      for (const [k, v] of Object.entries(o.podLabels)) add(`${o.namespace}\u0000${k}=${v}`, j);
+    });
+    this.index = index;
+    const matching = (ns: readonly string[], sel: LabelSelector | undefined) => this.matching(ns, sel);
+    const withAnti = workloads.flatMap((o, j) => o.antiAffinity.map((t) => ({ o, j, t })));
     this.spreads = workloads.map((w, i) => {
       // With no constraint of its own a pod still gets the scheduler's default soft spread over nodes.
       const own = w.spread.length > 0 ? w.spread : [{ maxSkew: 3, topologyKey: HOSTNAME, whenUnsatisfiable: "ScheduleAnyway" as const }];
       return own.map((c) => {
         const domain = this.domainOf(c.topologyKey);
-        const allowed = nodes.flatMap((n, k) => (this.selects(w, k) ? [domain[k]] : [])).filter((d): d is string => d !== undefined);
+        const allowed = nodes.flatMap((_, k) => (this.selects(w, k) && (domain.of[k] as number) >= 0 ? [domain.of[k] as number] : []));
         return { c, peers: c.labelSelector !== undefined ? matching([w.namespace], c.labelSelector) : w.spread.length > 0 ? [] : [i], domain, domains: [...new Set(allowed)] };
       });
     });
     this.antis = workloads.map((w, i) => {
       const own = w.antiAffinity.map((t) => ({ peers: matching(t.namespaces ?? [w.namespace], t.labelSelector), domain: this.domainOf(t.topologyKey) }));
       // Anti-affinity is symmetric: another workload's rule against this pod's labels keeps it away too.
-      const theirs = workloads.flatMap((o, j) =>
-        o.antiAffinity.filter((t) => (t.namespaces ?? [o.namespace]).includes(w.namespace) && selectorMatches(t.labelSelector, w.podLabels)).map((t) => ({ peers: j === i ? [] : [j], domain: this.domainOf(t.topologyKey) })),
-      );
+      const theirs = withAnti
+        .filter(({ o, t }) => (t.namespaces ?? [o.namespace]).includes(w.namespace) && selectorMatches(t.labelSelector, w.podLabels))
+        .map(({ j, t }) => ({ peers: j === i ? [] : [j], domain: this.domainOf(t.topologyKey) }));
       return [...own, ...theirs].filter((a) => a.peers.length > 0);
     });
     this.softTaints = workloads.map((w) => Uint8Array.from(nodes, (n) => n.taints.filter((t) => t.effect === "PreferNoSchedule" && !w.tolerations.some((x) => tolerates(x, t))).length));
   }
 
-  private domainOf(key: string): (string | undefined)[] {
+  /** Workloads (indices, ascending) in one of `namespaces` whose pod labels the selector matches. */
+  matching(namespaces: readonly string[], sel: LabelSelector | undefined): number[] {
+    const first = Object.entries(sel?.matchLabels ?? {})[0];
+    return namespaces
+      .flatMap((n) => this.index.get(first === undefined ? n : `${n}\u0000${first[0]}=${first[1]}`) ?? [])
+      .filter((j) => selectorMatches(sel, (this.model.workloads[j] as SimWorkload).podLabels))
+      .sort((a, b) => a - b);
+  }
+
+  private domainOf(key: string): Domains {
     let d = this.domainCache.get(key);
     if (d === undefined) {
-      d = this.model.nodes.map((n) => n.labels[key]);
+      const ids = new Map<string, number>();
+      const of = Int32Array.from(this.model.nodes, (n) => {
+        const v = n.labels[key];
+        if (v === undefined) return -1;
+        return ids.get(v) ?? ids.set(v, ids.size).size - 1;
+      });
+      d = { of, size: ids.size };
       this.domainCache.set(key, d);
     }
     return d;
@@ -92,29 +131,53 @@ export class Scheduler {
     const wl = this.model.workloads[w] as SimWorkload;
     const spreads = this.spreads[w] as readonly CompiledSpread[];
     const counts = spreads.map((sp) => this.countByDomain(sp, s));
-    const mins = spreads.map((sp, k) => (sp.c.whenUnsatisfiable === "DoNotSchedule" ? this.minCount(sp, counts[k] as Map<string, number>, s, wl) : 0));
+    const mins = spreads.map((sp, k) => (sp.c.whenUnsatisfiable === "DoNotSchedule" ? this.minCount(sp, counts[k] as Int32Array, s, wl) : 0));
+    const soft = this.softTaints[w] as Uint8Array;
+    const pref = this.preferredWeights[w];
+    const hasAnti = (this.antis[w] as readonly CompiledAnti[]).length > 0;
+    const { millicores: cpu, memoryBytes: mem } = wl.request;
+    // The score, compared in this order: fewer pods of its spread in the node's domain, fewer PreferNoSchedule
+    // taints, more preferred-affinity weight, more room left (the mean of the CPU and memory shares).
     let best = -1;
-    let bestKey: number[] = [];
-    for (const n of this.eligible[w] as readonly number[]) {
-      if (s.down[n] === 1 || !this.fitsOn(w, n, s) || this.antiViolated(w, n, s)) continue;
-      let soft = 0;
-      let hardOk = true;
-      spreads.forEach((sp, k) => {
-        const d = sp.domain[n];
-        if (d === undefined) {
-          if (sp.c.whenUnsatisfiable === "DoNotSchedule") hardOk = false;
-          return;
+    let bSpread = 0;
+    let bTaint = 0;
+    let bPref = 0;
+    let bRoom = 0;
+    const { down, usedCpu, usedMem } = s;
+    const { allocCpu, allocMem } = this;
+    const eligible = this.eligible[w] as readonly number[];
+    for (let i = 0; i < eligible.length; i++) {
+      const n = eligible[i] as number;
+      if (down[n] === 1) continue;
+      const totalCpu = allocCpu[n] as number;
+      const totalMem = allocMem[n] as number;
+      const freeCpu = totalCpu - (usedCpu[n] as number) - cpu;
+      const freeMem = totalMem - (usedMem[n] as number) - mem;
+      if (freeCpu < 0 || freeMem < 0 || (hasAnti && this.antiViolated(w, n, s))) continue;
+      let spread = 0;
+      let ok = true;
+      for (let k = 0; k < spreads.length && ok; k++) {
+        const sp = spreads[k] as CompiledSpread;
+        const d = sp.domain.of[n] as number;
+        const hard = sp.c.whenUnsatisfiable === "DoNotSchedule";
+        if (d < 0) {
+          ok = !hard;
+          continue;
         }
-        const c = (counts[k] as Map<string, number>).get(d) ?? 0;
-        if (sp.c.whenUnsatisfiable === "DoNotSchedule") {
-          if (c + 1 - (mins[k] as number) > sp.c.maxSkew) hardOk = false;
-        } else soft += c;
-      });
-      if (!hardOk) continue;
-      const key = [soft, (this.softTaints[w] as Uint8Array)[n] as number, -this.preferred(wl, n), -this.freeShare(n, wl, s)];
-      if (best === -1 || less(key, bestKey)) {
+        const c = (counts[k] as Int32Array)[d] as number;
+        if (hard) ok = c + 1 - (mins[k] as number) <= sp.c.maxSkew;
+        else spread += c;
+      }
+      if (!ok) continue;
+      const taint = soft[n] as number;
+      const weight = pref === undefined ? 0 : (pref[n] as number);
+      const room = totalCpu > 0 && totalMem > 0 ? freeCpu / totalCpu + freeMem / totalMem : 0;
+      if (best === -1 || spread < bSpread || (spread === bSpread && (taint < bTaint || (taint === bTaint && (weight > bPref || (weight === bPref && room > bRoom)))))) {
         best = n;
-        bestKey = key;
+        bSpread = spread;
+        bTaint = taint;
+        bPref = weight;
+        bRoom = room;
       }
     }
     return best === -1 ? undefined : best;
@@ -158,59 +221,31 @@ export class Scheduler {
     return r.millicores <= f.millicores && r.memoryBytes <= f.memoryBytes;
   }
 
-  private freeShare(n: number, wl: SimWorkload, s: SchedState): number {
-    const a = (this.model.nodes[n] as SimNode).allocatable;
-    const f = this.free(n, s);
-    const cpu = a.millicores > 0 ? (f.millicores - wl.request.millicores) / a.millicores : 0;
-    const mem = a.memoryBytes > 0 ? (f.memoryBytes - wl.request.memoryBytes) / a.memoryBytes : 0;
-    return (cpu + mem) / 2;
-  }
-
-  private preferred(wl: SimWorkload, n: number): number {
-    if (wl.preferredNodeTerms.length === 0) return 0;
-    const node = this.model.nodes[n] as SimNode;
-    let sum = 0;
-    for (const p of wl.preferredNodeTerms) if (termMatches(p.preference, node.name, node.labels)) sum += p.weight;
-    return sum;
-  }
-
   private antiViolated(w: number, n: number, s: SchedState): boolean {
     for (const a of this.antis[w] as readonly CompiledAnti[]) {
-      const d = a.domain[n];
-      if (d === undefined) continue;
-      for (const p of a.peers) for (const m of s.pods(p)) if (a.domain[m] === d) return true;
+      const d = a.domain.of[n] as number;
+      if (d < 0) continue;
+      for (const p of a.peers) for (const m of s.pods(p)) if (a.domain.of[m] === d) return true;
     }
     return false;
   }
 
-  private countByDomain(sp: CompiledSpread, s: SchedState): Map<string, number> {
-    const counts = new Map<string, number>();
+  private countByDomain(sp: CompiledSpread, s: SchedState): Int32Array {
+    const counts = new Int32Array(sp.domain.size);
     for (const p of sp.peers) {
       for (const m of s.pods(p)) {
-        const d = sp.domain[m];
-        if (d !== undefined) counts.set(d, (counts.get(d) ?? 0) + 1);
+        const d = sp.domain.of[m] as number;
+        if (d >= 0) counts[d] = (counts[d] as number) + 1;
       }
     }
     return counts;
   }
 
-  private minCount(sp: CompiledSpread, counts: Map<string, number>, s: SchedState, wl: SimWorkload): number {
+  private minCount(sp: CompiledSpread, counts: Int32Array, s: SchedState, wl: SimWorkload): number {
     let min = Number.POSITIVE_INFINITY;
-    const honorTaints = sp.c.nodeTaintsPolicy === "Honor";
-    const live = honorTaints ? new Set(this.model.nodes.flatMap((node, n) => (s.down[n] === 0 && taintFilter(node, wl.tolerations) === undefined && sp.domain[n] !== undefined ? [sp.domain[n] as string] : []))) : undefined;
-    for (const d of sp.domains) {
-      if (live !== undefined && !live.has(d)) continue;
-      min = Math.min(min, counts.get(d) ?? 0);
-    }
+    // Honor leaves out the domains of tainted nodes, unreachable (down) ones included; Ignore keeps them all.
+    const live = sp.c.nodeTaintsPolicy === "Honor" ? new Set(this.model.nodes.flatMap((node, n) => (s.down[n] === 0 && taintFilter(node, wl.tolerations) === undefined ? [sp.domain.of[n] as number] : []))) : undefined;
+    for (const d of sp.domains) if (live === undefined || live.has(d)) min = Math.min(min, counts[d] as number);
     return Number.isFinite(min) ? min : 0;
   }
-}
-
-function less(a: readonly number[], b: readonly number[]): boolean {
-  for (let i = 0; i < a.length; i++) {
-    const x = a[i] as number;
-    const y = b[i] as number;
-    if (x !== y) return x < y;
-  }
-  return false;
 }
