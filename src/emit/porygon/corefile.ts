@@ -1,14 +1,14 @@
 import type { Plan } from "../../plan/types.js";
 import { type OutputFile, hostPath, linesFile } from "../file.js";
 import { type Credential, credentialPath } from "./credentials.js";
-import { PATHS, PORTS } from "./paths.js";
+import { PATHS, PORTS, tlsFiles } from "./paths.js";
 
 export const COREDNS_UNIT = "coredns.service";
-const pki = (name: string) => `${PATHS.corednsPki}/${name}`;
+const tls = tlsFiles(PATHS.corednsPki);
 export const COREDNS_CREDENTIALS: readonly Credential[] = [
-  { id: "etcd-ca.crt", source: pki("ca.crt") },
-  { id: "etcd-client.crt", source: pki("client.crt") },
-  { id: "etcd-client.key", source: pki("client.key") },
+  { id: "etcd-ca.crt", source: tls.ca },
+  { id: "etcd-client.crt", source: tls.cert },
+  { id: "etcd-client.key", source: tls.key },
 ];
 
 /**
@@ -18,10 +18,13 @@ export const COREDNS_CREDENTIALS: readonly Credential[] = [
  * loopback. Both blocks listen only on Porygon's own addresses.
  */
 export function corefile(plan: Plan): string[] {
+  // The range zones lie inside the LAN's reverse zones; list one only if some odd spec puts it outside.
+  const lan = plan.dns.lanReverseZones;
+  const outside = (z: string) => !lan.some((l) => z === l || z.endsWith(`.${l}`));
   const zones = [
     plan.site.zones.services,
     plan.site.zones.dhcp,
-    ...new Set([...plan.dns.lanReverseZones, ...plan.dns.serviceReverseZones, ...plan.dns.dhcpReverseZones]),
+    ...new Set([...lan, ...[...plan.dns.serviceReverseZones, ...plan.dns.dhcpReverseZones].filter(outside)]),
   ];
   const bind = `bind ${[...plan.families.map((f) => plan.dns.addresses[f] as string), "127.0.0.1", "::1"].join(" ")}`;
   const cred = (id: string) => credentialPath(COREDNS_UNIT, id);
