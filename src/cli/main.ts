@@ -1,6 +1,7 @@
 import { Command, CommanderError } from "commander";
 import { buildCommand } from "./build.js";
 import { checkCommand } from "./check.js";
+import { deployCommand } from "./deploy.js";
 import { initCommand } from "./init.js";
 import { schemaCommand } from "./schema.js";
 import { simulateCommand } from "./simulate.js";
@@ -14,6 +15,7 @@ export function program(): Command {
     .exitOverride();
   p.addCommand(buildCommand());
   p.addCommand(checkCommand());
+  p.addCommand(deployCommand());
   p.addCommand(initCommand());
   p.addCommand(schemaCommand());
   p.addCommand(simulateCommand());

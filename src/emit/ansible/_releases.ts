@@ -84,13 +84,14 @@ export function porygonReleases(plan: Plan, host: PlanHost): Release[] {
   return out;
 }
 
+/** The releases the playbook downloads for one host. */
+export function hostReleases(plan: Plan, host: PlanHost): Release[] {
+  if (host.os !== "debian") return [];
+  return [...(host.k3s !== undefined ? [k3sRelease(host)] : []), ...porygonReleases(plan, host)];
+}
+
 /** Every release the playbook downloads for these hosts, once each (by URL), in a stable order. */
-export function releasesOf(plan: Plan): Release[] {
-  const all = new Map<string, Release>();
-  for (const h of plan.hosts) {
-    if (h.os !== "debian") continue;
-    if (h.k3s !== undefined) all.set(k3sRelease(h).url, k3sRelease(h));
-    for (const r of porygonReleases(plan, h)) all.set(r.url, r);
-  }
+export function releasesOf(plan: Plan, hosts: readonly PlanHost[] = plan.hosts): Release[] {
+  const all = new Map(hosts.flatMap((h) => hostReleases(plan, h)).map((r) => [r.url, r]));
   return [...all.values()].sort((a, b) => (a.url < b.url ? -1 : 1));
 }

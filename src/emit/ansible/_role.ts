@@ -63,7 +63,23 @@ export function overlayTasks(
     vars: { ...(prefixes === "all" ? {} : { h5b_pattern: prefixPattern(prefixes) }), h5b_files: `{{ ${files} }}` },
     ...(opts.notify !== undefined && opts.notify.length > 0 ? { notify: [...opts.notify] } : {}),
   });
-  if (opts.secrets !== true) return [task(`Install ${what}`, "", false)];
+  // The copy module makes no missing parent folders; existing ones (a package's) keep their owner and mode.
+  const vars = task("", "", false).vars;
+  const folders: Task[] = [
+    {
+      name: `Look for the folders of ${what}`,
+      "ansible.builtin.stat": { path: "/{{ item }}" },
+      loop: "{{ h5b_files | map(attribute='path') | map('dirname') | unique | sort }}",
+      register: "h5b_folders",
+      vars,
+    },
+    {
+      name: `Create the missing folders of ${what}`,
+      "ansible.builtin.file": { path: "/{{ item }}", state: "directory", owner: "root", group: "root", mode: "0755" },
+      loop: "{{ h5b_folders.results | rejectattr('stat.exists') | map(attribute='item') | list }}",
+    },
+  ];
+  if (opts.secrets !== true) return [...folders, task(`Install ${what}`, "", false)];
   const secretMode = "'mode', 'match', '^0[0-7]00$'";
-  return [task(`Install ${what}`, ` | rejectattr(${secretMode})`, false), task(`Install ${what} (secret files)`, ` | selectattr(${secretMode})`, true)];
+  return [...folders, task(`Install ${what}`, ` | rejectattr(${secretMode})`, false), task(`Install ${what} (secret files)`, ` | selectattr(${secretMode})`, true)];
 }

@@ -10,7 +10,7 @@ import { zfsHostFiles, zfsRole } from "./roles/zfs.js";
 import { siteFiles } from "./site.js";
 
 export { groupsOf } from "./inventory.js";
-export { k3sRelease, porygonReleases, type Release, releasesOf } from "./_releases.js";
+export { hostReleases, k3sRelease, porygonReleases, type Release, releasesOf } from "./_releases.js";
 
 const hostFiles: readonly ((plan: Plan, host: PlanHost) => OutputFile[])[] = [commonHostFiles, k3sHostFiles, zfsHostFiles, ipmiHostFiles];
 

@@ -1,0 +1,132 @@
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { execa } from "execa";
+import { hostReleases, releasesOf } from "../emit/ansible/index.js";
+import { error, H5bError, type Issue, warning } from "../issue.js";
+import { render } from "../pipeline.js";
+import type { PlanHost } from "../plan/types.js";
+import { writeTree } from "../write/writer.js";
+import { type Fetcher, resolveChecksums } from "./checksums.js";
+import { packageRoot, which } from "./_programs.js";
+import { type Failure, ProgressReader, type Recap, type TaskResult } from "./progress.js";
+import { isStale } from "./stale.js";
+
+export interface DeployOptions {
+  readonly cwd: string;
+  readonly config?: string;
+  readonly out: string;
+  readonly secretsDir?: string;
+  /** Comma-separated host names, as Ansible's --limit. */
+  readonly limit?: string;
+  /** Ansible's check mode with diffs: shows what would change, changes nothing. */
+  readonly check: boolean;
+  /** An inventory layered over the rendered one (other addresses or connections for some hosts). */
+  readonly inventory?: string;
+  /** Passed to ansible-playbook as `-e` each. */
+  readonly extraVars: readonly string[];
+  readonly fetcher?: Fetcher;
+}
+
+export interface DeployReport {
+  readonly recap: ReadonlyMap<string, Recap>;
+  readonly failures: readonly Failure[];
+  readonly exitCode: number;
+}
+
+export interface DeployOutput {
+  readonly notice: (issue: Issue) => void;
+  readonly info: (text: string) => void;
+  readonly result: (r: TaskResult) => void;
+  readonly other: (line: string) => void;
+}
+
+/**
+ * `h5b deploy`: renders the output if the spec changed since, reads the releases' checksums, then runs
+ * ansible-playbook on the rendered tree, reporting each host's result of each task as it comes.
+ */
+export async function deploy(o: DeployOptions, out: DeployOutput): Promise<DeployReport> {
+  const rendered = await render({ cwd: o.cwd, ...(o.config !== undefined ? { config: o.config } : {}), ...(o.secretsDir !== undefined ? { secretsDir: o.secretsDir } : {}) });
+  const outDir = resolve(o.cwd, o.out);
+  if (isStale(outDir, rendered.files)) {
+    writeTree(outDir, rendered.files);
+    out.info(`rendered ${o.out} (it did not match the spec)`);
+  }
+  const plan = rendered.plan;
+  const targets = targetHosts(plan.hosts, o.limit);
+  const playbook = which("ansible-playbook");
+  if (playbook === undefined) {
+    throw new H5bError("deploy", [error("missing-program", "ansible-playbook", "is not installed: apt-get install ansible (Debian 12's ansible brings ansible-core, community.general and ansible.posix)")]);
+  }
+
+  const { checksums, missing } = await resolveChecksums(releasesOf(plan, targets), join(dirname(rendered.secretsDir), "checksums.json"), o.fetcher);
+  for (const m of missing) out.notice(warning("release-checksum", `${m.release.name} ${m.release.version}`, m.reason));
+
+  const work = mkdtempSync(join(tmpdir(), "h5b-deploy-"));
+  try {
+    const needsH5b = targets.some((h) => h.name === plan.dns.dhcpHost) && targets.some((h) => hostReleases(plan, h).some((r) => r.name === "node"));
+    const h5bPackage = needsH5b ? await packH5b(work, out) : undefined;
+    const vars = join(work, "vars.json");
+    writeFileSync(vars, JSON.stringify({ h5b_secrets_dir: rendered.secretsDir, h5b_checksums: checksums, ...(h5bPackage !== undefined ? { h5b_package: h5bPackage } : {}) }), { mode: 0o600 });
+    chmodSync(vars, 0o600);
+    const args = [
+      "-i",
+      "inventory.yml",
+      ...(o.inventory !== undefined ? ["-i", resolve(o.cwd, o.inventory)] : []),
+      "-e",
+      `@${vars}`,
+      ...o.extraVars.flatMap((e) => ["-e", e]),
+      ...(o.limit !== undefined ? ["--limit", o.limit] : []),
+      ...(o.check ? ["--check", "--diff"] : []),
+      "site.yml",
+    ];
+    const ansibleDir = join(outDir, "ansible");
+    const reader = new ProgressReader(out.result, out.other);
+    const child = execa(playbook, args, {
+      cwd: ansibleDir,
+      env: { ANSIBLE_CONFIG: join(ansibleDir, "ansible.cfg"), ANSIBLE_NOCOLOR: "1", ANSIBLE_FORCE_COLOR: "0", ANSIBLE_STDOUT_CALLBACK: "default", PYTHONUNBUFFERED: "1" },
+      reject: false,
+      stdin: "ignore",
+      all: true,
+    });
+    for await (const line of child.iterable({ from: "all" })) reader.line(line);
+    reader.end();
+    const done = await child;
+    const converged = reader.recap.size > 0 && [...reader.recap.values()].every((r) => r.failed === 0 && r.unreachable === 0);
+    return { recap: reader.recap, failures: reader.failures, exitCode: done.exitCode === 0 && converged ? 0 : 1 };
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+function targetHosts(hosts: readonly PlanHost[], limit: string | undefined): PlanHost[] {
+  const debian = hosts.filter((h) => h.os === "debian");
+  if (limit === undefined) return debian;
+  const issues: Issue[] = [];
+  const chosen: PlanHost[] = [];
+  for (const name of limit.split(",").map((s) => s.trim())) {
+    const h = hosts.find((x) => x.name === name);
+    if (h === undefined) issues.push(error("unknown-host", "--limit", `no host ${name} in the spec (hosts: ${hosts.map((x) => x.name).join(", ")})`));
+    else if (h.os !== "debian") issues.push(error("k3os-host", "--limit", `${name} runs k3OS, which configures itself from hosts/${name}/var/lib/rancher/k3os/config.yaml; Ansible does not manage it`));
+    else chosen.push(h);
+  }
+  if (issues.length > 0) throw new H5bError("deploy", issues);
+  return chosen;
+}
+
+/** The running h5b as an npm tarball, installed on the DHCP host for `h5b ddns`. */
+async function packH5b(work: string, out: DeployOutput): Promise<string | undefined> {
+  const root = packageRoot();
+  const npm = which("npm");
+  if (root === undefined || npm === undefined) {
+    out.notice(warning("h5b-package", "h5b ddns", "cannot pack h5b (npm or the package folder not found); the DHCP host will stop before installing h5b ddns"));
+    return undefined;
+  }
+  const r = await execa(npm, ["pack", "--ignore-scripts", "--silent", "--pack-destination", work], { cwd: root, reject: false });
+  const file = r.stdout.trim().split("\n").pop();
+  if (r.exitCode !== 0 || file === undefined || file === "") {
+    out.notice(warning("h5b-package", "h5b ddns", `npm pack failed: ${r.stderr.trim()}`));
+    return undefined;
+  }
+  return join(work, file);
+}
