@@ -1,0 +1,128 @@
+import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { execa } from "execa";
+import { stringify } from "yaml";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { defaultHomelabInput } from "../../src/spec/load.js";
+import { ROOT } from "../_harness/golden.js";
+
+const BIN = join(ROOT, "bin", "h5b.js");
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), "h5b-simulate-"));
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+const h5b = (args: string[]) => execa(process.execPath, [BIN, ...args], { cwd: dir, reject: false, env: { NO_COLOR: "1" } });
+
+/** Writes the default spec with an edit to homelab.yaml in the test folder. */
+function spec(edit: (w: Record<string, Record<string, unknown>>) => void): void {
+  const input = defaultHomelabInput();
+  edit(input.workloads as Record<string, Record<string, unknown>>);
+  writeFileSync(join(dir, "homelab.yaml"), stringify(input));
+}
+
+describe("h5b simulate", () => {
+  it("prints the matrix for the default spec and exits 0", async () => {
+    const r = await h5b(["simulate"]);
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toContain("h5b simulate home: 3 nodes, 4 workloads, 4 services, 8 scenarios (depth 1)");
+    expect(r.stdout).toMatch(/scenario\s+dashboard\s+home-assistant\s+media\s+wireguard\n\s+healthy\s+up\s+up\s+up\s+up\n/);
+    expect(r.stdout).toMatch(/x86-1\s+degraded\s+down\s+down\s+degraded/);
+    expect(r.stdout).toContain("media: down: its only replica ran on x86-1; not rescheduled: no other worker runs amd64");
+    expect(r.stdout).toContain("✔ every promise kept");
+    // No colour without a terminal.
+    expect(r.stdout).not.toContain("\u001b[");
+  });
+
+  it("exits 1 and lists each broken promise with its reason", async () => {
+    spec((w) => {
+      (w.wireguard as { architectures: string[] }).architectures = ["amd64"];
+      Object.assign(w.dashboard as object, { essential: true, replicas: 1 });
+    });
+    const r = await h5b(["simulate"]);
+    expect(r.exitCode).toBe(1);
+    const broken = r.stdout.split("\n").filter((l) => l.includes("✖"));
+    expect(broken).toEqual([
+      expect.stringMatching(/^ {2}✖ essential-survives-single-failure: Service apps\/dashboard is down when (pi-worker|x86-1) fails: its only replica ran on (pi-worker|x86-1); rescheduled on/),
+      "  ✖ essential-survives-single-failure: Service apps/wireguard is down when x86-1 fails: its 2 replicas ran on x86-1; not rescheduled: no other worker runs amd64",
+    ]);
+  });
+
+  it("writes stable JSON, with every pair at depth 2", async () => {
+    const a = await h5b(["simulate", "--json", "--depth", "2"]);
+    const b = await h5b(["simulate", "--json", "--depth", "2"]);
+    expect(a.exitCode).toBe(0);
+    expect(a.stdout).toBe(b.stdout);
+    const doc = JSON.parse(a.stdout) as Record<string, unknown> & { scenarios: { id: string; services: Record<string, { status: string; reasons: string[] }> }[] };
+    expect(Object.keys(doc)).toEqual(["schema", "cluster", "depth", "nodes", "hosts", "failures", "workloads", "services", "scenarios", "promises", "warnings"]);
+    expect(doc.schema).toBe("h5b.simulate/v1");
+    expect(doc.scenarios).toHaveLength(29);
+    expect(doc.scenarios.find((s) => s.id === "x86-1+api-server")?.services["Service apps/wireguard"]).toEqual({
+      status: "degraded",
+      ready: 1,
+      readyAtFailure: 1,
+      desired: 2,
+      reasons: ["1 of 2 replicas ran on x86-1", "not rescheduled: the API server is down (the k3s server process failed)", "its address moves to pi-worker (Local policy: a node with a ready endpoint)"],
+    });
+  });
+
+  it("writes Markdown", async () => {
+    const r = await h5b(["simulate", "--markdown"]);
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toContain("| scenario | dashboard | home-assistant | media | wireguard |\n|---|---|---|---|---|\n| healthy | ✅ up | ✅ up | ✅ up | ✅ up |");
+    expect(r.stdout).toContain("### x86-1");
+    expect(r.stdout).toContain("Every promise is kept.");
+  });
+
+  it("simulates extra manifests and warns about an image of unknown architecture", async () => {
+    const extra = join(dir, "extra");
+    mkdirSync(extra);
+    const pod = { metadata: { labels: { app: "pihole" } }, spec: { containers: [{ name: "pihole", image: "pihole/pihole:2025.11.0" }] } };
+    writeFileSync(join(extra, "pihole.yaml"), stringify({ apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "pihole", namespace: "dns" }, spec: { replicas: 2, selector: { matchLabels: { app: "pihole" } }, template: pod } }));
+    const r = await h5b(["simulate", "--manifests", "extra"]);
+    expect(r.exitCode).toBe(0);
+    expect(r.stderr).toContain("⚠ architectures of pihole/pihole:2025.11.0 unknown: assuming amd64 only");
+    expect(r.stdout).toContain("pihole: down: its 2 replicas ran on x86-1; not rescheduled: no other worker runs amd64");
+  });
+
+  it("uses a fresh build output, and renders in memory when the spec is newer", async () => {
+    spec(() => {});
+    expect((await h5b(["build", "--out", "out"])).exitCode).toBe(0);
+    const fresh = await h5b(["simulate", "--out", "out"]);
+    expect(fresh.exitCode).toBe(0);
+    expect(fresh.stderr).not.toContain("older than");
+    spec((w) => {
+      (w.wireguard as { replicas: number }).replicas = 1;
+    });
+    const later = new Date(Date.now() + 5000);
+    utimesSync(join(dir, "homelab.yaml"), later, later);
+    const stale = await h5b(["simulate", "--out", "out"]);
+    expect(stale.stderr).toContain("is older than");
+    expect(stale.exitCode).toBe(1);
+  });
+
+  it("rejects bad flags as user errors", async () => {
+    const depth = await h5b(["simulate", "--depth", "3"]);
+    expect(depth.exitCode).toBe(2);
+    expect(depth.stderr).toContain("✖ must be 1 or 2, not 3\n  → at --depth");
+    const both = await h5b(["simulate", "--json", "--markdown"]);
+    expect(both.exitCode).toBe(2);
+    const missing = await h5b(["simulate", "--manifests", "nowhere"]);
+    expect(missing.exitCode).toBe(2);
+  });
+});
+
+describe("h5b check runs the promises", () => {
+  it("reports a broken promise as a finding and exits 1", async () => {
+    spec((w) => {
+      (w.wireguard as { replicas: number }).replicas = 1;
+    });
+    expect((await h5b(["build", "--out", "out"])).exitCode).toBe(0);
+    const r = await h5b(["check", "--out", "out", "--only", "promises"]);
+    expect(r.exitCode).toBe(1);
+    expect(r.stdout).toContain("✖ essential-survives-single-failure: Service apps/wireguard is down when pi-worker fails: its only replica ran on pi-worker");
+    expect(r.stdout).toContain("→ in hosts/pi-cp/var/lib/rancher/k3s/server/manifests/h5b-60-app-wireguard.yaml (Service apps/wireguard) (promises)");
+  });
+});
