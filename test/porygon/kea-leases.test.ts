@@ -1,4 +1,4 @@
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -6,7 +6,7 @@ import { cidrContainsAddress, parseCidr } from "../../src/_net.js";
 import { PATHS } from "../../src/emit/porygon/index.js";
 import type { PlanHost } from "../../src/plan/types.js";
 import { type Namespace, NetnsLab } from "../_harness/netns.js";
-import { keaEnv, keaForTest, until, which } from "./_kea.js";
+import { dhclientLease, keaEnv, keaForTest, until, which } from "./_kea.js";
 import { type RenderedPorygon, renderPorygon } from "./_render.js";
 
 // kea-dhcp4 and kea-dhcp6 run from the rendered files in a namespace that has Porygon's LAN port and addresses;
@@ -16,9 +16,6 @@ const dir = mkdtempSync(join(tmpdir(), "h5b-kea-leases-"));
 let r: RenderedPorygon;
 let cli: Namespace;
 const CLIENT_IF = "eth0";
-
-/** The options dhclient hands its script, as the script saw them. */
-type Lease = Record<string, string>;
 
 beforeAll(async () => {
   r = await renderPorygon();
@@ -39,33 +36,7 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-let run = 0;
-/** One dhclient run as the device with `mac`; returns what it was bound to. */
-async function lease(family: 4 | 6, mac: string): Promise<Lease> {
-  const id = `${family}-${run++}`;
-  const log = join(dir, `lease-${id}.env`);
-  const script = join(dir, `script-${id}.sh`);
-  // Our own script: the default one would rewrite the host's /etc/resolv.conf (namespaces share /etc).
-  writeFileSync(script, ["#!/bin/sh", `case "$reason" in BOUND|BOUND6) env | grep -E '^(new_|reason=)' > ${log} ;; esac`, "exit 0", ""].join("\n"));
-  chmodSync(script, 0o755);
-  await cli.run("ip", ["link", "set", CLIENT_IF, "down"]);
-  await cli.run("ip", ["link", "set", CLIENT_IF, "address", mac]);
-  await cli.run("ip", ["link", "set", CLIENT_IF, "up"]);
-  // dhclient -6 sends from the link-local address, which the kernel adds again a moment after the link is up.
-  await until("a link-local address", async () => (await cli.run("ip", ["-6", "addr", "show", "dev", CLIENT_IF, "scope", "link"])).includes("inet6"));
-  const common = ["-1", "-sf", script, "-lf", join(dir, `${id}.leases`), "-pf", join(dir, `${id}.pid`)];
-  const args = family === 4 ? ["-4", ...common, CLIENT_IF] : ["-6", "-D", "LL", ...common, CLIENT_IF];
-  await cli.run("dhclient", args, { timeoutMs: 30_000 });
-  const env = Object.fromEntries(
-    readFileSync(log, "utf8")
-      .trim()
-      .split("\n")
-      .map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]),
-  );
-  // dhclient stays as a daemon after binding; release nothing, just stop it.
-  await cli.run("dhclient", [family === 4 ? "-4" : "-6", "-x", "-pf", join(dir, `${id}.pid`), CLIENT_IF]).catch(() => undefined);
-  return env;
-}
+const lease = (family: 4 | 6, mac: string) => dhclientLease(cli, CLIENT_IF, dir, family, mac);
 
 const host = (name: string) => r.plan.hosts.find((h) => h.name === name) as PlanHost;
 const search = () => [r.plan.site.zones.dhcp, r.plan.site.zones.services];
