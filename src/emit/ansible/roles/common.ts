@@ -49,7 +49,13 @@ export function commonRole(): OutputFile[] {
       ...overlayTasks("the SSH server settings", ["etc/ssh/sshd_config.d/"], { notify: ["Reload the SSH server"] }),
     ],
     handlers: [
-      { name: "Apply the hostname", "ansible.builtin.command": { argv: ["hostname", "--file", "/etc/hostname"] }, changed_when: true },
+      {
+        name: "Apply the hostname",
+        "ansible.builtin.command": { argv: ["hostname", "--file", "/etc/hostname"] },
+        changed_when: true,
+        // A chroot shares the kernel's hostname with the machine around it: that one is not ours to change.
+        when: "not (ansible_facts['is_chroot'] | default(false))",
+      },
       { name: "Restart systemd-timesyncd", "ansible.builtin.systemd": { name: "systemd-timesyncd.service", state: "restarted" } },
       { name: "Apply sysctl settings", "ansible.builtin.systemd": { name: "systemd-sysctl.service", state: "restarted" } },
       { name: "Reload the SSH server", "ansible.builtin.systemd": { name: "ssh.service", state: "reloaded" } },
