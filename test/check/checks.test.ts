@@ -19,7 +19,9 @@ function editManifest(ctx: { files: Map<string, string> }, file: string, edit: (
   ctx.files.set(path, objs.map((o) => stringify(o)).join("---\n"));
 }
 
-const findingsOf = async (ctx: CheckContext) => (await runChecks(ctx, checkers)).findings.map((f) => `${f.check}: ${f.message}`);
+// The broken cases concern the cluster's files; the DNS host's checkers (which start programs) have tests of their own.
+const clusterCheckers = checkers.filter((c) => ["kubernetes-schema", "chart-values", "k3s-config", "design-rules", "rbac-audit"].includes(c.name));
+const findingsOf = async (ctx: CheckContext) => (await runChecks(ctx, clusterCheckers)).findings.map((f) => `${f.check}: ${f.message}`);
 
 describe("h5b check on rendered output", () => {
   it.each([undefined, "test/specs/pis-on-k3os.yaml", "test/specs/ipv4-only.yaml"])("%s has no findings", async (config) => {
