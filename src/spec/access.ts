@@ -2,14 +2,14 @@ import { z } from "zod";
 import { dnsLabel } from "./_primitives.js";
 
 const serviceAccount = z.strictObject({
-  /** ServiceAccount name. */
+  /** ServiceAccount name. @default none (required) */
   name: dnsLabel,
-  /** Namespace it lives in (created by h5b). */
+  /** Namespace it lives in (created by h5b). @default none (required) */
   namespace: dnsLabel,
 });
 
 export const accessSchema = z.strictObject({
-  /** The one person who administers the cluster (k3s admin kubeconfig) and the hosts (SSH). */
+  /** The one person who administers the cluster (k3s admin kubeconfig) and the hosts (SSH). @default every field at its default */
   administrator: z
     .strictObject({
       /** Login name on the Debian hosts. @default "admin" */

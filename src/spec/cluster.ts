@@ -28,10 +28,10 @@ export const clusterSchema = z.strictObject({
   versions: versionsSchema.prefault({}),
   /** Taint that keeps every workload off the control plane. @default "CriticalAddonsOnly=true:NoExecute" */
   controlPlaneTaint: taint.default("CriticalAddonsOnly=true:NoExecute"),
-  /** Cilium options beyond the design's fixed ones (kube-proxy replacement, IPv6, no LB IPAM or L2). */
+  /** Cilium options beyond the design's fixed ones (kube-proxy replacement, IPv6, no LB IPAM or L2). @default every field at its default */
   cilium: z
     .strictObject({
-      /** Hubble flow observability. */
+      /** Hubble flow observability. @default every field at its default */
       hubble: z
         .strictObject({
           /** Hubble relay (cluster-wide flows). @default true */
@@ -40,7 +40,7 @@ export const clusterSchema = z.strictObject({
           ui: z.boolean().default(true),
         })
         .prefault({}),
-      /** The Cilium ingress controller, one shared LoadBalancer service behind MetalLB. */
+      /** The Cilium ingress controller, one shared LoadBalancer service behind MetalLB. @default every field at its default */
       ingress: z
         .strictObject({
           /** Run the ingress controller. @default true */
@@ -56,14 +56,14 @@ export const clusterSchema = z.strictObject({
         .prefault({}),
     })
     .prefault({}),
-  /** MetalLB pool options (the ranges themselves are in `networks.lan`). */
+  /** MetalLB pool options (the ranges themselves are in `networks.lan`). @default every field at its default */
   pools: z
     .strictObject({
       /** Skip the .0 and .255 addresses some clients mishandle. @default true */
       avoidBuggyIPs: z.boolean().default(true),
     })
     .prefault({}),
-  /** external-dns options. */
+  /** external-dns options. @default every field at its default */
   externalDns: z
     .strictObject({
       /** `sync` also deletes names of removed services; `upsert-only` never deletes. @default "sync" */

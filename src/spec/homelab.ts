@@ -10,15 +10,15 @@ import { dnsLabel } from "./_primitives.js";
 
 /** The whole homelab as the user writes it (`h5b.config.ts` or `homelab.yaml`). */
 export const homelabSchema = z.strictObject({
-  /** Optional editor hint in YAML files; ignored. */
+  /** Optional editor hint in YAML files; ignored. @default none */
   $schema: z.string().optional(),
-  /** Name, zones, time, upstream resolution. */
+  /** Name, zones, time, upstream resolution. @default every field at its default */
   site: siteSchema.prefault({}),
-  /** LAN ranges and cluster CIDRs. */
+  /** LAN ranges and cluster CIDRs. @default every field at its default */
   networks: networksSchema.prefault({}),
-  /** Every machine, by host name (a DNS label). */
+  /** Every machine, by host name (a DNS label). @default none (required) */
   hosts: z.record(dnsLabel, hostSchema),
-  /** The k3s cluster's platform. */
+  /** The k3s cluster's platform. @default every field at its default */
   cluster: clusterSchema.prefault({}),
   /** Apps to run, by name (a DNS label). @default {} */
   workloads: z.record(dnsLabel, workloadSchema).default({}),
@@ -26,7 +26,7 @@ export const homelabSchema = z.strictObject({
   storage: storageSchema.optional(),
   /** restic backups of the ZFS datasets to B2. @default none */
   backups: backupsSchema.optional(),
-  /** Who may do what in the cluster. */
+  /** Who may do what in the cluster. @default every field at its default */
   access: accessSchema.prefault({}),
 });
 

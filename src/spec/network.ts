@@ -3,20 +3,20 @@ import { ipv4Address, ipv4Cidr, ipv6Address, ipv6Cidr } from "./_primitives.js";
 
 const rangesOf = <T extends z.ZodType<string>>(cidr: T) =>
   z.strictObject({
-    /** Addresses of hosts and BMCs, each also reserved in Kea by MAC. */
+    /** Addresses of hosts and BMCs, each also reserved in Kea by MAC. @default none (required) */
     static: cidr,
-    /** Kea's dynamic pool (for IPv6: the stateful DHCPv6 pool, next to SLAAC). */
+    /** Kea's dynamic pool (for IPv6: the stateful DHCPv6 pool, next to SLAAC). @default none (required) */
     dhcp: cidr,
-    /** MetalLB pool `internal`: auto-assigned to every LoadBalancer service that is not public. */
+    /** MetalLB pool `internal`: auto-assigned to every LoadBalancer service that is not public. @default none (required) */
     internal: cidr,
-    /** MetalLB pool `public`: only on request, for internet-facing services; its IPv6 range is open from the WAN. */
+    /** MetalLB pool `public`: only on request, for internet-facing services; its IPv6 range is open from the WAN. @default none (required) */
     public: cidr,
   });
 
 export const lanSchema = z.strictObject({
-  /** IPv4 side of the LAN. */
+  /** IPv4 side of the LAN. @default none (required) */
   ipv4: z.strictObject({
-    /** The LAN's IPv4 prefix. @default "10.0.0.0/16" */
+    /** The LAN's IPv4 prefix (the default LAN has 10.0.0.0/16). @default none (required) */
     prefix: ipv4Cidr,
     /** Named ranges carved out of the prefix; they must lie inside it and not overlap. */
     ranges: rangesOf(ipv4Cidr),
@@ -29,7 +29,7 @@ export const lanSchema = z.strictObject({
   /** IPv6 side of the LAN; leave it out for an IPv4-only homelab. @default none (IPv4 only) */
   ipv6: z
     .strictObject({
-      /** The LAN's IPv6 prefix; a /64 so that SLAAC works next to DHCPv6. @default "2001:db8:10::/64" */
+      /** The LAN's IPv6 prefix; a /64 so that SLAAC works next to DHCPv6 (the default LAN has 2001:db8:10::/64). @default none (required) */
       prefix: ipv6Cidr,
       /** Named ranges carved out of the prefix; they must lie inside it and not overlap. */
       ranges: rangesOf(ipv6Cidr),

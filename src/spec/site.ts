@@ -7,7 +7,7 @@ export const siteSchema = z.strictObject({
     .string()
     .regex(/^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$/, "must be a short DNS label (at most 32 characters)")
     .default("home"),
-  /** DNS zones that Porygon's CoreDNS is authoritative for. */
+  /** DNS zones that Porygon's CoreDNS is authoritative for. @default every field at its default */
   zones: z
     .strictObject({
       /** Zone of the cluster's LoadBalancer and Ingress names, written by external-dns. @default "svc.home.example.org" */
@@ -26,6 +26,7 @@ export const siteSchema = z.strictObject({
   /**
    * Upstream resolution for every name outside the home zones: dnscrypt-proxy on Porygon speaks Oblivious DoH
    * to these targets, each reached through one of the relays, so no single party sees both client and question.
+   * @default every field at its default
    */
   upstream: z
     .strictObject({

@@ -15,9 +15,9 @@ const datasetSchema = z.strictObject({
 });
 
 export const storageSchema = z.strictObject({
-  /** The ZFS pool on the storage node. */
+  /** The ZFS pool on the storage node. @default none (required) */
   zfs: z.strictObject({
-    /** Host that carries the pool (the x86 node). */
+    /** Host that carries the pool (the x86 node). @default none (required) */
     host: dnsLabel,
     /** Pool name. @default "tank" */
     pool: z.string().regex(/^[a-zA-Z][a-zA-Z0-9_.-]*$/, "must be a ZFS pool name").default("tank"),
@@ -34,7 +34,7 @@ export const storageSchema = z.strictObject({
     /** Datasets under the pool, by name. @default { k8s: { nfs: true } } */
     datasets: z.record(dnsLabel, datasetSchema).default({ k8s: { compression: "lz4", dedup: false, recordsize: "128K", nfs: true, backup: true } }),
   }),
-  /** The NFS storage class the cluster mounts (csi-driver-nfs). */
+  /** The NFS storage class the cluster mounts (csi-driver-nfs). @default every field at its default */
   nfs: z
     .strictObject({
       /** Dataset (a key of `zfs.datasets`) that backs the storage class. @default "k8s" */
@@ -46,18 +46,18 @@ export const storageSchema = z.strictObject({
 });
 
 export const backupsSchema = z.strictObject({
-  /** Backblaze B2 through its S3 API. */
+  /** Backblaze B2 through its S3 API. @default none (required) */
   b2: z.strictObject({
-    /** Bucket name. */
+    /** Bucket name. @default none (required) */
     bucket: z.string().regex(/^[a-z0-9][a-z0-9-]{4,48}[a-z0-9]$/, "must be a B2 bucket name (6-50 lowercase characters)"),
-    /** Region of the bucket's S3 endpoint, e.g. `us-west-004`. */
+    /** Region of the bucket's S3 endpoint, e.g. `us-west-004`. @default none (required) */
     region: z.string().regex(/^[a-z]{2}-[a-z]+-[0-9]{3}$/, "must be a B2 region like us-west-004"),
     /** Path of the restic repository inside the bucket. @default "restic" */
     path: z.string().regex(/^[A-Za-z0-9._/-]+$/, "must be a bucket path").default("restic"),
   }),
   /** When backups run (systemd OnCalendar). @default "*-*-* 03:00:00" */
   schedule: z.string().min(1).default("*-*-* 03:00:00"),
-  /** restic forget --keep-* counts. */
+  /** restic forget --keep-* counts. @default every field at its default */
   retention: z
     .strictObject({
       /** @default 7 */ daily: z.number().int().min(0).default(7),

@@ -2,9 +2,9 @@ import { z } from "zod";
 import { architecture, byteQuantity, cpuQuantity, ipv4Address, ipv6Address } from "./_primitives.js";
 
 const portSchema = z.strictObject({
-  /** Port name (IANA service name style). */
+  /** Port name (IANA service name style). @default none (required) */
   name: z.string().regex(/^[a-z0-9]([a-z0-9-]{0,13}[a-z0-9])?$/, "must be a port name of at most 15 lowercase characters"),
-  /** Port the service listens on. */
+  /** Port the service listens on. @default none (required) */
   port: z.number().int().min(1).max(65535),
   /** Port of the container, when it differs. @default the same as `port` */
   targetPort: z.number().int().min(1).max(65535).optional(),
@@ -13,7 +13,7 @@ const portSchema = z.strictObject({
 });
 
 export const workloadSchema = z.strictObject({
-  /** Container image with its tag (or digest). */
+  /** Container image with its tag (or digest). @default none (required) */
   image: z.string().regex(/^[a-z0-9][a-z0-9._/:@-]*$/, "must be an image reference like ghcr.io/org/app:1.2.3"),
   /** Architectures the image is published for; the scheduler never places it elsewhere. @default ["amd64"] */
   architectures: z.array(architecture).min(1).default(["amd64"]),
@@ -31,7 +31,7 @@ export const workloadSchema = z.strictObject({
   mountPath: z.string().regex(/^\/[^\0]*$/, "must be an absolute path").default("/data"),
   /** An essential workload must stay up through any single failure of a worker, the API server or storage. @default false */
   essential: z.boolean().default(false),
-  /** Resource requests (also the limits for memory). */
+  /** Resource requests (also the limits for memory). @default every field at its default */
   resources: z
     .strictObject({
       /** CPU request. @default "100m" */
