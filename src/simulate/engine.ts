@@ -81,7 +81,8 @@ export class Simulator {
     this.rows.forEach((r, i) => r.workloads.forEach((w) => rowsOf[w]?.push(i)));
     this.rowsOf = rowsOf;
     this.nfs = workloads.flatMap((w, i) => (w.volumes.some((v) => v.kind === "nfs") ? [i] : []));
-    this.onNfs = Uint8Array.from(workloads, (w) => (w.volumes.some((v) => v.kind === "nfs") ? 1 : 0));
+    this.onNfs = new Uint8Array(workloads.length);
+    for (const w of this.nfs) this.onNfs[w] = 1;
     this.lbRows = this.rows.flatMap((r, i) => (r.service?.type === "LoadBalancer" ? [i] : []));
     this.announcing = new Map(
       [...model.announcers].map(([pool, ads]) => [pool, Uint8Array.from(nodes, (n) => (ads.some((sels) => sels.length === 0 || sels.some((s) => selectorMatches(s, n.labels))) ? 1 : 0))]),
@@ -91,11 +92,25 @@ export class Simulator {
 
     this.rank = new Int32Array(workloads.length);
     this.order.forEach((w, i) => (this.rank[w] = i));
+    const placed = this.placeHealthy();
+    this.usedCpu = placed.state.usedCpu;
+    this.usedMem = placed.state.usedMem;
+    this.healthyPods = placed.pods;
+    const onNode: number[][] = nodes.map(() => []);
+    this.healthyPods.forEach((p, w) => new Set(p.kept).forEach((n) => onNode[n]?.push(w)));
+    this.onNode = onNode;
+    const none = conditionsOf(model, []);
+    this.healthy = this.rows.map((r) => this.judge(r, none, (w) => this.healthyPods[w] as Pods));
+  }
+
+  /** Every replica on the healthy cluster: DaemonSets first (one pod per node they fit), then by priority and name. */
+  private placeHealthy(): { pods: Pods[]; state: SchedState } {
+    const { nodes, workloads } = this.model;
     const pods: number[][] = workloads.map(() => []);
     const state = this.state(new Uint8Array(nodes.length), new Float64Array(nodes.length), new Float64Array(nodes.length), new Map(pods.map((p, i) => [i, p])));
     const why: (string | undefined)[] = [];
-    const daemonSets = this.order.filter((w) => workloads[w]?.kind === "DaemonSet");
-    for (const w of daemonSets) {
+    const daemonSet = (w: number) => workloads[w]?.kind === "DaemonSet";
+    for (const w of this.order.filter(daemonSet)) {
       for (const n of this.scheduler.eligible[w] as readonly number[]) {
         if (this.scheduler.fitsOn(w, n, state)) {
           this.scheduler.reserve(w, n, state);
@@ -103,32 +118,26 @@ export class Simulator {
         } else why[w] = `no room for its pod on ${nodes[n]?.name}`;
       }
     }
-    for (const w of this.order.filter((x) => workloads[x]?.kind !== "DaemonSet")) {
+    for (const w of this.order.filter((x) => !daemonSet(x))) {
       const wl = workloads[w] as SimWorkload;
       for (let i = 0; i < wl.replicas; i++) {
         const n = this.scheduler.place(w, state);
         if (n === undefined) {
           const left = wl.replicas - i;
-          why[w] = `${left === wl.replicas ? (wl.replicas === 1 ? "its replica" : `its ${wl.replicas} replicas`) : `${left} of ${plural(wl.replicas, "replica")}`} cannot be placed: ${noNodePhrase(this.scheduler.explain(w, state), wl.architectures, false)}`;
+          const which = left === wl.replicas ? (wl.replicas === 1 ? "its replica" : `its ${wl.replicas} replicas`) : `${left} of ${plural(wl.replicas, "replica")}`;
+          why[w] = `${which} cannot be placed: ${noNodePhrase(this.scheduler.explain(w, state), wl.architectures, false)}`;
           break;
         }
         this.scheduler.reserve(w, n, state);
         pods[w]?.push(n);
       }
     }
-    this.usedCpu = state.usedCpu;
-    this.usedMem = state.usedMem;
-    this.healthyPods = workloads.map((wl, w) => {
-      const p = pods[w] as number[];
+    const result = workloads.map((wl, w): Pods => {
       const desired = wl.kind === "DaemonSet" ? (this.scheduler.eligible[w] as readonly number[]).length : wl.replicas;
       const reason = why[w];
-      return { desired, kept: p, lost: [], moved: [], ...(reason !== undefined ? { why: reason } : {}), nfsDown: false };
+      return { desired, kept: pods[w] as number[], lost: [], moved: [], ...(reason !== undefined ? { why: reason } : {}), nfsDown: false };
     });
-    const onNode: number[][] = nodes.map(() => []);
-    this.healthyPods.forEach((p, w) => new Set(p.kept).forEach((n) => onNode[n]?.push(w)));
-    this.onNode = onNode;
-    const none = conditionsOf(model, []);
-    this.healthy = this.rows.map((r) => this.judge(r, none, (w) => this.healthyPods[w] as Pods));
+    return { pods: result, state };
   }
 
   /** Node names of a workload's pods on the healthy cluster. */

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { Simulator } from "../../src/simulate/engine.js";
 import type { Failure } from "../../src/simulate/failures.js";
-import type { SimWorkload } from "../../src/simulate/types.js";
+import type { SimWorkload, SpreadConstraint } from "../../src/simulate/types.js";
 import { lbService, model, node, workload } from "./_fixtures.js";
 
 const GI = 2 ** 30;
@@ -97,10 +97,11 @@ describe("scheduler model: after a failure", () => {
   });
 
   it("keeps a down node's domain for DoNotSchedule spread (Ignore), so the replica stays pending", () => {
-    const spread = [{ maxSkew: 1, topologyKey: "kubernetes.io/hostname", whenUnsatisfiable: "DoNotSchedule" as const, labelSelector: { matchLabels: { app: "w" } } }];
+    const rule: SpreadConstraint = { maxSkew: 1, topologyKey: "kubernetes.io/hostname", whenUnsatisfiable: "DoNotSchedule", labelSelector: { matchLabels: { app: "w" } } };
+    const spread = [rule];
     const sim = new Simulator(model(two(), [workload("w", { replicas: 2, spread })]));
     expect(outcome(sim, fail(sim, "a"), "w")?.reasons.join("; ")).toContain("not rescheduled: no node can take it (b: one more pod there would break its DoNotSchedule topology spread)");
-    const honor = new Simulator(model(two(), [workload("w", { replicas: 2, spread: [{ ...spread[0], nodeTaintsPolicy: "Honor" as const }] })]));
+    const honor = new Simulator(model(two(), [workload("w", { replicas: 2, spread: [{ ...rule, nodeTaintsPolicy: "Honor" }] })]));
     expect(outcome(honor, fail(honor, "a"), "w")).toMatchObject({ status: "degraded", ready: 2 });
   });
 
