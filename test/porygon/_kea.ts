@@ -41,7 +41,14 @@ let runs = 0;
  * One dhclient run in `ns` as the device with `mac` (DHCPv6: DUID-LL from it), optionally sending a host name;
  * returns what it was bound to. dhclient is stopped afterwards; the lease stays on the server.
  */
-export async function dhclientLease(ns: Namespace, ifname: string, dir: string, family: 4 | 6, mac: string, hostname?: string): Promise<Lease> {
+export async function dhclientLease(
+  ns: Namespace,
+  ifname: string,
+  dir: string,
+  family: 4 | 6,
+  mac: string,
+  opts: { hostname?: string; rfc4361?: boolean } = {},
+): Promise<Lease> {
   const id = `${family}-${runs++}`;
   const log = join(dir, `lease-${id}.env`);
   const script = join(dir, `script-${id}.sh`);
@@ -51,7 +58,18 @@ export async function dhclientLease(ns: Namespace, ifname: string, dir: string, 
   const conf = join(dir, `dhclient-${id}.conf`);
   // What Debian's /etc/dhcp/dhclient.conf requests; Debian's dhclient has no -H, so a host name is sent from here too.
   const request = "request subnet-mask, broadcast-address, routers, domain-name, domain-name-servers, domain-search, host-name, ntp-servers, dhcp6.name-servers, dhcp6.domain-search;";
-  writeFileSync(conf, [request, ...(hostname === undefined ? [] : [`send host-name "${hostname}";`]), ""].join("\n"));
+  // RFC 4361: the DHCPv4 client identifier carries the DUID the DHCPv6 client uses (DUID-LL here, with an IAID),
+  // as systemd-networkd sends by default; Kea then derives the same DHCID for both families.
+  const clientId = `ff:${mac.split(":").slice(2).join(":")}:00:03:00:01:${mac}`;
+  writeFileSync(
+    conf,
+    [
+      request,
+      ...(opts.hostname === undefined ? [] : [`send host-name "${opts.hostname}";`]),
+      ...(opts.rfc4361 === true ? [`send dhcp-client-identifier ${clientId};`] : []),
+      "",
+    ].join("\n"),
+  );
   await ns.run("ip", ["link", "set", ifname, "down"]);
   await ns.run("ip", ["link", "set", ifname, "address", mac]);
   await ns.run("ip", ["link", "set", ifname, "up"]);
