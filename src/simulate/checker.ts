@@ -10,11 +10,10 @@ export const promisesChecker: Checker = {
   async run(ctx) {
     const sim = simulate(modelOf(ctx.plan, ctx.files));
     const lines = brokenLines(sim);
-    return {
-      findings: sim.broken.map((b, i) => {
-        const row = sim.rows.find((r) => r.id === b.service);
-        return { check: "promises", where: `${row?.service?.source ?? row?.workloads.map((w) => sim.model.workloads[w]?.source).find((x) => x !== undefined) ?? "plan.json"} (${b.service})`, message: lines[i] ?? b.rule };
-      }),
+    const sourceOf = (id: string) => {
+      const row = sim.rows.find((r) => r.id === id);
+      return row?.service?.source ?? sim.model.workloads[row?.workloads[0] ?? -1]?.source ?? "plan.json";
     };
+    return { findings: sim.broken.map((b, i) => ({ check: "promises", where: `${sourceOf(b.service)} (${b.service})`, message: lines[i] as string })) };
   },
 };

@@ -18,7 +18,8 @@ function header(s: Simulation): string {
 
 const line = (o: Outcome) => `${o.status}${o.reasons.length > 0 ? `: ${o.reasons.join("; ")}` : ""}`;
 
-function brokenLines(s: Simulation): string[] {
+/** One line per broken promise, as `h5b simulate` and `h5b check` report them. */
+export function brokenLines(s: Simulation): string[] {
   return s.broken.map((b) => `${b.rule}: ${b.service} is ${b.status} ${b.scenario === "healthy" ? "on the healthy cluster" : `when ${b.scenario} fails`}: ${b.reasons.join("; ")}`);
 }
 
@@ -73,9 +74,6 @@ export function markdownReport(s: Simulation): string {
   else out.push(...brokenLines(s).map((l) => `- ❌ ${l}`));
   return `${out.join("\n")}\n`;
 }
-
-/** One line per broken promise, as `h5b check` reports them. */
-export { brokenLines };
 
 function indent(s: string): string {
   return s
