@@ -1,6 +1,6 @@
 import type { Labels } from "./_names.js";
 import { RCODE, type Rcode } from "./rcode.js";
-import { opCount, type ReadSnapshot, type UpdateStore, type WriteSet } from "./store.js";
+import { opCount, RANGES_PER_NAME, type ReadSnapshot, type UpdateStore, type WriteSet } from "./store.js";
 import { applyChanges, evaluatePrereqs, type CheckedUpdate } from "./update.js";
 
 /**
@@ -9,6 +9,11 @@ import { applyChanges, evaluatePrereqs, type CheckedUpdate } from "./update.js";
  * read in one transaction and written in one transaction. If that combined transaction's compares fail, nobody
  * can tell which update was overtaken, so each update of the group is redone alone (read, evaluate, commit with
  * its own compares): every update stays all-or-nothing, and a concurrent change only costs a retry.
+ *
+ * Most of Kea's updates are for names that hold nothing yet. Those are evaluated against an empty name without
+ * reading, and committed with compares that hold only if the name is indeed empty: one round trip instead of two.
+ * A bounded set of names known to hold records sends updates for them straight to the read path; a wrong guess
+ * only costs the fallback.
  */
 export interface Outcome {
   readonly rcode: Rcode;
@@ -32,6 +37,8 @@ export interface EngineOptions {
   readonly retries?: number;
   /** Interval of the health probe while etcd is down. */
   readonly probeMs?: number;
+  /** Names remembered as holding records (bounds the memory of the guess above). */
+  readonly knownNames?: number;
   readonly events?: EngineEvents;
 }
 
@@ -51,6 +58,8 @@ export class UpdateEngine {
   private probe: NodeJS.Timeout | undefined;
   private idleWaiters: (() => void)[] = [];
   private closed = false;
+  /** Names believed to hold records, oldest first (a Map keeps insertion order, which makes it an LRU). */
+  private readonly nonEmpty = new Map<string, true>();
 
   constructor(
     private readonly store: UpdateStore,
@@ -89,7 +98,7 @@ export class UpdateEngine {
   }
 
   private pump(): void {
-    const concurrency = this.opts.concurrency ?? 4;
+    const concurrency = this.opts.concurrency ?? 2;
     while (this.running < concurrency && this.queue.length > 0) {
       const batch = this.take();
       if (batch.length === 0) break;
@@ -117,12 +126,12 @@ export class UpdateEngine {
       const job = this.queue[i];
       if (job === undefined) break;
       const conflict = job.keys.some((k) => this.busy.has(k) || blocked.has(k));
-      if (conflict || reads + job.keys.length * 3 > maxOps) {
+      if (conflict || reads + job.keys.length * RANGES_PER_NAME > maxOps) {
         for (const k of job.keys) blocked.add(k);
         i++;
         continue;
       }
-      reads += job.keys.length * 3;
+      reads += job.keys.length * RANGES_PER_NAME;
       for (const k of job.keys) this.busy.add(k);
       batch.push(job);
       this.queue.splice(i, 1);
@@ -138,22 +147,52 @@ export class UpdateEngine {
     return this.store.diff(snap, job.update.names, applied.result);
   }
 
+  private remember(job: Job, held: boolean): void {
+    for (const k of job.keys) {
+      this.nonEmpty.delete(k);
+      if (held) this.nonEmpty.set(k, true);
+    }
+    const cap = this.opts.knownNames ?? 65_536;
+    for (const k of this.nonEmpty.keys()) {
+      if (this.nonEmpty.size <= cap) break;
+      this.nonEmpty.delete(k);
+    }
+  }
+
+  /** Evaluates against empty names when that needs no read: a write set, or undefined when a read is needed. */
+  private blind(job: Job): WriteSet | undefined {
+    if (this.store.assumeEmpty === undefined || job.keys.some((k) => this.nonEmpty.has(k))) return undefined;
+    const r = this.evaluate(job, this.store.assumeEmpty(job.update.names));
+    // Anything but a write (a failed prerequisite, a no-op) depends on what is really there: read it.
+    if ("rcode" in r || r.puts.length + r.deletes.length === 0) return undefined;
+    return r;
+  }
+
   private async runBatch(batch: Job[]): Promise<void> {
     this.opts.events?.batch?.(batch.length);
-    let snap: ReadSnapshot;
-    try {
-      snap = await this.store.read(batch.flatMap((j) => j.update.names));
-    } catch (e) {
-      this.down(e);
-      for (const j of batch) j.resolve({ rcode: RCODE.SERVFAIL, reason: "etcd read failed" });
-      return;
-    }
     const writes: { job: Job; set: WriteSet }[] = [];
+    const toRead: Job[] = [];
     for (const job of batch) {
-      const r = this.evaluate(job, snap);
-      if ("rcode" in r) job.resolve(r);
-      else if (r.puts.length + r.deletes.length === 0) job.resolve({ rcode: RCODE.NOERROR, reason: "no change" });
-      else writes.push({ job, set: r });
+      const set = this.blind(job);
+      if (set) writes.push({ job, set });
+      else toRead.push(job);
+    }
+    if (toRead.length > 0) {
+      let snap: ReadSnapshot;
+      try {
+        snap = await this.store.read(toRead.flatMap((j) => j.update.names));
+      } catch (e) {
+        this.down(e);
+        for (const j of batch) j.resolve({ rcode: RCODE.SERVFAIL, reason: "etcd read failed" });
+        return;
+      }
+      for (const job of toRead) {
+        const r = this.evaluate(job, snap);
+        this.remember(job, job.update.names.some((n) => (snap.records.get(n.join("."))?.length ?? 0) > 0));
+        if ("rcode" in r) job.resolve(r);
+        else if (r.puts.length + r.deletes.length === 0) job.resolve({ rcode: RCODE.NOERROR, reason: "no change" });
+        else writes.push({ job, set: r });
+      }
     }
     const maxOps = this.opts.maxTxnOps ?? 128;
     let chunk: { job: Job; set: WriteSet }[] = [];
@@ -192,9 +231,14 @@ export class UpdateEngine {
       return;
     }
     if (ok) {
-      for (const c of chunk) c.job.resolve({ rcode: RCODE.NOERROR, reason: "" });
+      for (const c of chunk) {
+        this.remember(c.job, c.set.puts.length > 0);
+        c.job.resolve({ rcode: RCODE.NOERROR, reason: "" });
+      }
       return;
     }
+    // A failed guess that a name was empty: remember it holds something, so its next update reads first.
+    for (const c of chunk) this.remember(c.job, true);
     if (chunk.length > 1) this.opts.events?.fallback?.();
     await Promise.all(chunk.map((c) => this.solo(c.job, chunk.length === 1 ? c.set : undefined)));
   }
@@ -208,7 +252,10 @@ export class UpdateEngine {
         const r = this.evaluate(job, snap);
         if ("rcode" in r) return job.resolve(r);
         if (r.puts.length + r.deletes.length === 0) return job.resolve({ rcode: RCODE.NOERROR, reason: "no change" });
-        if (await this.store.commit([r])) return job.resolve({ rcode: RCODE.NOERROR, reason: "" });
+        if (await this.store.commit([r])) {
+          this.remember(job, r.puts.length > 0);
+          return job.resolve({ rcode: RCODE.NOERROR, reason: "" });
+        }
       } catch (e) {
         this.down(e);
         return job.resolve({ rcode: RCODE.SERVFAIL, reason: "etcd failed" });
