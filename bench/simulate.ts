@@ -63,12 +63,13 @@ try {
     const label = `${nodes} nodes, ${workloads} workloads`;
     let t = process.hrtime.bigint();
     const sim = new Simulator(model);
-    rows.push([label, "placement", `${ms(t).toFixed(0)} ms`, "", ""]);
+    const placement = ms(t);
+    rows.push([label, "placement", `${placement.toFixed(0)} ms`, "", ""]);
     t = process.hrtime.bigint();
     for (const f of sim.failures) sim.run([f]);
     const single = ms(t);
     const big = nodes === 200;
-    rows.push([label, `${sim.failures.length} single`, `${single.toFixed(0)} ms`, `${((single * 1000) / sim.failures.length).toFixed(0)} µs`, big ? `<= 2000 ms ${single <= 2000 ? "ok" : "MISSED"}` : ""]);
+    rows.push([label, `${sim.failures.length} single`, `${single.toFixed(0)} ms`, `${((single * 1000) / sim.failures.length).toFixed(0)} µs`, big ? `with placement ${(placement + single).toFixed(0)} ms <= 2000 ms ${placement + single <= 2000 ? "ok" : "MISSED"}` : ""]);
     if (withPairs) {
       const all = pairs(sim.failures);
       t = process.hrtime.bigint();
