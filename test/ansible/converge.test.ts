@@ -1,0 +1,96 @@
+import { lstatSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, relative } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { stringify } from "yaml";
+import type { DeployOutput, DeployReport } from "../../src/deploy/run.js";
+import { deploy } from "../../src/deploy/run.js";
+import { unpackDebianRoot } from "../_harness/debian-root.js";
+import { renderTree, type RenderedTree } from "./_render.js";
+
+/**
+ * The rendered playbook converges real Debian 12 roots through Ansible's chroot connection, as `h5b deploy` runs it:
+ * Porygon (common and porygon) and the k3s server (common, raspberry_pi, k3s; an agent differs only in its unit,
+ * which the unit tests cover, and CI's time is short). The one switch only this
+ * test sets, h5b_skip_release_downloads, leaves out the release binaries (no internet here but the registries).
+ */
+const HOSTS = ["porygon", "pi-cp"];
+const work = mkdtempSync(join(tmpdir(), "h5b-converge-"));
+const root = (h: string) => join(work, "roots", h);
+let tree: RenderedTree;
+let inventory: string;
+
+const quiet: DeployOutput = { notice: () => {}, info: () => {}, result: () => {}, other: () => {} };
+const run = (): Promise<DeployReport> =>
+  deploy(
+    {
+      cwd: work,
+      out: "out",
+      check: false,
+      limit: HOSTS.join(","),
+      inventory,
+      extraVars: ["h5b_skip_release_downloads=true"],
+      fetcher: () => Promise.reject(new Error("no internet in this test")),
+    },
+    quiet,
+  );
+
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? filesUnder(join(dir, e.name)) : [join(dir, e.name)]));
+}
+
+beforeAll(async () => {
+  tree = await renderTree(undefined, work);
+  await Promise.all(HOSTS.map((h) => unpackDebianRoot(root(h))));
+  inventory = join(work, "chroot.yml");
+  const hosts = Object.fromEntries(HOSTS.map((h) => [h, { ansible_connection: "community.general.chroot", ansible_host: root(h) }]));
+  writeFileSync(inventory, stringify({ all: { hosts } }));
+}, 600_000);
+
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+describe("converging Debian 12 roots with the rendered playbook", () => {
+  let first: DeployReport;
+
+  it("converges every host", async () => {
+    first = await run();
+    expect(first.failures).toEqual([]);
+    expect([...first.recap.keys()].sort()).toEqual([...HOSTS].sort());
+    expect(first.exitCode).toBe(0);
+    for (const h of HOSTS) expect(first.recap.get(h)?.changed).toBeGreaterThan(0);
+  }, 900_000);
+
+  it("changes nothing on a second run", async () => {
+    const second = await run();
+    expect(second.exitCode).toBe(0);
+    for (const h of HOSTS) expect({ host: h, changed: second.recap.get(h)?.changed }).toEqual({ host: h, changed: 0 });
+  }, 600_000);
+
+  it("leaves every rendered file of each host byte-identical on its root, with its mode", () => {
+    for (const h of HOSTS) {
+      const overlay = join(tree.out, "hosts", h);
+      const files = filesUnder(overlay);
+      expect(files.length).toBeGreaterThan(3);
+      for (const f of files) {
+        const onHost = join(root(h), relative(overlay, f));
+        expect({ file: onHost, same: readFileSync(onHost).equals(readFileSync(f)) }).toEqual({ file: onHost, same: true });
+        expect((statSync(onHost).mode & 0o777).toString(8)).toBe((statSync(f).mode & 0o777).toString(8));
+      }
+    }
+  });
+
+  it("installs the join token from the secrets, readable by root only", () => {
+    const token = join(root("pi-cp"), "etc/rancher/k3s/token");
+    expect(readFileSync(token, "utf8")).toBe(readFileSync(join(tree.secretsDir, "k3s-token"), "utf8"));
+    expect(statSync(token).mode & 0o777).toBe(0o600);
+  });
+
+  it("enables the units of the host's services", () => {
+    const wanted = (h: string, unit: string) => join(root(h), "etc/systemd/system/multi-user.target.wants", unit);
+    const enabled = (h: string, unit: string) => ({ unit, enabled: lstatSync(wanted(h, unit), { throwIfNoEntry: false })?.isSymbolicLink() === true });
+    expect(enabled("pi-cp", "k3s.service")).toEqual({ unit: "k3s.service", enabled: true });
+    for (const unit of ["coredns.service", "dnscrypt-proxy.service", "etcd.service", "h5b-ddns.service", "kea-dhcp4-server.service"]) {
+      expect(enabled("porygon", unit)).toEqual({ unit, enabled: true });
+    }
+  });
+});
