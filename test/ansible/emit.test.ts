@@ -1,0 +1,139 @@
+import { describe, expect, it } from "vitest";
+import { parse } from "yaml";
+import { emitAnsible, groupsOf, hostReleases } from "../../src/emit/ansible/index.js";
+import { buildPlan } from "../../src/plan/build.js";
+import type { Plan } from "../../src/plan/types.js";
+import type { HomelabInput } from "../../src/spec/homelab.js";
+import { defaultHomelabInput, parseHomelab } from "../../src/spec/load.js";
+import { variants } from "./_render.js";
+
+function planOf(mutate: (s: HomelabInput) => void = () => {}): Plan {
+  const input = defaultHomelabInput();
+  mutate(input);
+  return buildPlan(parseHomelab(input).spec);
+}
+
+function rendered(plan: Plan) {
+  const files = new Map(emitAnsible(plan).map((f) => [f.path, f.content]));
+  const yaml = (p: string) => {
+    const text = files.get(p);
+    if (text === undefined) throw new Error(`${p} was not rendered`);
+    return parse(text) as Record<string, any>;
+  };
+  return { files, yaml };
+}
+
+describe("the Ansible inventory", () => {
+  it("groups the default spec's Debian hosts by role and hardware", () => {
+    expect(groupsOf(planOf())).toEqual({
+      debian_hosts: ["gateway", "pi-cp", "pi-worker", "porygon", "x86-1"],
+      gateways: ["gateway"],
+      dns_servers: ["porygon"],
+      dhcp_servers: ["porygon"],
+      k3s_servers: ["pi-cp"],
+      k3s_agents: ["pi-worker", "x86-1"],
+      raspberry_pis: ["pi-cp", "pi-worker"],
+      zfs_hosts: ["x86-1"],
+      bmc_hosts: ["x86-1"],
+    });
+  });
+
+  it("reaches each host at its address as the administrator, and leaves k3OS nodes out", () => {
+    const { yaml, files } = rendered(planOf(variants["pis-on-k3os"]));
+    const inv = yaml("ansible/inventory.yml");
+    expect(inv.all.children.debian_hosts.hosts).toEqual({
+      gateway: { ansible_host: "10.0.0.1", ansible_user: "admin" },
+      porygon: { ansible_host: "10.0.0.53", ansible_user: "admin" },
+      "x86-1": { ansible_host: "10.0.0.20", ansible_user: "admin" },
+    });
+    expect(inv.all.children.raspberry_pis.hosts).toEqual({});
+    expect(files.has("ansible/host_vars/pi-cp.yml")).toBe(false);
+  });
+
+  it("gives each host the plan's facts, not copies made by hand", () => {
+    const plan = planOf();
+    const { yaml } = rendered(plan);
+    for (const h of plan.hosts) expect(yaml(`ansible/host_vars/${h.name}.yml`).h5b_host).toEqual(JSON.parse(JSON.stringify(h)));
+    const all = yaml("ansible/group_vars/all.yml");
+    expect(all.h5b_site).toEqual(JSON.parse(JSON.stringify(plan.site)));
+    expect(all.h5b_skip_release_downloads).toBe(false);
+    expect(all.h5b_checksums).toEqual({});
+  });
+});
+
+describe("the host variables of the hardware roles", () => {
+  it("creates the default pool as raidz2 with mirrored SLOG and L2ARC partitions of both NVMe drives", () => {
+    const zfs = rendered(planOf()).yaml("ansible/host_vars/x86-1.yml").h5b_zfs;
+    const disk = (id: string) => `/dev/disk/by-id/${id}`;
+    expect(zfs.create).toEqual([
+      "zpool", "create", "-o", "ashift=12",
+      "-O", "atime=off", "-O", "xattr=sa", "-O", "acltype=posixacl", "-O", "mountpoint=none",
+      "tank", "raidz2", ...[1, 2, 3, 4].map((n) => disk(`ata-x86-hdd-${n}`)),
+      "log", "mirror", disk("nvme-x86-boot-a-part14"), disk("nvme-x86-boot-b-part14"),
+      "cache", disk("nvme-x86-boot-a-part15"), disk("nvme-x86-boot-b-part15"),
+    ]);
+    // 16G + 256G (decimal) from the end of each drive: SLOG first, then L2ARC to the end.
+    const slog = Math.ceil(16e9 / 2 ** 20);
+    const l2arc = Math.ceil(256e9 / 2 ** 20);
+    expect(zfs.partitions[0]).toEqual({ device: disk("nvme-x86-boot-a"), number: 14, name: "h5b-slog", start: `-${slog + l2arc}MiB`, end: `-${l2arc}MiB` });
+    expect(zfs.partitions[1]).toEqual({ device: disk("nvme-x86-boot-a"), number: 15, name: "h5b-l2arc", start: `-${l2arc}MiB`, end: "100%" });
+    expect(zfs.datasets.map((d: { name: string }) => d.name)).toEqual(["tank/k8s", "tank/media"]);
+    expect(zfs.datasets[1].properties).toEqual({ mountpoint: "/tank/media", compression: "zstd", dedup: "off", recordsize: "1M", checksum: expect.any(String) });
+  });
+
+  it("sets the BMC's address, netmask and gateway from the plan", () => {
+    const bmc = rendered(planOf()).yaml("ansible/host_vars/x86-1.yml").h5b_bmc;
+    expect(bmc.settings.map((s: { set: string[] }) => s.set)).toEqual([["ipsrc", "static"], ["ipaddr", "10.0.0.120"], ["netmask", "255.255.0.0"], ["defgw", "ipaddr", "10.0.0.1"]]);
+  });
+});
+
+describe("releases", () => {
+  it("pins k3s per node architecture, with the release's own checksum file", () => {
+    const plan = planOf();
+    const pi = plan.hosts.find((h) => h.name === "pi-worker");
+    expect(pi && hostReleases(plan, pi)).toEqual([
+      {
+        name: "k3s",
+        version: "v1.36.3+k3s1",
+        url: "https://github.com/k3s-io/k3s/releases/download/v1.36.3%2Bk3s1/k3s-arm64",
+        file: "k3s-arm64",
+        checksums: { url: "https://github.com/k3s-io/k3s/releases/download/v1.36.3%2Bk3s1/sha256sum-arm64.txt", format: "sha256sum" },
+        binaries: [{ to: "/usr/local/bin/k3s" }],
+      },
+    ]);
+  });
+
+  it("gives Porygon CoreDNS, dnscrypt-proxy and Node.js, and the legacy k3s to k3OS-era clusters' Debian nodes", () => {
+    const plan = planOf(variants["pis-on-k3os"]);
+    const names = (host: string) => hostReleases(plan, plan.hosts.find((h) => h.name === host) as Plan["hosts"][number]).map((r) => `${r.name} ${r.version}`);
+    expect(names("porygon")).toEqual(["coredns 1.14.7", "dnscrypt-proxy 2.1.18", "node v20.20.2"]);
+    expect(names("x86-1")).toEqual(["k3s v1.22.2+k3s2"]);
+    expect(names("pi-cp")).toEqual([]);
+  });
+});
+
+describe("the overlay files of the roles", () => {
+  it("forwards both families on k3s nodes and keeps router advertisements on the LAN port", () => {
+    const { files } = rendered(planOf());
+    expect(files.get("hosts/x86-1/etc/sysctl.d/90-h5b.conf")).toContain("net.ipv6.conf.enp1s0f0.accept_ra = 2\n");
+    expect(files.has("hosts/porygon/etc/sysctl.d/90-h5b.conf")).toBe(false);
+    const v4 = rendered(planOf(variants["ipv4-only"])).files.get("hosts/x86-1/etc/sysctl.d/90-h5b.conf");
+    expect(v4).toContain("net.ipv4.ip_forward = 1\n");
+    expect(v4).not.toContain("ipv6");
+  });
+
+  it("runs k3s from the pinned binary, as server or agent", () => {
+    const { files } = rendered(planOf());
+    expect(files.get("hosts/pi-cp/etc/systemd/system/k3s.service")).toContain("\nType=notify\n");
+    expect(files.get("hosts/pi-cp/etc/systemd/system/k3s.service")).toContain("\nExecStart=/usr/local/bin/k3s server\n");
+    expect(files.get("hosts/x86-1/etc/systemd/system/k3s-agent.service")).toContain("\nExecStart=/usr/local/bin/k3s agent\n");
+  });
+
+  it("turns SSH passwords off only once the spec names a key", () => {
+    expect(rendered(planOf()).files.has("hosts/porygon/etc/ssh/sshd_config.d/50-h5b.conf")).toBe(false);
+    const withKey = planOf((s) => {
+      s.access = { ...s.access, administrator: { name: "admin", sshKeys: ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIEXAMPLE admin@laptop"] } };
+    });
+    expect(rendered(withKey).files.get("hosts/porygon/etc/ssh/sshd_config.d/50-h5b.conf")).toContain("PasswordAuthentication no\n");
+  });
+});
