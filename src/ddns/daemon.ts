@@ -1,5 +1,5 @@
 import type { Server } from "node:http";
-import type { IOptions } from "etcd3";
+import type { EtcdClientOptions } from "./_etcd.js";
 import { inZone, parseName, type Labels } from "./_names.js";
 import { loadDdnsSecrets, type DdnsConfig, type DdnsSecrets } from "./config.js";
 import { UpdateEngine } from "./engine.js";
@@ -30,31 +30,13 @@ export interface StartOptions {
   readonly now?: () => number;
 }
 
-export function etcdOptions(config: DdnsConfig, secrets: DdnsSecrets): IOptions {
-  // etcd3's default retry and circuit-breaker policies would hold a call for seconds when etcd is down; the
-  // engine does its own fast failure and health probing, so calls go straight through.
-  const passthrough = { execute: <T>(fn: () => T | PromiseLike<T>) => Promise.resolve().then(fn) };
-  const deadline = () => ({ deadline: Date.now() + config.etcd.timeoutMs });
+export function etcdOptions(config: DdnsConfig, secrets: DdnsSecrets): EtcdClientOptions {
   return {
-    hosts: config.etcd.endpoints,
-    dialTimeout: config.etcd.timeoutMs,
-    defaultCallOptions: (ctx) => (ctx.isStream ? {} : deadline()),
-    grpcOptions: { "grpc.initial_reconnect_backoff_ms": 100, "grpc.max_reconnect_backoff_ms": 1000 },
-    faultHandling: {
-      host: () => passthrough as never,
-      global: passthrough as never,
-    },
-    ...(secrets.tls
-      ? {
-          credentials: {
-            rootCertificate: secrets.tls.ca,
-            ...(secrets.tls.key ? { privateKey: secrets.tls.key } : {}),
-            ...(secrets.tls.cert ? { certChain: secrets.tls.cert } : {}),
-          },
-        }
-      : {}),
+    endpoints: config.etcd.endpoints,
+    timeoutMs: config.etcd.timeoutMs,
+    ...(secrets.tls ? { tls: secrets.tls } : {}),
     ...(config.etcd.username !== undefined && secrets.etcdPassword !== undefined
-      ? { auth: { username: config.etcd.username, password: secrets.etcdPassword, callOptions: deadline } }
+      ? { auth: { username: config.etcd.username, password: secrets.etcdPassword } }
       : {}),
   };
 }
@@ -73,7 +55,7 @@ export function layoutOf(config: DdnsConfig) {
 export function openStore(config: DdnsConfig, secrets: DdnsSecrets): EtcdStore {
   const zones = zonesOf(config);
   const isReverse = (n: Labels) => zones.some((z) => z.reverse && inZone(n, z.name));
-  return new EtcdStore(etcdOptions(config, secrets), layoutOf(config), isReverse, config.etcd.timeoutMs);
+  return new EtcdStore(etcdOptions(config, secrets), layoutOf(config), isReverse);
 }
 
 /** Starts the daemon from a validated config: the function tests and `h5b ddns` both use. */

@@ -54,7 +54,7 @@ export async function reconcile(
   // Names with one of our DHCIDs are Kea's names: if no current lease wants them, their records are stale.
   const managed = new Map<string, Labels>();
   const dhcidRoot = `${opts.metaPrefix}dhcid/`;
-  for (const key of await store.client.getAll().prefix(dhcidRoot).keys()) {
+  for (const key of await store.keys(dhcidRoot)) {
     const name = key.slice(dhcidRoot.length).split("/")[0] ?? "";
     if (name !== "") managed.set(name, name.split("."));
   }

@@ -1,4 +1,4 @@
-import { Etcd3, type IOptions, type ICompare, type IRequestOp, type IResponseOp } from "etcd3";
+import { EtcdHttpClient, type Compare, type EtcdClientOptions, type RequestOp } from "./_etcd.js";
 import type { Labels } from "./_names.js";
 import { decodeName, dhcidPrefix, encodeValue, namePath, recordKey, type KV, type Layout, type StoredRR } from "./layout.js";
 import type { DesiredRR, NameRecords } from "./update.js";
@@ -11,11 +11,11 @@ export interface ReadSnapshot {
   readonly revision: bigint;
   readonly records: NameRecords;
   /** Compares that hold exactly while every range read for these names is unchanged. */
-  readonly compares: ReadonlyMap<string, readonly ICompare[]>;
+  readonly compares: ReadonlyMap<string, readonly Compare[]>;
 }
 
 export interface WriteSet {
-  readonly compares: readonly ICompare[];
+  readonly compares: readonly Compare[];
   readonly puts: readonly { key: string; value: string }[];
   readonly deletes: readonly string[];
 }
@@ -67,49 +67,45 @@ export interface UpdateStore {
 }
 
 export class EtcdStore implements UpdateStore {
-  readonly client: Etcd3;
+  readonly client: EtcdHttpClient;
 
   constructor(
-    options: IOptions,
+    options: EtcdClientOptions,
     private readonly layout: Layout,
     private readonly isReverse: (name: Labels) => boolean,
-    private readonly timeoutMs: number,
   ) {
-    this.client = new Etcd3(options);
-  }
-
-  private deadline() {
-    return { deadline: Date.now() + this.timeoutMs };
+    this.client = new EtcdHttpClient(options);
   }
 
   async read(names: readonly Labels[]): Promise<ReadSnapshot> {
-    const ops: IRequestOp[] = [];
+    const ops: RequestOp[] = [];
     for (const n of names) {
       for (const r of rangesOf(this.layout, n)) {
         ops.push({ request_range: { key: Buffer.from(r.key), ...(r.end ? { range_end: r.end } : {}) } });
       }
     }
-    const res = await this.client.kv.txn({ compare: [], success: ops, failure: [] }, this.deadline());
-    const revision = BigInt(res.header.revision);
+    const res = await this.client.txn([], ops);
+    const revision = BigInt(res.revision);
     const records = new Map<string, StoredRR[]>();
-    const compares = new Map<string, ICompare[]>();
+    const compares = new Map<string, Compare[]>();
     names.forEach((n, i) => {
       const kvs: KV[] = [];
-      const cmp: ICompare[] = [];
+      const cmp: Compare[] = [];
       rangesOf(this.layout, n).forEach((r, j) => {
-        const op: IResponseOp | undefined = res.responses[i * RANGES_PER_NAME + j];
-        for (const kv of op?.response_range?.kvs ?? []) {
+        const op = res.responses[i * RANGES_PER_NAME + j];
+        const range = op !== undefined && "response_range" in op ? op.response_range : undefined;
+        for (const kv of (range as { kvs?: { key: Buffer; value: Buffer; mod_revision: string }[] } | undefined)?.kvs ?? []) {
           kvs.push({ key: kv.key.toString(), value: kv.value, modRevision: kv.mod_revision });
           // A key that was there must still be there, unmodified (catches deletions, which the range compare
           // below cannot see).
-          cmp.push({ key: kv.key, target: "Mod", result: "Equal", mod_revision: kv.mod_revision });
+          cmp.push({ key: kv.key, target: "MOD", result: "EQUAL", mod_revision: kv.mod_revision });
         }
         // No key in the range may have been created or modified after the read revision.
         cmp.push({
           key: Buffer.from(r.key),
           ...(r.end ? { range_end: r.end } : {}),
-          target: "Mod",
-          result: "Less",
+          target: "MOD",
+          result: "LESS",
           mod_revision: (revision + 1n).toString(),
         });
       });
@@ -121,13 +117,13 @@ export class EtcdStore implements UpdateStore {
 
   assumeEmpty(names: readonly Labels[]): ReadSnapshot {
     const records = new Map<string, StoredRR[]>();
-    const compares = new Map<string, ICompare[]>();
+    const compares = new Map<string, Compare[]>();
     for (const n of names) {
       records.set(n.join("."), []);
       // Version 0 for every key in the range holds exactly when the range is empty.
       compares.set(
         n.join("."),
-        rangesOf(this.layout, n).map((r) => ({ key: Buffer.from(r.key), ...(r.end ? { range_end: r.end } : {}), target: "Version", result: "Equal", version: 0 })),
+        rangesOf(this.layout, n).map((r) => ({ key: Buffer.from(r.key), ...(r.end ? { range_end: r.end } : {}), target: "VERSION", result: "EQUAL", version: "0" })),
       );
     }
     return { revision: 0n, records, compares };
@@ -138,7 +134,7 @@ export class EtcdStore implements UpdateStore {
    * compares of every name in `names` (all the update read, prerequisites included).
    */
   diff(snapshot: ReadSnapshot, names: readonly Labels[], desired: ReadonlyMap<string, readonly DesiredRR[]>): WriteSet {
-    const compares: ICompare[] = [];
+    const compares: Compare[] = [];
     const puts: { key: string; value: string }[] = [];
     const deletes: string[] = [];
     for (const n of names) compares.push(...(snapshot.compares.get(n.join(".")) ?? []));
@@ -160,21 +156,35 @@ export class EtcdStore implements UpdateStore {
 
   /** One transaction for several write sets; false when a compare failed (something changed since the read). */
   async commit(sets: readonly WriteSet[]): Promise<boolean> {
-    const compare: ICompare[] = [];
-    const success: IRequestOp[] = [];
+    const compare: Compare[] = [];
+    const success: RequestOp[] = [];
     for (const s of sets) {
       compare.push(...s.compares);
       for (const p of s.puts) success.push({ request_put: { key: Buffer.from(p.key), value: Buffer.from(p.value) } });
       for (const d of s.deletes) success.push({ request_delete_range: { key: Buffer.from(d) } });
     }
     if (success.length === 0) return true;
-    const res = await this.client.kv.txn({ compare, success, failure: [] }, this.deadline());
+    const res = await this.client.txn(compare, success);
     return res.succeeded;
   }
 
   /** A cheap call that proves etcd answers (used while marked down). */
   async ping(): Promise<void> {
-    await this.client.kv.range({ key: Buffer.from(this.layout.metaPrefix), limit: 1 }, this.deadline());
+    await this.client.range(Buffer.from(this.layout.metaPrefix), undefined, { limit: 1, keysOnly: true });
+  }
+
+  /** Every key starting with `prefix` (keys only), in pages. */
+  async keys(prefix: string): Promise<string[]> {
+    const out: string[] = [];
+    const end = prefixEnd(prefix);
+    let from = Buffer.from(prefix);
+    for (;;) {
+      const r = await this.client.range(from, end, { limit: 1000, keysOnly: true });
+      for (const kv of r.kvs) out.push(kv.key.toString());
+      const last = r.kvs.at(-1);
+      if (!r.more || last === undefined) return out;
+      from = Buffer.concat([last.key, Buffer.from([0])]);
+    }
   }
 
   close(): void {

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Compare } from "../../src/ddns/_etcd.js";
 import { parseName, type Labels } from "../../src/ddns/_names.js";
 import { TYPE } from "../../src/ddns/_wire.js";
 import { UpdateEngine } from "../../src/ddns/engine.js";
@@ -23,12 +24,12 @@ class MemStore implements UpdateStore {
 
   async read(names: readonly Labels[]): Promise<ReadSnapshot> {
     const records = new Map<string, StoredRR[]>();
-    const compares = new Map<string, { key: Buffer; mod_revision: string }[]>();
+    const compares = new Map<string, Compare[]>();
     for (const n of names) {
       const k = n.join(".");
       const e = this.data.get(k);
       records.set(k, (e?.rrs ?? []).map((r) => ({ key: `${k}/${r.type}/${r.rdata.toString("hex")}`, type: r.type, rdata: r.rdata, ttl: r.ttl, own: true })));
-      compares.set(k, [{ key: Buffer.from(k), mod_revision: String(e?.rev ?? 0) }]);
+      compares.set(k, [{ key: Buffer.from(k), target: "MOD", result: "EQUAL", mod_revision: String(e?.rev ?? 0) }]);
     }
     const i = this.interfere;
     if (i && names.some((n) => n.join(".") === i.when)) {
