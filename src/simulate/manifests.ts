@@ -1,5 +1,6 @@
-import { type ManifestObject, readManifestDir, renderedManifests } from "../check/manifests.js";
+import { describe, type ManifestObject, readManifestDir, renderedManifests } from "../check/manifests.js";
 import { H5bError, type Issue } from "../issue.js";
+import { type Obj, rec, str } from "./_obj.js";
 
 export type { ManifestObject };
 
@@ -17,3 +18,8 @@ export function renderedObjects(files: Iterable<readonly [string, string]>): Man
 export function extraObjects(dir: string): ManifestObject[] {
   return orThrow(readManifestDir(dir));
 }
+
+export const metaOf = (o: ManifestObject): Obj => rec(o.object.metadata);
+export const namespaceOf = (o: ManifestObject): string => str(metaOf(o).namespace) ?? "default";
+/** `file: Kind namespace/name`, the path of an issue about one object. */
+export const whereOf = (o: ManifestObject): string => `${o.file}: ${describe(o)}`;

@@ -1,0 +1,95 @@
+import { error, type Issue, warning } from "../issue.js";
+import type { PlanWorkload } from "../plan/types.js";
+import { list, num, rec, str, stringMap } from "./_obj.js";
+import { affinityTerms, nodeSelectorTerm, podImages, podRequest, spreadConstraints, tolerations } from "./_podspec.js";
+import { type ManifestObject, metaOf, namespaceOf, whereOf } from "./manifests.js";
+import type { SimVolume, SimWorkload, WorkloadKind } from "./types.js";
+
+/** What reading a workload needs besides the object: the spec's declarations, claims, priorities. */
+export interface WorkloadContext {
+  readonly declared: readonly PlanWorkload[];
+  /** Label and annotation prefix (`h5b`). */
+  readonly prefix: string;
+  /** `namespace/claim` -> its storage class (undefined: the default class). */
+  readonly claims: ReadonlyMap<string, string | undefined>;
+  readonly onNfs: (storageClass: string | undefined) => boolean;
+  readonly priorityClasses: ReadonlyMap<string, number>;
+  readonly defaultPriority: number;
+}
+
+/** A Deployment, StatefulSet or DaemonSet as the scheduler model sees it; undefined (with an error) if unreadable. */
+export function readWorkload(o: ManifestObject, ctx: WorkloadContext, issues: Issue[]): SimWorkload | undefined {
+  const kind = o.object.kind as WorkloadKind;
+  const name = str(metaOf(o).name);
+  const namespace = namespaceOf(o);
+  const spec = rec(o.object.spec);
+  const tpl = rec(spec.template);
+  const pod = rec(tpl.spec);
+  if (name === undefined || list(pod.containers).length === 0) {
+    issues.push(error("manifest-workload", whereOf(o), "needs metadata.name and spec.template.spec.containers"));
+    return undefined;
+  }
+  const images = podImages(pod);
+  const annotations = { ...stringMap(rec(tpl.metadata).annotations), ...stringMap(metaOf(o).annotations) };
+  const declared = ctx.declared.find((w) => w.namespace === namespace && w.name === name) ?? ctx.declared.find((w) => images.length > 0 && images.every((i) => i === w.image));
+  const annotated = annotations[`${ctx.prefix}/architectures`];
+  let architectures: readonly string[];
+  let architecturesFrom: SimWorkload["architecturesFrom"];
+  if (declared !== undefined) [architectures, architecturesFrom] = [declared.architectures, "spec"];
+  else if (annotated !== undefined) [architectures, architecturesFrom] = [annotated.split(",").map((a) => a.trim()).filter((a) => a !== ""), "annotation"];
+  else {
+    [architectures, architecturesFrom] = [["amd64"], "assumed"];
+    issues.push(warning("image-arch-unknown", whereOf(o), `architectures of ${images.join(", ")} unknown: assuming amd64 only (declare the workload in the spec, or annotate it with ${ctx.prefix}/architectures: "amd64,arm64")`));
+  }
+  const affinity = rec(pod.affinity);
+  const nodeAff = rec(affinity.nodeAffinity);
+  const required = rec(nodeAff.requiredDuringSchedulingIgnoredDuringExecution);
+  if (list(rec(affinity.podAffinity).requiredDuringSchedulingIgnoredDuringExecution).length > 0) {
+    issues.push(warning("pod-affinity-ignored", whereOf(o), "required pod affinity is not modelled: the simulator places this workload as if it had none"));
+  }
+  let request;
+  try {
+    request = podRequest(pod);
+  } catch (e) {
+    issues.push(error("manifest-quantity", whereOf(o), `bad resource request: ${(e as Error).message}`));
+    return undefined;
+  }
+  const volumes: SimVolume[] = list(pod.volumes).map((v): SimVolume => {
+    const vo = rec(v);
+    const vname = str(vo.name) ?? "";
+    const pvc = rec(vo.persistentVolumeClaim);
+    const claim = str(pvc.claimName);
+    if (claim !== undefined) return ctx.onNfs(ctx.claims.get(`${namespace}/${claim}`)) ? { name: vname, kind: "nfs", claim } : { name: vname, kind: "other" };
+    if (vo.nfs !== undefined) return { name: vname, kind: "nfs" };
+    if (vo.hostPath !== undefined) return { name: vname, kind: "hostPath", path: str(rec(vo.hostPath).path) ?? "" };
+    if (vo.emptyDir !== undefined) return { name: vname, kind: "emptyDir" };
+    return { name: vname, kind: "other" };
+  });
+  for (const t of list(spec.volumeClaimTemplates)) {
+    const tn = str(rec(rec(t).metadata).name) ?? "";
+    if (ctx.onNfs(str(rec(rec(t).spec).storageClassName))) volumes.push({ name: tn, kind: "nfs", claim: `${tn}-${name}-N` });
+  }
+  const priorityName = str(pod.priorityClassName);
+  const reqTerms = list(required.nodeSelectorTerms);
+  return {
+    kind,
+    namespace,
+    name,
+    source: o.file,
+    replicas: kind === "DaemonSet" ? 0 : (num(spec.replicas) ?? 1),
+    podLabels: stringMap(rec(tpl.metadata).labels),
+    nodeSelector: stringMap(pod.nodeSelector),
+    ...(reqTerms.length > 0 ? { requiredNodeTerms: reqTerms.map(nodeSelectorTerm) } : {}),
+    preferredNodeTerms: list(nodeAff.preferredDuringSchedulingIgnoredDuringExecution).map((p) => ({ weight: num(rec(p).weight) ?? 1, preference: nodeSelectorTerm(rec(p).preference) })),
+    antiAffinity: affinityTerms(rec(affinity.podAntiAffinity).requiredDuringSchedulingIgnoredDuringExecution),
+    spread: spreadConstraints(pod.topologySpreadConstraints),
+    tolerations: tolerations(pod.tolerations),
+    request,
+    volumes,
+    images,
+    architectures,
+    architecturesFrom,
+    essential: declared?.essential === true || annotations[`${ctx.prefix}/essential`] === "true",
+    priority: num(pod.priority) ?? (priorityName !== undefined ? (ctx.priorityClasses.get(priorityName) ?? 0) : ctx.defaultPriority),
+  };
+}
