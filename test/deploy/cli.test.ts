@@ -1,0 +1,81 @@
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { execa } from "execa";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { ROOT } from "../_harness/golden.js";
+
+const BIN = join(ROOT, "bin", "h5b.js");
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), "h5b-deploy-cli-"));
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+/** An ansible-playbook stand-in on PATH: records its arguments and plays back a canned run. */
+function fakeAnsible(output: readonly string[], exitCode: number): string {
+  const bin = join(dir, "bin");
+  const script = join(bin, "ansible-playbook");
+  mkdirSync(bin, { recursive: true });
+  writeFileSync(join(bin, "output.txt"), `${output.join("\n")}\n`);
+  writeFileSync(script, `#!/bin/sh\nprintf '%s\\n' "$@" > "${bin}/args.txt"\npwd >> "${bin}/args.txt"\ncat "${bin}/output.txt"\nexit ${exitCode}\n`);
+  chmodSync(script, 0o755);
+  return bin;
+}
+
+const h5b = (args: string[], path: string) =>
+  execa(process.execPath, [BIN, "deploy", ...args], { cwd: dir, reject: false, env: { NO_COLOR: "1", PATH: `${path}:/usr/bin:/bin` } });
+
+const RECAP = "PLAY RECAP *********************************************************************";
+
+describe("h5b deploy", () => {
+  it("says which Debian package brings a missing ansible-playbook (exit 2)", async () => {
+    const r = await execa(process.execPath, [BIN, "deploy"], { cwd: dir, reject: false, env: { NO_COLOR: "1", PATH: join(dir, "nothing") } });
+    expect(r.stderr).toContain("apt-get install ansible");
+    expect(r.exitCode).toBe(2);
+  });
+
+  it("refuses an unknown host and a k3OS host in --limit (exit 2)", async () => {
+    const bin = fakeAnsible([], 0);
+    const r = await h5b(["--limit", "nope"], bin);
+    expect(r.stderr).toMatch(/no host nope in the spec/);
+    expect(r.exitCode).toBe(2);
+    const k3os = await h5b(["--config", join(ROOT, "test/specs/pis-on-k3os.yaml"), "--limit", "pi-cp"], bin);
+    expect(k3os.stderr).toContain("pi-cp runs k3OS");
+    expect(k3os.exitCode).toBe(2);
+  });
+
+  it("renders a stale output, runs the playbook in check mode and exits 0 when every host converged", async () => {
+    const bin = fakeAnsible(
+      ["TASK [common : Install the base packages] **************************************", "changed: [porygon]", RECAP, "porygon : ok=1 changed=1 unreachable=0 failed=0 skipped=0 rescued=0 ignored=0"],
+      0,
+    );
+    const r = await h5b(["--check", "--limit", "porygon"], bin);
+    expect(r.stdout).toContain("rendered out");
+    expect(r.stdout).toMatch(/~ porygon\s+common : Install the base packages\s+changed/);
+    expect(r.stdout).toContain("every host converged (check mode: nothing changed)");
+    expect(r.exitCode).toBe(0);
+    const args = readFileSync(join(bin, "args.txt"), "utf8").split("\n");
+    expect(args).toEqual(expect.arrayContaining(["--check", "--diff", "--limit", "porygon", "site.yml"]));
+    expect(args).toContain(join(dir, "out", "ansible"));
+    // The playbook gets the secrets folder and the checksums through a vars file, never on the command line.
+    expect(args.some((a) => a.startsWith("@") && a.endsWith("vars.json"))).toBe(true);
+  });
+
+  it("prints failures in full at the end and exits 1 when a host did not converge", async () => {
+    const bin = fakeAnsible(
+      [
+        "TASK [zfs : Create the pool] ***************************************************",
+        'fatal: [x86-1]: FAILED! => {"changed": false, "msg": "non-zero return code", "stderr": "cannot create \'tank\': no such device"}',
+        RECAP,
+        "x86-1 : ok=3 changed=0 unreachable=0 failed=1 skipped=0 rescued=0 ignored=0",
+      ],
+      2,
+    );
+    const r = await h5b(["--limit", "x86-1"], bin);
+    expect(r.stdout).toMatch(/✖ x86-1\s+zfs : Create the pool\s+failed/);
+    expect(r.stdout).toContain("✖ x86-1 failed in zfs : Create the pool\n    non-zero return code\n    stderr:\n    cannot create 'tank': no such device");
+    expect(r.stdout).toContain("not every host converged");
+    expect(r.exitCode).toBe(1);
+  });
+});
