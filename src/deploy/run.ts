@@ -8,7 +8,8 @@ import { render } from "../pipeline.js";
 import type { PlanHost } from "../plan/types.js";
 import { writeTree } from "../write/writer.js";
 import { type Fetcher, resolveChecksums } from "./checksums.js";
-import { packageRoot, which } from "./_programs.js";
+import { findProgram } from "../check/_program.js";
+import { packageRoot } from "./_package.js";
 import { type Failure, ProgressReader, type Recap, type TaskResult } from "./progress.js";
 import { isStale } from "./stale.js";
 
@@ -54,7 +55,7 @@ export async function deploy(o: DeployOptions, out: DeployOutput): Promise<Deplo
   }
   const plan = rendered.plan;
   const targets = targetHosts(plan.hosts, o.limit);
-  const playbook = which("ansible-playbook");
+  const playbook = findProgram("ansible-playbook");
   if (playbook === undefined) {
     throw new H5bError("deploy", [error("missing-program", "ansible-playbook", "is not installed: apt-get install ansible (Debian 12's ansible brings ansible-core, community.general and ansible.posix)")]);
   }
@@ -117,7 +118,7 @@ function targetHosts(hosts: readonly PlanHost[], limit: string | undefined): Pla
 /** The running h5b as an npm tarball, installed on the DHCP host for `h5b ddns`. */
 async function packH5b(work: string, out: DeployOutput): Promise<string | undefined> {
   const root = packageRoot();
-  const npm = which("npm");
+  const npm = findProgram("npm");
   if (root === undefined || npm === undefined) {
     out.notice(warning("h5b-package", "h5b ddns", "cannot pack h5b (npm or the package folder not found); the DHCP host will stop before installing h5b ddns"));
     return undefined;
