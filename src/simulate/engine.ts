@@ -1,5 +1,6 @@
 import { selectorMatches } from "./_labels.js";
-import { lostPhrase, names, noNodePhrase, plural } from "./_phrases.js";
+import { type JudgeContext, judge } from "./_judge.js";
+import { noNodePhrase, plural } from "./_phrases.js";
 import { type Conditions, conditionsOf, type Failure, failureUnits } from "./failures.js";
 import { tolerates } from "./filters.js";
 import { type SchedState, Scheduler } from "./scheduler.js";
@@ -31,7 +32,7 @@ export interface Outcome {
 }
 
 /** Where a workload's pods are in one scenario. */
-interface Pods {
+export interface Pods {
   readonly desired: number;
   /** Nodes of the pods that outlived the failure. */
   readonly kept: readonly number[];
@@ -45,7 +46,6 @@ interface Pods {
 }
 
 const UNREACHABLE = { key: "node.kubernetes.io/unreachable", value: "", effect: "NoExecute" as const };
-const EVICTION = "after the 5-minute eviction timeout";
 
 /**
  * The simulator: places every workload on the healthy cluster once, then answers each scenario from that
@@ -64,6 +64,7 @@ export class Simulator {
   /** Rows of LoadBalancer services: Porygon, the gateway and announcing nodes touch them without moving a pod. */
   private readonly lbRows: readonly number[];
   private readonly announcing: ReadonlyMap<string, Uint8Array>;
+  private readonly judging: JudgeContext;
   private readonly healthyPods: readonly Pods[];
   private readonly usedCpu: Float64Array;
   private readonly usedMem: Float64Array;
@@ -99,8 +100,9 @@ export class Simulator {
     const onNode: number[][] = nodes.map(() => []);
     this.healthyPods.forEach((p, w) => new Set(p.kept).forEach((n) => onNode[n]?.push(w)));
     this.onNode = onNode;
+    this.judging = { model, announcing: this.announcing, healthy: (w) => this.healthyPods[w] as Pods };
     const none = conditionsOf(model, []);
-    this.healthy = this.rows.map((r) => this.judge(r, none, (w) => this.healthyPods[w] as Pods));
+    this.healthy = this.rows.map((r) => judge(this.judging, r, none, (w) => this.healthyPods[w] as Pods));
   }
 
   /** Every replica on the healthy cluster: DaemonSets first (one pod per node they fit), then by priority and name. */
@@ -167,7 +169,7 @@ export class Simulator {
       if ((cond.dns !== undefined && s.dnsName !== undefined) || (cond.gateway !== undefined && publicPool) || (!s.local && cond.failedNodes.some((n) => announcer?.[n] === 1))) rows.add(i);
     }
     const out = this.healthy.slice();
-    for (const i of rows) out[i] = this.judge(this.rows[i] as Row, cond, (w) => result.get(w) ?? (this.healthyPods[w] as Pods));
+    for (const i of rows) out[i] = judge(this.judging, this.rows[i] as Row, cond, (w) => result.get(w) ?? (this.healthyPods[w] as Pods));
     return out;
   }
 
@@ -211,68 +213,6 @@ export class Simulator {
       }
     }
     return { desired: base.desired, kept, lost, moved, ...(why !== undefined ? { why } : {}), nfsDown };
-  }
-
-  private judge(row: Row, cond: Conditions, podsOf: (w: number) => Pods): Outcome {
-    const nodeName = (n: number) => this.model.nodes[n]?.name ?? "";
-    const reasons: string[] = [];
-    let desired = 0;
-    let atFailure = 0;
-    let after = 0;
-    const readyAt: number[] = [];
-    const readyAfter: number[] = [];
-    for (const w of row.workloads) {
-      const p = podsOf(w);
-      const wl = this.model.workloads[w] as SimWorkload;
-      const say = (s: string) => reasons.push(row.workloads.length > 1 || (row.kind === "Service" && row.name !== wl.name) ? `${wl.name}: ${s}` : s);
-      desired += p.desired;
-      if (p.lost.length > 0) say(wl.kind === "DaemonSet" ? `its pods on ${names(p.lost.map(nodeName))} are gone with the node` : lostPhrase(p.lost.map(nodeName), p.kept.length + p.lost.length));
-      if (p.moved.length > 0) say(`rescheduled on ${names(p.moved.map(nodeName))} ${EVICTION}`);
-      if (p.why !== undefined) say(p.why);
-      if (p.nfsDown && p.kept.length + p.moved.length > 0) {
-        const claim = wl.volumes.find((v) => v.kind === "nfs");
-        say(`its data is on NFS${claim?.kind === "nfs" && claim.claim !== undefined ? ` (claim ${claim.claim})` : ""} and storage is down (${cond.storage})`);
-      } else {
-        readyAt.push(...p.kept);
-        readyAfter.push(...p.kept, ...p.moved);
-        atFailure += p.kept.length;
-        after += p.kept.length + p.moved.length;
-      }
-    }
-    if (row.workloads.length === 0) reasons.push(`its selector ${Object.entries(row.service?.selector ?? {}).map(([k, v]) => `${k}=${v}`).join(",")} matches no pods`);
-    let reachableAt = atFailure > 0;
-    let reachableAfter = after > 0;
-    const s = row.service;
-    if (s?.type === "LoadBalancer") {
-      const announcer = s.pool !== undefined ? this.announcing.get(s.pool) : undefined;
-      const from = (ready: readonly number[], down = cond.down) => {
-        if (announcer === undefined) return [];
-        const live = (n: number) => down[n] === 0 && announcer[n] === 1;
-        return s.local ? [...new Set(ready.filter(live))] : ready.length > 0 ? this.model.nodes.flatMap((_, n) => (live(n) ? [n] : [])) : [];
-      };
-      const at = from(readyAt);
-      const later = from(readyAfter);
-      if (announcer === undefined || !announcer.includes(1)) reasons.push(`no L2Advertisement announces pool ${s.pool ?? "(none)"}`);
-      else if (later.length === 0 && after > 0) reasons.push(`MetalLB announces its address from no node: none it announces from has a ready endpoint${s.local ? " (Local policy)" : ""}`);
-      else if (cond.failedNodes.length > 0 && (at.length > 0 || later.length > 0)) {
-        const healthyFrom = from(row.workloads.flatMap((w) => (this.healthyPods[w] as Pods).kept), new Uint8Array(cond.down.length));
-        const gone = healthyFrom.filter((n) => cond.down[n] === 1);
-        if (gone.length > 0) reasons.push(`its address ${s.local ? "moves" : "may move"} to ${names((later.length > 0 ? later : at).map(nodeName))}${s.local ? " (Local policy: a node with a ready endpoint)" : ""}`);
-      }
-      reachableAt &&= at.length > 0;
-      reachableAfter &&= later.length > 0;
-    }
-    let status: Status = !reachableAfter || !reachableAt ? "down" : atFailure < desired || after < desired ? "degraded" : "up";
-    if (desired === 0 && row.workloads.length > 0) {
-      status = "down";
-      reasons.push("it asks for 0 replicas");
-    }
-    if (s?.type === "LoadBalancer") {
-      if (cond.dns !== undefined && s.dnsName !== undefined) reasons.push(`its name ${s.dnsName} does not resolve for LAN clients (${cond.dns}); its address still answers`);
-      if (cond.gateway !== undefined && s.pool !== undefined && this.model.publicPools.includes(s.pool)) reasons.push(`unreachable from the internet (${cond.gateway}); LAN clients still reach it`);
-      if (status === "up" && reasons.length > 0) status = "degraded";
-    }
-    return { status, ready: after, readyAtFailure: atFailure, desired, reasons };
   }
 }
 

@@ -1,0 +1,80 @@
+import { lostPhrase, names } from "./_phrases.js";
+import type { Outcome, Pods, Row, Status } from "./engine.js";
+import type { Conditions } from "./failures.js";
+import type { Model, SimWorkload } from "./types.js";
+
+const EVICTION = "after the 5-minute eviction timeout";
+
+export interface JudgeContext {
+  readonly model: Model;
+  /** Pool -> 1 for each node an L2Advertisement of the pool announces from. */
+  readonly announcing: ReadonlyMap<string, Uint8Array>;
+  /** A workload's pods on the healthy cluster. */
+  readonly healthy: (w: number) => Pods;
+}
+
+/**
+ * A row's status in one scenario, and the reasons in order: what the failure took, what rescheduling did, storage,
+ * where MetalLB announces the address from, names and internet access.
+ */
+export function judge(ctx: JudgeContext, row: Row, cond: Conditions, podsOf: (w: number) => Pods): Outcome {
+  const nodeName = (n: number) => ctx.model.nodes[n]?.name ?? "";
+  const reasons: string[] = [];
+  let desired = 0;
+  let atFailure = 0;
+  let after = 0;
+  const readyAt: number[] = [];
+  const readyAfter: number[] = [];
+  for (const w of row.workloads) {
+    const p = podsOf(w);
+    const wl = ctx.model.workloads[w] as SimWorkload;
+    const say = (s: string) => reasons.push(row.workloads.length > 1 || (row.kind === "Service" && row.name !== wl.name) ? `${wl.name}: ${s}` : s);
+    desired += p.desired;
+    if (p.lost.length > 0) say(wl.kind === "DaemonSet" ? `its pods on ${names(p.lost.map(nodeName))} are gone with the node` : lostPhrase(p.lost.map(nodeName), p.kept.length + p.lost.length));
+    if (p.moved.length > 0) say(`rescheduled on ${names(p.moved.map(nodeName))} ${EVICTION}`);
+    if (p.why !== undefined) say(p.why);
+    if (p.nfsDown && p.kept.length + p.moved.length > 0) {
+      const claim = wl.volumes.find((v) => v.kind === "nfs");
+      say(`its data is on NFS${claim?.kind === "nfs" && claim.claim !== undefined ? ` (claim ${claim.claim})` : ""} and storage is down (${cond.storage})`);
+    } else {
+      readyAt.push(...p.kept);
+      readyAfter.push(...p.kept, ...p.moved);
+      atFailure += p.kept.length;
+      after += p.kept.length + p.moved.length;
+    }
+  }
+  if (row.workloads.length === 0) reasons.push(`its selector ${Object.entries(row.service?.selector ?? {}).map(([k, v]) => `${k}=${v}`).join(",")} matches no pods`);
+  let reachableAt = atFailure > 0;
+  let reachableAfter = after > 0;
+  const s = row.service;
+  if (s?.type === "LoadBalancer") {
+    const announcer = s.pool !== undefined ? ctx.announcing.get(s.pool) : undefined;
+    const from = (ready: readonly number[], down = cond.down) => {
+      if (announcer === undefined) return [];
+      const live = (n: number) => down[n] === 0 && announcer[n] === 1;
+      return s.local ? [...new Set(ready.filter(live))] : ready.length > 0 ? ctx.model.nodes.flatMap((_, n) => (live(n) ? [n] : [])) : [];
+    };
+    const at = from(readyAt);
+    const later = from(readyAfter);
+    if (announcer === undefined || !announcer.includes(1)) reasons.push(`no L2Advertisement announces pool ${s.pool ?? "(none)"}`);
+    else if (later.length === 0 && after > 0) reasons.push(`MetalLB announces its address from no node: none it announces from has a ready endpoint${s.local ? " (Local policy)" : ""}`);
+    else if (cond.failedNodes.length > 0 && (at.length > 0 || later.length > 0)) {
+      const healthyFrom = from(row.workloads.flatMap((w) => (ctx.healthy(w)).kept), new Uint8Array(cond.down.length));
+      const gone = healthyFrom.filter((n) => cond.down[n] === 1);
+      if (gone.length > 0) reasons.push(`its address ${s.local ? "moves" : "may move"} to ${names((later.length > 0 ? later : at).map(nodeName))}${s.local ? " (Local policy: a node with a ready endpoint)" : ""}`);
+    }
+    reachableAt &&= at.length > 0;
+    reachableAfter &&= later.length > 0;
+  }
+  let status: Status = !reachableAfter || !reachableAt ? "down" : atFailure < desired || after < desired ? "degraded" : "up";
+  if (desired === 0 && row.workloads.length > 0) {
+    status = "down";
+    reasons.push("it asks for 0 replicas");
+  }
+  if (s?.type === "LoadBalancer") {
+    if (cond.dns !== undefined && s.dnsName !== undefined) reasons.push(`its name ${s.dnsName} does not resolve for LAN clients (${cond.dns}); its address still answers`);
+    if (cond.gateway !== undefined && s.pool !== undefined && ctx.model.publicPools.includes(s.pool)) reasons.push(`unreachable from the internet (${cond.gateway}); LAN clients still reach it`);
+    if (status === "up" && reasons.length > 0) status = "degraded";
+  }
+  return { status, ready: after, readyAtFailure: atFailure, desired, reasons };
+}
