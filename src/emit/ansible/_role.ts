@@ -13,6 +13,14 @@ export interface Role {
   readonly defaults?: Readonly<Record<string, unknown>>;
 }
 
+/**
+ * In check mode nothing is installed, so a task that needs what an earlier task would have installed (a package's
+ * unit, a downloaded archive) fails on a fresh host; there it is reported but does not stop the run.
+ */
+export function checkModeTolerant(task: Task): Task {
+  return { ...task, ignore_errors: "{{ ansible_check_mode }}" };
+}
+
 const HEADER = "Rendered by h5b from the spec; edit the spec, not this file.";
 
 /** The files of one role under `ansible/roles/<name>/`. */

@@ -1,6 +1,6 @@
 import type { Plan, PlanHost } from "../../../plan/types.js";
 import { hostPath, linesFile, type OutputFile } from "../../file.js";
-import { overlayTasks, type Role, roleFiles } from "../_role.js";
+import { checkModeTolerant, overlayTasks, type Role, roleFiles } from "../_role.js";
 
 const PACKAGES = ["ca-certificates", "openssh-server", "sudo", "systemd-timesyncd", "unattended-upgrades"];
 const SERVICES = ["ssh.service", "systemd-timesyncd.service", "unattended-upgrades.service"];
@@ -31,11 +31,11 @@ export function commonRole(): OutputFile[] {
       },
       ...overlayTasks("the sysctl settings", ["etc/sysctl.d/"], { notify: ["Apply sysctl settings"] }),
       ...overlayTasks("the unattended upgrade settings", ["etc/apt/apt.conf.d/"]),
-      {
+      checkModeTolerant({
         name: "Enable SSH, time synchronisation and unattended upgrades",
         "ansible.builtin.systemd": { name: "{{ item }}", enabled: true, state: "started" },
         loop: SERVICES,
-      },
+      }),
       {
         name: "Create the administrator",
         "ansible.builtin.user": { name: "{{ h5b_admin.name }}", groups: ["sudo"], append: true, shell: "/bin/bash" },
@@ -56,9 +56,9 @@ export function commonRole(): OutputFile[] {
         // A chroot shares the kernel's hostname with the machine around it: that one is not ours to change.
         when: "not (ansible_facts['is_chroot'] | default(false))",
       },
-      { name: "Restart systemd-timesyncd", "ansible.builtin.systemd": { name: "systemd-timesyncd.service", state: "restarted" } },
+      checkModeTolerant({ name: "Restart systemd-timesyncd", "ansible.builtin.systemd": { name: "systemd-timesyncd.service", state: "restarted" } }),
       { name: "Apply sysctl settings", "ansible.builtin.systemd": { name: "systemd-sysctl.service", state: "restarted" } },
-      { name: "Reload the SSH server", "ansible.builtin.systemd": { name: "ssh.service", state: "reloaded" } },
+      checkModeTolerant({ name: "Reload the SSH server", "ansible.builtin.systemd": { name: "ssh.service", state: "reloaded" } }),
     ],
   };
   return roleFiles(role);

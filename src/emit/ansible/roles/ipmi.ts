@@ -1,6 +1,6 @@
 import type { Plan, PlanHost } from "../../../plan/types.js";
 import { hostPath, linesFile, type OutputFile } from "../../file.js";
-import { overlayTasks, type Role, roleFiles } from "../_role.js";
+import { checkModeTolerant, overlayTasks, type Role, roleFiles } from "../_role.js";
 import { RELOAD_SYSTEMD, reloadSystemdHandler } from "./_shared.js";
 
 const SENSORS_UNIT = "h5b-ipmi-sensors";
@@ -15,27 +15,27 @@ export function ipmiRole(): OutputFile[] {
       ...overlayTasks("the IPMI modules list and sensor logging units", ["etc/modules-load.d/h5b-ipmi.conf", `etc/systemd/system/${SENSORS_UNIT}`], {
         notify: [RELOAD_SYSTEMD],
       }),
-      { name: "Load the IPMI kernel modules", "community.general.modprobe": { name: "{{ item }}", state: "present" }, loop: ["ipmi_devintf", "ipmi_si"] },
-      {
+      checkModeTolerant({ name: "Load the IPMI kernel modules", "community.general.modprobe": { name: "{{ item }}", state: "present" }, loop: ["ipmi_devintf", "ipmi_si"] }),
+      checkModeTolerant({
         name: "Read the BMC's LAN settings",
         "ansible.builtin.command": { argv: ["ipmitool", "lan", "print", "{{ h5b_bmc.channel }}"] },
         register: "h5b_bmc_lan",
         changed_when: false,
         check_mode: false,
-      },
+      }),
       {
         name: "Give the BMC its static address from the plan",
         "ansible.builtin.command": { argv: "{{ ['ipmitool', 'lan', 'set', h5b_bmc.channel | string] + item.set }}" },
         loop: "{{ h5b_bmc.settings }}",
         loop_control: { label: "{{ item.label }}" },
-        when: "h5b_bmc_lan.stdout is not search('^' ~ item.label ~ ' *: ' ~ item.expect ~ ' *$', multiline=True)",
+        when: "h5b_bmc_lan.stdout | default('') is not search('^' ~ item.label ~ ' *: ' ~ item.expect ~ ' *$', multiline=True)",
         changed_when: true,
       },
-      {
+      checkModeTolerant({
         name: "Enable the event log and sensor logging",
         "ansible.builtin.systemd": { name: "{{ item }}", enabled: true, state: "started" },
         loop: ["ipmiseld.service", `${SENSORS_UNIT}.timer`],
-      },
+      }),
     ],
     handlers: [reloadSystemdHandler()],
   };

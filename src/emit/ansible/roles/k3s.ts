@@ -2,7 +2,7 @@ import type { Plan, PlanHost } from "../../../plan/types.js";
 import { K3S_CONFIG_FILE, K3S_MANIFESTS_DIR, K3S_TOKEN_FILE } from "../../k3s/index.js";
 import { hostPath, linesFile, type OutputFile } from "../../file.js";
 import { K3S_BINARY } from "../_releases.js";
-import { overlayTasks, type Role, roleFiles } from "../_role.js";
+import { checkModeTolerant, overlayTasks, type Role, roleFiles } from "../_role.js";
 import { RELOAD_SYSTEMD, reloadSystemdHandler, requireChecksum, requireSecretsDir } from "./_shared.js";
 
 
@@ -55,12 +55,12 @@ export function k3sRole(): OutputFile[] {
       }),
       // Copied in name order, which the cluster emitter made the dependency order: k3s applies each file as it lands.
       ...overlayTasks("the auto-deploy manifests", [`${K3S_MANIFESTS_DIR}/`]),
-      {
+      checkModeTolerant({
         name: "Enable and start k3s",
         "ansible.builtin.systemd": { name: "{{ h5b_k3s.unit }}", enabled: true, state: "started" },
-      },
+      }),
     ],
-    handlers: [reloadSystemdHandler(), { name: "Restart k3s", "ansible.builtin.systemd": { name: "{{ h5b_k3s.unit }}", state: "restarted" } }],
+    handlers: [reloadSystemdHandler(), checkModeTolerant({ name: "Restart k3s", "ansible.builtin.systemd": { name: "{{ h5b_k3s.unit }}", state: "restarted" } })],
   };
   return roleFiles(role);
 }

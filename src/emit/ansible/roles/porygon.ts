@@ -2,7 +2,7 @@ import type { Plan, PlanHost } from "../../../plan/types.js";
 import type { OutputFile } from "../../file.js";
 import { porygonReleases } from "../_releases.js";
 import { BINARIES } from "../../porygon/systemd.js";
-import { overlayTasks, type Role, roleFiles, type Task } from "../_role.js";
+import { checkModeTolerant, overlayTasks, type Role, roleFiles, type Task } from "../_role.js";
 import { RELOAD_SYSTEMD, reloadSystemdHandler, requireChecksum } from "./_shared.js";
 
 const RELEASES_DIR = "/var/cache/h5b/releases";
@@ -53,7 +53,7 @@ export function porygonRole(): OutputFile[] {
         loop_control: { label: "{{ item.name }} {{ item.version }}" },
         when: "not h5b_skip_release_downloads",
       },
-      {
+      checkModeTolerant({
         name: "Unpack the releases",
         "ansible.builtin.unarchive": {
           src: `${RELEASES_DIR}/{{ item.file }}`,
@@ -65,22 +65,22 @@ export function porygonRole(): OutputFile[] {
         loop: "{{ h5b_porygon.releases }}",
         loop_control: { label: "{{ item.name }} {{ item.version }}" },
         when: "not h5b_skip_release_downloads",
-      },
-      {
+      }),
+      checkModeTolerant({
         name: "Link the release binaries into /usr/local/bin",
         "ansible.builtin.file": { src: `${INSTALL_DIR}/{{ item.0.name }}-{{ item.0.version }}/{{ item.1.from }}`, dest: "{{ item.1.to }}", state: "link" },
         loop: "{{ h5b_porygon.releases | subelements('binaries') }}",
         loop_control: { label: "{{ item.1.to }}" },
         when: "not h5b_skip_release_downloads",
         notify: [RESTART],
-      },
+      }),
       ...h5bTasks(),
       ...overlayTasks("Porygon's rendered files", "all", { notify: [RELOAD_SYSTEMD, RESTART], secrets: true }),
-      {
+      checkModeTolerant({
         name: "Enable and start Porygon's services",
         "ansible.builtin.systemd": { name: "{{ item }}", enabled: true, state: "started" },
         loop: "{{ h5b_porygon_units }}",
-      },
+      }),
     ],
     handlers: [
       {
@@ -90,7 +90,7 @@ export function porygonRole(): OutputFile[] {
         notify: [RESTART],
       },
       reloadSystemdHandler(),
-      { name: RESTART, "ansible.builtin.systemd": { name: "{{ item }}", state: "restarted" }, loop: "{{ h5b_porygon_units }}" },
+      checkModeTolerant({ name: RESTART, "ansible.builtin.systemd": { name: "{{ item }}", state: "restarted" }, loop: "{{ h5b_porygon_units }}" }),
     ],
     // Every unit Porygon's emitters render is found in the overlay at run time, so that new ones need no change here.
     defaults: {
@@ -125,11 +125,11 @@ function h5bTasks(): Task[] {
       notify: [INSTALL_H5B],
     },
     { name: "Install h5b before its unit starts", "ansible.builtin.meta": "flush_handlers" },
-    {
+    checkModeTolerant({
       name: "Link h5b into /usr/local/bin",
       "ansible.builtin.file": { src: `${H5B_PREFIX}/bin/h5b`, dest: BINARIES.h5b, state: "link" },
       when,
-    },
+    }),
   ];
 }
 

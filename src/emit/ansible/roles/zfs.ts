@@ -1,7 +1,7 @@
 import { parseBytes } from "../../../_quantity.js";
 import type { Plan, PlanHost } from "../../../plan/types.js";
 import { hostPath, linesFile, type OutputFile } from "../../file.js";
-import { overlayTasks, type Role, roleFiles } from "../_role.js";
+import { checkModeTolerant, overlayTasks, type Role, roleFiles } from "../_role.js";
 
 /**
  * Partition numbers h5b gives the SLOG and L2ARC on each NVMe boot drive, at the end of the free space the
@@ -24,10 +24,10 @@ export function zfsRole(): OutputFile[] {
       ...overlayTasks("Debian's contrib archive (ZFS lives there)", [CONTRIB_SOURCES]),
       {
         name: "Install ZFS",
-        "ansible.builtin.apt": { name: ["linux-headers-{{ h5b_host.arch }}", "zfs-dkms", "zfsutils-linux"], state: "present", update_cache: true },
+        "ansible.builtin.apt": { name: ["linux-headers-{{ h5b_host.arch }}", "parted", "zfs-dkms", "zfsutils-linux"], state: "present", update_cache: true },
       },
-      { name: "Load the ZFS module", "community.general.modprobe": { name: "zfs", state: "present" } },
-      {
+      checkModeTolerant({ name: "Load the ZFS module", "community.general.modprobe": { name: "zfs", state: "present" } }),
+      checkModeTolerant({
         name: "Make the SLOG and L2ARC partitions",
         "community.general.parted": {
           device: "{{ item.device }}",
@@ -40,7 +40,7 @@ export function zfsRole(): OutputFile[] {
         },
         loop: "{{ h5b_zfs.partitions }}",
         loop_control: { label: "{{ item.device }} #{{ item.number }}" },
-      },
+      }),
       {
         name: "Wait for the new partitions' device links",
         "ansible.builtin.command": { argv: ["udevadm", "settle"] },
@@ -60,12 +60,12 @@ export function zfsRole(): OutputFile[] {
         when: "h5b_zpool.rc != 0",
         changed_when: true,
       },
-      {
+      checkModeTolerant({
         name: "Create the datasets",
         "community.general.zfs": { name: "{{ item.name }}", state: "present", extra_zfs_properties: "{{ item.properties }}" },
         loop: "{{ h5b_zfs.datasets }}",
         loop_control: { label: "{{ item.name }}" },
-      },
+      }),
     ],
   };
   return roleFiles(role);
