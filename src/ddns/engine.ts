@@ -81,7 +81,7 @@ export class UpdateEngine {
     if (this.closed) return Promise.resolve({ rcode: RCODE.SERVFAIL, reason: "shutting down" });
     return new Promise<Outcome>((resolve) => {
       this.queue.push({ update, keys: [...new Set(update.names.map(nameKey))], resolve });
-      this.pump();
+      this.schedulePump();
     });
   }
 
@@ -95,6 +95,21 @@ export class UpdateEngine {
     this.closed = true;
     if (this.probe) clearInterval(this.probe);
     this.probe = undefined;
+  }
+
+  private pumpScheduled = false;
+
+  /**
+   * Forms batches after the current I/O phase rather than on the first arrival: every datagram already read in
+   * this turn of the event loop joins the batch, instead of the first one going alone.
+   */
+  private schedulePump(): void {
+    if (this.pumpScheduled) return;
+    this.pumpScheduled = true;
+    setImmediate(() => {
+      this.pumpScheduled = false;
+      this.pump();
+    });
   }
 
   private pump(): void {

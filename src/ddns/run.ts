@@ -3,7 +3,7 @@ import { loadDdnsConfig, loadDdnsSecrets } from "./config.js";
 import { openStore, startDdns, zonesOf } from "./daemon.js";
 import { UpdateEngine } from "./engine.js";
 import { leasesFromSocket, parseLeaseCsv, type Lease } from "./leases.js";
-import { stderrLogger } from "./log.js";
+import { flushLog, stderrLogger } from "./log.js";
 import { reconcile, type ReconcileAction } from "./reconcile.js";
 import { readFile } from "node:fs/promises";
 
@@ -26,6 +26,7 @@ export async function runDaemon(configFile: string): Promise<void> {
     process.on("SIGINT", onInt);
   });
   stderrLogger("ddns stopped");
+  flushLog();
 }
 
 /** `h5b ddns reconcile`: compares Kea's current leases with etcd and repairs the difference. */
