@@ -82,9 +82,15 @@ export class ProgressReader {
       return;
     }
     if (line === "...ignoring") {
-      // An ignored failure is not a failure of the run.
-      if (this.#failure !== undefined) this.#pending.set(this.#failure.host, "ok");
+      // An ignored failure (every failed item of it, in a loop) is not a failure of the run.
+      const host = this.#failure?.host;
       this.#failure = undefined;
+      if (host === undefined) return;
+      this.#pending.set(host, "ok");
+      for (let i = this.failures.length - 1; i >= 0; i--) {
+        const f = this.failures[i] as Failure;
+        if (f.host === host && f.task === this.#task) this.failures.splice(i, 1);
+      }
       return;
     }
     // Anything else continues a failure's message, or is a diff, a warning or an error of Ansible's own.

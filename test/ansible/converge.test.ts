@@ -1,4 +1,4 @@
-import { lstatSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, mkdtempSync } from "node:fs";
+import { existsSync, lstatSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -21,12 +21,12 @@ let tree: RenderedTree;
 let inventory: string;
 
 const quiet: DeployOutput = { notice: () => {}, info: () => {}, result: () => {}, other: () => {} };
-const run = (): Promise<DeployReport> =>
+const run = (check = false): Promise<DeployReport> =>
   deploy(
     {
       cwd: work,
       out: "out",
-      check: false,
+      check,
       limit: HOSTS.join(","),
       inventory,
       extraVars: ["h5b_skip_release_downloads=true"],
@@ -51,6 +51,14 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 describe("converging Debian 12 roots with the rendered playbook", () => {
   let first: DeployReport;
+
+  it("checks fresh hosts without changing them", async () => {
+    const dry = await run(true);
+    expect(dry.failures).toEqual([]);
+    expect(dry.exitCode).toBe(0);
+    for (const h of HOSTS) expect(dry.recap.get(h)?.changed).toBeGreaterThan(0);
+    expect(existsSync(join(root("pi-cp"), "etc/rancher/k3s/config.yaml"))).toBe(false);
+  }, 600_000);
 
   it("converges every host", async () => {
     first = await run();

@@ -64,12 +64,26 @@ describe("reading ansible-playbook's output", () => {
     ]);
   });
 
-  it("does not count an ignored failure", () => {
+  it("does not count an ignored failure, nor any of its failed loop items", () => {
     const { results, failures } = read(
-      ["TASK [zfs : Look for the pool] *************************************************", 'fatal: [x86-1]: FAILED! => {"msg": "no pool"}', "...ignoring"].join("\n"),
+      [
+        "TASK [zfs : Look for the pool] *************************************************",
+        'fatal: [x86-1]: FAILED! => {"msg": "no pool"}',
+        "...ignoring",
+        "TASK [common : Enable SSH] *****************************************************",
+        'failed: [porygon] (item=ssh.service) => {"msg": "Could not find the requested service ssh.service: host"}',
+        'failed: [pi-cp] (item=ssh.service) => {"msg": "Could not find the requested service ssh.service: host"}',
+        'failed: [porygon] (item=systemd-timesyncd.service) => {"msg": "Could not find the requested service"}',
+        'fatal: [porygon]: FAILED! => {"msg": "One or more items failed"}',
+        "...ignoring",
+      ].join("\n"),
     );
-    expect(failures).toEqual([]);
-    expect(results).toEqual([{ host: "x86-1", task: "zfs : Look for the pool", status: "ok" }]);
+    expect(failures.map((f) => f.host)).toEqual(["pi-cp"]);
+    expect(results).toEqual([
+      { host: "x86-1", task: "zfs : Look for the pool", status: "ok" },
+      { host: "porygon", task: "common : Enable SSH", status: "ok" },
+      { host: "pi-cp", task: "common : Enable SSH", status: "failed" },
+    ]);
   });
 
   it("parses the recap, and hands diffs, warnings and errors on as other lines", () => {
