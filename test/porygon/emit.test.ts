@@ -87,6 +87,18 @@ describe("Porygon's files", () => {
     expect(r.output.has(`hosts/${r.plan.cluster.server}${EXTERNAL_DNS_SECRET_FILE}`)).toBe(true);
   });
 
+  it("with DHCP on another host, h5b ddns runs beside kea-dhcp-ddns and reaches etcd over the LAN", async () => {
+    const r = await renderPorygon((s) => {
+      (s.hosts.porygon as { roles: string[] }).roles = ["dns"];
+      (s.hosts.gateway as { roles: string[] }).roles = ["gateway", "dhcp"];
+    });
+    const on = (host: string) => [...r.output.keys()].filter((p) => p.startsWith(`hosts/${host}/`)).map((p) => p.slice(`hosts/${host}`.length));
+    expect(on("gateway")).toEqual(expect.arrayContaining([PATHS.kea4, PATHS.keaDdns, PATHS.ddnsConfig, PATHS.ddnsTsig, `${PATHS.units}/h5b-ddns.service`]));
+    expect(on("porygon")).toEqual(expect.arrayContaining([PATHS.etcdConfig, PATHS.corefile, `${PATHS.units}/coredns.service`]));
+    expect(on("porygon")).not.toContain(PATHS.ddnsConfig);
+    expect(parseDdnsConfig(JSON.parse(r.output.get(`hosts/gateway${PATHS.ddnsConfig}`) as string)).etcd.endpoints).toEqual([r.plan.dns.etcdUrl]);
+  });
+
   it("daemons run as dynamic users; only CoreDNS may bind a privileged port", async () => {
     const r = await renderPorygon();
     for (const unit of ["coredns", "dnscrypt-proxy", "h5b-ddns"]) {

@@ -18,18 +18,20 @@ export const DDNS_CREDENTIALS: readonly Credential[] = [
 ];
 
 /**
- * The config of `h5b ddns` on Porygon: the DHCP zone and the reverse zones of the static and DHCP ranges,
- * kea-dhcp-ddns's TSIG key, and the local etcd over TLS as the `h5b-ddns` user (its certificate's common name,
- * so no password). The etcd role of that user is derived from this same object.
+ * The config of `h5b ddns`, which runs beside kea-dhcp-ddns on the DHCP host: the DHCP zone and the reverse zones
+ * of the static and DHCP ranges, kea-dhcp-ddns's TSIG key, and etcd over TLS (on loopback when the DNS host is the
+ * same machine) as the `h5b-ddns` user (its certificate's common name, so no password). The etcd role of that
+ * user is derived from this same object.
  */
 export function ddnsConfig(plan: Plan): DdnsConfigInput {
   const cred = (id: string) => credentialPath(DDNS_UNIT, id);
+  const etcd = plan.dns.host === plan.dns.dhcpHost ? `https://127.0.0.1:${plan.dns.etcdPort}` : plan.dns.etcdUrl;
   return {
     listen: [{ address: "127.0.0.1", port: PORTS.ddns, udp: true, tcp: true }],
     zones: { forward: [plan.site.zones.dhcp], reverse: [...plan.dns.dhcpReverseZones] },
     tsig: { name: TSIG_KEY_NAME, algorithm: "hmac-sha256", secretFile: cred("tsig.key") },
     etcd: {
-      endpoints: [`https://127.0.0.1:${plan.dns.etcdPort}`],
+      endpoints: [etcd],
       prefix: plan.dns.prefix,
       metaPrefix: DDNS_META_PREFIX,
       tls: { ca: cred("etcd-ca.crt"), cert: cred("etcd-client.crt"), key: cred("etcd-client.key") },
@@ -39,7 +41,7 @@ export function ddnsConfig(plan: Plan): DdnsConfigInput {
 }
 
 export function emitDdnsFiles(plan: Plan, secrets: DnsSecrets): OutputFile[] {
-  const host = plan.dns.host;
+  const host = plan.dns.dhcpHost;
   const client = secrets.etcdClients[ETCD_USERS.ddns];
   return [
     jsonFile(hostPath(host, PATHS.ddnsConfig), ddnsConfig(plan)),

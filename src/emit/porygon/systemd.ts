@@ -10,6 +10,7 @@ import { PATHS } from "./paths.js";
 export const BINARIES = { coredns: "/usr/local/bin/coredns", dnscrypt: "/usr/local/bin/dnscrypt-proxy", h5b: "/usr/local/bin/h5b" } as const;
 
 interface UnitSpec {
+  readonly host: string;
   readonly name: string;
   readonly description: string;
   readonly after: readonly string[];
@@ -62,10 +63,10 @@ function unit(u: UnitSpec): string[] {
 }
 
 export function emitUnits(plan: Plan): OutputFile[] {
-  const host = plan.dns.host;
   const dnscryptUnit = "dnscrypt-proxy.service";
   const units: UnitSpec[] = [
     {
+      host: plan.dns.host,
       name: COREDNS_UNIT,
       description: "CoreDNS: the home zones from etcd, everything else through dnscrypt-proxy",
       after: [ETCD_UNIT, dnscryptUnit],
@@ -75,6 +76,7 @@ export function emitUnits(plan: Plan): OutputFile[] {
       extra: ["LimitNOFILE=65536"],
     },
     {
+      host: plan.dns.host,
       name: dnscryptUnit,
       description: "dnscrypt-proxy: Oblivious DoH through relays, for CoreDNS on loopback",
       after: [],
@@ -85,14 +87,15 @@ export function emitUnits(plan: Plan): OutputFile[] {
       extra: ["CacheDirectory=dnscrypt-proxy"],
     },
     {
+      host: plan.dns.dhcpHost,
       name: DDNS_UNIT,
       description: "h5b ddns: kea-dhcp-ddns's updates into CoreDNS's etcd",
-      after: [ETCD_UNIT],
+      after: plan.dns.host === plan.dns.dhcpHost ? [ETCD_UNIT] : [],
       exec: `${BINARIES.h5b} ddns --config ${PATHS.ddnsConfig}`,
       capabilities: [],
       credentials: DDNS_CREDENTIALS,
       jit: true,
     },
   ];
-  return units.map((u) => linesFile(hostPath(host, `${PATHS.units}/${u.name}`), unit(u)));
+  return units.map((u) => linesFile(hostPath(u.host, `${PATHS.units}/${u.name}`), unit(u)));
 }
