@@ -2,7 +2,7 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { execa } from "execa";
-import { hostReleases, releasesOf } from "../emit/ansible/index.js";
+import { releasesOf } from "../emit/ansible/index.js";
 import { error, H5bError, type Issue, warning } from "../issue.js";
 import { render } from "../pipeline.js";
 import type { PlanHost } from "../plan/types.js";
@@ -65,8 +65,7 @@ export async function deploy(o: DeployOptions, out: DeployOutput): Promise<Deplo
 
   const work = mkdtempSync(join(tmpdir(), "h5b-deploy-"));
   try {
-    const needsH5b = targets.some((h) => h.name === plan.dns.dhcpHost) && targets.some((h) => hostReleases(plan, h).some((r) => r.name === "node"));
-    const h5bPackage = needsH5b ? await packH5b(work, out) : undefined;
+    const h5bPackage = targets.some((h) => h.name === plan.dns.dhcpHost) ? await packH5b(work, out) : undefined;
     const vars = join(work, "vars.json");
     writeFileSync(vars, JSON.stringify({ h5b_secrets_dir: rendered.secretsDir, h5b_checksums: checksums, ...(h5bPackage !== undefined ? { h5b_package: h5bPackage } : {}) }), { mode: 0o600 });
     chmodSync(vars, 0o600);
