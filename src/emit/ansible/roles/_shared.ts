@@ -22,17 +22,17 @@ export const requireSecretsDir: Task = {
 
 /**
  * A download is only ever checked against a sha256 given from outside the rendered tree (`h5b deploy` reads the
- * release's published checksum file); with none, the play stops before downloading.
+ * release's published checksum file); with none, the play stops before downloading. `releases` is a list expression.
  */
-export function requireChecksum(release: string, loop?: string): Task {
-  const r = loop !== undefined ? "item" : release;
+export function requireChecksums(releases: string): Task {
   return {
-    name: loop !== undefined ? "Check that every release's checksum is known" : "Check that the release's checksum is known",
+    name: "Check that the releases' checksums are known",
     "ansible.builtin.assert": {
-      that: [`h5b_skip_release_downloads or (${r}.url in h5b_checksums)`],
-      fail_msg: `no sha256 for {{ ${r}.url }}: \`h5b deploy\` reads it from the release's checksum file, or give it in h5b_checksums`,
+      that: ["h5b_skip_release_downloads or (item.url in h5b_checksums)"],
+      fail_msg: "no sha256 for {{ item.url }}: `h5b deploy` reads it from the release's checksum file, or give it in h5b_checksums",
       quiet: true,
     },
-    ...(loop !== undefined ? { loop: `{{ ${loop} }}`, loop_control: { label: `{{ item.name }} {{ item.version }}` } } : {}),
+    loop: `{{ ${releases} }}`,
+    loop_control: { label: "{{ item.name }} {{ item.version }}" },
   };
 }

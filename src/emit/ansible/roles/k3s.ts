@@ -3,7 +3,7 @@ import { K3S_CONFIG_FILE, K3S_MANIFESTS_DIR, K3S_TOKEN_FILE } from "../../k3s/in
 import { hostPath, linesFile, type OutputFile } from "../../file.js";
 import { K3S_BINARY } from "../_releases.js";
 import { checkModeTolerant, overlayTasks, type Role, roleFiles } from "../_role.js";
-import { RELOAD_SYSTEMD, reloadSystemdHandler, requireChecksum, requireSecretsDir } from "./_shared.js";
+import { RELOAD_SYSTEMD, reloadSystemdHandler, requireChecksums, requireSecretsDir } from "./_shared.js";
 
 
 /** The systemd unit k3s's own installer would write for this node. */
@@ -21,7 +21,7 @@ export function k3sRole(): OutputFile[] {
     description: "k3s from its pinned release with its checksum, config, unit, join token and auto-deploy manifests",
     tasks: [
       requireSecretsDir,
-      requireChecksum("h5b_k3s.release"),
+      requireChecksums("[h5b_k3s.release]"),
       {
         name: "Download the pinned k3s release",
         "ansible.builtin.get_url": {

@@ -3,7 +3,7 @@ import type { OutputFile } from "../../file.js";
 import { porygonReleases } from "../_releases.js";
 import { BINARIES } from "../../porygon/systemd.js";
 import { checkModeTolerant, overlayTasks, type Role, roleFiles, type Task } from "../_role.js";
-import { RELOAD_SYSTEMD, reloadSystemdHandler, requireChecksum } from "./_shared.js";
+import { RELOAD_SYSTEMD, reloadSystemdHandler, requireChecksums } from "./_shared.js";
 
 const RELEASES_DIR = "/var/cache/h5b/releases";
 const INSTALL_DIR = "/usr/local/lib/h5b";
@@ -13,8 +13,8 @@ const INSTALL_H5B = "Install h5b for h5b ddns";
 const RESTART = "Restart the Porygon services";
 
 /**
- * Porygon: Kea and etcd from Debian, CoreDNS, dnscrypt-proxy and Node.js (for h5b ddns) from their releases (checked against their sha256),
- * and every file the Porygon emitters put under `hosts/<porygon>/`, whatever they are.
+ * Porygon: Kea and etcd from Debian; CoreDNS, dnscrypt-proxy and Node.js (for h5b ddns) from their releases,
+ * checked against their sha256; and every file the Porygon emitters put under `hosts/<porygon>/`, whatever they are.
  */
 export function porygonRole(): OutputFile[] {
   const role: Role = {
@@ -26,7 +26,7 @@ export function porygonRole(): OutputFile[] {
         "ansible.builtin.apt": { name: "{{ h5b_porygon.packages }}", state: "present", update_cache: true, cache_valid_time: 3600 },
         when: "h5b_porygon.packages | length > 0",
       },
-      requireChecksum("", "h5b_porygon.releases"),
+      requireChecksums("h5b_porygon.releases"),
       {
         name: "Create the release folders",
         "ansible.builtin.file": { path: "{{ item }}", state: "directory", owner: "root", group: "root", mode: "0755" },
