@@ -1,6 +1,5 @@
 import { Command } from "commander";
 import { error, H5bError } from "../issue.js";
-import { runDaemon, runReconcile } from "../ddns/run.js";
 
 const configRequired = () =>
   new H5bError("ddns", [error("ddns-config-missing", "--config", "h5b ddns needs --config FILE (the JSON config, see docs/ddns.md)")]);
@@ -14,6 +13,8 @@ export function ddnsCommand(): Command {
     .option("--config <file>", "the daemon's JSON config")
     .action(async (opts: { config?: string }) => {
       if (opts.config === undefined) throw configRequired();
+      // Loaded on use: the rest of the CLI does not pay for the daemon, nor the daemon for what it does not run.
+      const { runDaemon } = await import("../ddns/run.js");
       await runDaemon(opts.config);
     });
   cmd
@@ -27,6 +28,7 @@ export function ddnsCommand(): Command {
     .action(async (opts: { config?: string; leases?: string[]; socket?: string[]; dryRun?: boolean }, sub: Command) => {
       const config = opts.config ?? (sub.optsWithGlobals() as { config?: string }).config;
       if (config === undefined) throw configRequired();
+      const { runReconcile } = await import("../ddns/run.js");
       const actions = await runReconcile(config, {
         ...(opts.leases ? { leases: opts.leases } : {}),
         ...(opts.socket ? { sockets: opts.socket } : {}),
