@@ -1,3 +1,4 @@
+import { ansibleChecker } from "./ansible.js";
 import { chartValuesChecker } from "./chart-values.js";
 import { corefileChecker } from "./corefile.js";
 import { designRulesChecker } from "./design-rules.js";
@@ -20,4 +21,4 @@ export { corefileProblems, parseCorefile } from "./corefile.js";
 export { dnscryptProblems } from "./dnscrypt.js";
 
 /** Every checker `h5b check` runs, in order. */
-export const checkers: readonly Checker[] = [kubernetesSchemaChecker, chartValuesChecker, k3sConfigChecker, designRulesChecker, rbacAuditChecker, promisesChecker, keaChecker, etcdChecker, corefileChecker, dnscryptChecker];
+export const checkers: readonly Checker[] = [kubernetesSchemaChecker, chartValuesChecker, k3sConfigChecker, designRulesChecker, rbacAuditChecker, promisesChecker, keaChecker, etcdChecker, corefileChecker, dnscryptChecker, ansibleChecker];
