@@ -1,3 +1,4 @@
+import { EtcdError } from "./_etcd.js";
 import type { Labels } from "./_names.js";
 import { RCODE, type Rcode } from "./rcode.js";
 import { opCount, RANGES_PER_NAME, type ReadSnapshot, type UpdateStore, type WriteSet } from "./store.js";
@@ -155,6 +156,9 @@ export class UpdateEngine {
   }
 
   private evaluate(job: Job, snap: ReadSnapshot): Outcome | WriteSet {
+    if (job.update.names.some((n) => snap.oversized?.has(n.join(".")))) {
+      return { rcode: RCODE.REFUSED, reason: "too many records at or below this name" };
+    }
     const pre = evaluatePrereqs(job.update.prereqs, snap.records);
     if (pre.rcode !== RCODE.NOERROR) return pre;
     const applied = applyChanges(job.update.changes, snap.records);
@@ -281,6 +285,9 @@ export class UpdateEngine {
 
   private down(e: unknown): void {
     this.opts.events?.etcdError?.(e);
+    // etcd answered, but refused this request (too many operations, permission denied): the request fails with
+    // SERVFAIL, and etcd is not marked down for everybody else.
+    if (e instanceof EtcdError && e.code !== undefined && e.code !== 14 && e.code !== 4) return;
     if (!this.up || this.closed) return;
     this.up = false;
     this.opts.events?.health?.(false);

@@ -12,7 +12,12 @@ export interface ReadSnapshot {
   readonly records: NameRecords;
   /** Compares that hold exactly while every range read for these names is unchanged. */
   readonly compares: ReadonlyMap<string, readonly Compare[]>;
+  /** Names with more keys than {@link MAX_KEYS_PER_NAME}: refused rather than read whole (memory stays bounded). */
+  readonly oversized?: ReadonlySet<string>;
 }
+
+/** Keys read per range of one name; a DHCP client's name holds a handful. */
+export const MAX_KEYS_PER_NAME = 64;
 
 export interface WriteSet {
   readonly compares: readonly Compare[];
@@ -81,19 +86,21 @@ export class EtcdStore implements UpdateStore {
     const ops: RequestOp[] = [];
     for (const n of names) {
       for (const r of rangesOf(this.layout, n)) {
-        ops.push({ request_range: { key: Buffer.from(r.key), ...(r.end ? { range_end: r.end } : {}) } });
+        ops.push({ request_range: { key: Buffer.from(r.key), ...(r.end ? { range_end: r.end } : {}), limit: MAX_KEYS_PER_NAME } });
       }
     }
     const res = await this.client.txn([], ops);
     const revision = BigInt(res.revision);
     const records = new Map<string, StoredRR[]>();
     const compares = new Map<string, Compare[]>();
+    const oversized = new Set<string>();
     names.forEach((n, i) => {
       const kvs: KV[] = [];
       const cmp: Compare[] = [];
       rangesOf(this.layout, n).forEach((r, j) => {
         const op = res.responses[i * RANGES_PER_NAME + j];
         const range = op !== undefined && "response_range" in op ? op.response_range : undefined;
+        if ((range as { more?: boolean } | undefined)?.more === true) oversized.add(n.join("."));
         for (const kv of (range as { kvs?: { key: Buffer; value: Buffer; mod_revision: string }[] } | undefined)?.kvs ?? []) {
           kvs.push({ key: kv.key.toString(), value: kv.value, modRevision: kv.mod_revision });
           // A key that was there must still be there, unmodified (catches deletions, which the range compare
@@ -112,7 +119,7 @@ export class EtcdStore implements UpdateStore {
       records.set(n.join("."), decodeName(this.layout, n, kvs, this.isReverse(n)));
       compares.set(n.join("."), cmp);
     });
-    return { revision, records, compares };
+    return { revision, records, compares, oversized };
   }
 
   assumeEmpty(names: readonly Labels[]): ReadSnapshot {

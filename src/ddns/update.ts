@@ -133,6 +133,8 @@ export function checkUpdate(
   }
   for (const n of names.values()) {
     if (!isSafeName(n)) return fail(RCODE.REFUSED, `name ${nameText(n)} has labels the etcd layout cannot hold`);
+    // CoreDNS answers a name with everything below its path, so the apex would stand for the whole zone.
+    if (sameName(n, zone.name)) return fail(RCODE.REFUSED, "records at the zone apex cannot be represented in the etcd layout");
   }
   return { ok: true, update: { zone, prereqs, changes, names: [...names.values()] } };
 }

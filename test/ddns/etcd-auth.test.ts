@@ -47,6 +47,28 @@ describe("etcd with TLS and a role limited to ddnsKeyPrefixes", () => {
     expect(Object.keys(await fx.dump()).filter((k) => k.includes("a.lab.test") || k.startsWith("/skydns/test/lab/a/"))).toEqual([]);
   });
 
+  it("a role missing a prefix (permissions mis-set) fails safe: SERVFAIL, nothing written, etcd not marked down", async () => {
+    await etcd.ctl(["role", "add", "too-narrow"]);
+    await etcd.ctl(["role", "grant-permission", "--prefix=true", "too-narrow", "readwrite", "/skydns/test/lab/"]);
+    await etcd.ctl(["user", "add", "narrow:narrow-password-1"]);
+    await etcd.ctl(["user", "grant-role", "narrow", "too-narrow"]);
+    await writeFile(join(etcd.dir, "narrow.pw"), "narrow-password-1\n");
+    const narrow = await startFixture(
+      { etcd: { endpoints: etcd.endpoints, tls: etcd.tls, username: "narrow", passwordFile: join(etcd.dir, "narrow.pw") } } as never,
+      { etcd },
+    );
+    try {
+      const before = await narrow.dump();
+      const r = await nsupdate(`server 127.0.0.1 ${narrow.port}\nzone lab.test.\nupdate add n.lab.test. 60 A 10.99.0.3\nsend\n`);
+      expect(r.out).toContain("SERVFAIL");
+      expect(await narrow.dump()).toEqual(before);
+      expect(narrow.ddns.metrics.etcdUp).toBe(1);
+      expect(narrow.ddns.metrics.etcdErrors).toBeGreaterThan(0);
+    } finally {
+      await narrow.close();
+    }
+  });
+
   it("the services zone is not its zone (NOTAUTH), and the role would refuse it anyway", async () => {
     const r = await nsupdate(`server 127.0.0.1 ${fx.port}\nzone svc.test.\nupdate delete web.svc.test. A\nsend\n`);
     expect(r.out).toContain("NOTAUTH");

@@ -128,6 +128,14 @@ describe("nsupdate against h5b ddns and a real etcd", () => {
     expect(fx.logs.some((l) => l.includes("result=REFUSED") && l.includes("did not write"))).toBe(true);
   });
 
+  it("a name with more keys below it than it may read is REFUSED, and etcd is not marked down", async () => {
+    for (let i = 0; i < 70; i++) await fx.etcd.ctl(["put", `/skydns/test/lab/big/${i.toString(16).padStart(8, "0")}`, '{"host":"10.99.0.9"}']);
+    const r = await nsupdate(script("zone lab.test.\nupdate add big.lab.test. 300 TXT \"x\""));
+    expect(r.out).toContain("update failed: REFUSED");
+    expect(fx.ddns.metrics.etcdUp).toBe(1);
+    expect(fx.logs.at(-1)).toContain("too many records");
+  });
+
   it("types outside A, AAAA, PTR, DHCID, TXT are REFUSED", async () => {
     const r = await nsupdate(script("zone lab.test.\nupdate add m.lab.test. 300 MX 10 m.lab.test."));
     expect(r.out).toContain("update failed: REFUSED");
