@@ -62,17 +62,17 @@ export function overlayTasks(
   opts: { notify?: readonly string[]; secrets?: boolean } = {},
 ): Task[] {
   const files = prefixes === "all" ? "h5b_overlay_files" : "h5b_overlay_files | selectattr('path', 'match', h5b_pattern)";
+  const vars = { ...(prefixes === "all" ? {} : { h5b_pattern: prefixPattern(prefixes) }), h5b_files: `{{ ${files} }}` };
   const task = (name: string, filter: string, secret: boolean): Task => ({
     name,
     "ansible.builtin.copy": { src: "{{ item.src }}", dest: "/{{ item.path }}", owner: "root", group: "root", mode: "{{ item.mode }}" },
     ...(secret ? { diff: false } : {}),
     loop: `{{ h5b_files${filter} | sort(attribute='path') }}`,
     loop_control: { label: "/{{ item.path }}" },
-    vars: { ...(prefixes === "all" ? {} : { h5b_pattern: prefixPattern(prefixes) }), h5b_files: `{{ ${files} }}` },
+    vars,
     ...(opts.notify !== undefined && opts.notify.length > 0 ? { notify: [...opts.notify] } : {}),
   });
   // The copy module makes no missing parent folders; existing ones (a package's) keep their owner and mode.
-  const vars = task("", "", false).vars;
   const folders: Task[] = [
     {
       name: `Look for the folders of ${what}`,
