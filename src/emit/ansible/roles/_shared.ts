@@ -2,12 +2,15 @@ import type { Task } from "../_role.js";
 
 export const RELOAD_SYSTEMD = "Reload systemd units";
 
+/** A condition for what only makes sense on a booted host, not in a chroot being prepared (h5b's own test). */
+export const OUTSIDE_CHROOT = "not (ansible_facts['is_chroot'] | default(false))";
+
 /** systemd's daemon-reload; a root without a running systemd (a chroot being prepared) has nothing to reload. */
 export function reloadSystemdHandler(): Task {
   return {
     name: RELOAD_SYSTEMD,
     "ansible.builtin.systemd": { daemon_reload: true },
-    when: "not (ansible_facts['is_chroot'] | default(false))",
+    when: OUTSIDE_CHROOT,
   };
 }
 

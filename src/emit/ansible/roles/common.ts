@@ -1,6 +1,7 @@
 import type { Plan, PlanHost } from "../../../plan/types.js";
 import { hostPath, linesFile, type OutputFile } from "../../file.js";
 import { checkModeTolerant, overlayTasks, type Role, roleFiles } from "../_role.js";
+import { OUTSIDE_CHROOT } from "./_shared.js";
 
 const PACKAGES = ["ca-certificates", "openssh-server", "sudo", "systemd-timesyncd", "unattended-upgrades"];
 const SERVICES = ["ssh.service", "systemd-timesyncd.service", "unattended-upgrades.service"];
@@ -54,7 +55,7 @@ export function commonRole(): OutputFile[] {
         "ansible.builtin.command": { argv: ["hostname", "--file", "/etc/hostname"] },
         changed_when: true,
         // A chroot shares the kernel's hostname with the machine around it: that one is not ours to change.
-        when: "not (ansible_facts['is_chroot'] | default(false))",
+        when: OUTSIDE_CHROOT,
       },
       checkModeTolerant({ name: "Restart systemd-timesyncd", "ansible.builtin.systemd": { name: "systemd-timesyncd.service", state: "restarted" } }),
       { name: "Apply sysctl settings", "ansible.builtin.systemd": { name: "systemd-sysctl.service", state: "restarted" } },

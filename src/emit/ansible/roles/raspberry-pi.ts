@@ -1,5 +1,6 @@
 import type { OutputFile } from "../../file.js";
 import { type Role, roleFiles } from "../_role.js";
+import { OUTSIDE_CHROOT } from "./_shared.js";
 
 const CMDLINE = "/boot/firmware/cmdline.txt";
 /** k3s's requirement on Raspberry Pi OS: the memory cgroup is off in the Pi kernel's default command line. */
@@ -34,7 +35,7 @@ export function raspberryPiRole(): OutputFile[] {
       {
         name: "Reboot to apply the kernel command line",
         "ansible.builtin.reboot": { msg: "h5b: rebooting to apply the kernel command line" },
-        when: "not (ansible_facts['is_chroot'] | default(false))",
+        when: OUTSIDE_CHROOT,
       },
     ],
   };
