@@ -10,7 +10,7 @@ import type { CheckContext, Checker, Finding, Skipped } from "./types.js";
 const KEYS = new Set([
   "name", "data-dir", "wal-dir", "snapshot-count", "heartbeat-interval", "election-timeout", "initial-election-tick-advance",
   "quota-backend-bytes", "backend-batch-limit", "backend-batch-interval", "max-txn-ops", "max-request-bytes", "listen-peer-urls",
-  "listen-client-urls", "listen-client-http-urls", "listen-metrics-urls", "max-snapshots", "max-wals", "cors", "host-whitelist",
+  "listen-client-urls", "listen-client-http-urls", "enable-grpc-gateway", "listen-metrics-urls", "max-snapshots", "max-wals", "cors", "host-whitelist",
   "initial-advertise-peer-urls", "advertise-client-urls", "discovery", "discovery-fallback", "discovery-proxy", "discovery-srv",
   "discovery-srv-name", "initial-cluster", "initial-cluster-token", "initial-cluster-state", "strict-reconfig-check", "enable-v2",
   "enable-pprof", "proxy", "proxy-failure-wait", "proxy-refresh-interval", "proxy-dial-timeout", "proxy-write-timeout",

@@ -7,7 +7,10 @@ import type { SecretStore } from "./store.js";
 
 /**
  * etcd users, one per writer plus CoreDNS and the administrator. etcd takes the user name from the client
- * certificate's common name, so no passwords exist: each user is its certificate.
+ * certificate's common name over gRPC. `h5b ddns` speaks etcd's JSON gateway instead, which refuses a client
+ * certificate that has a common name: that user logs in with a password, and its certificate (needed for the TLS
+ * handshake only) names no one. No user may ever be named like the server certificate's common name: the gateway
+ * reaches etcd with that certificate.
  */
 export const ETCD_USERS = { root: "root", externalDns: "external-dns", coredns: "coredns", ddns: "h5b-ddns" } as const;
 export type EtcdUser = (typeof ETCD_USERS)[keyof typeof ETCD_USERS];
@@ -26,6 +29,8 @@ export interface DnsSecrets {
   readonly etcdClients: Readonly<Record<EtcdUser, KeyPair>>;
   /** HMAC-SHA256 key, base64 (32 random octets). */
   readonly tsigKey: Secret;
+  /** Password of the etcd user `h5b-ddns`. */
+  readonly ddnsEtcdPassword: Secret;
 }
 
 /** The etcd server certificate's names: Porygon's names and addresses, and loopback for the local clients. */
@@ -51,9 +56,13 @@ export async function dnsSecrets(plan: Plan, store: SecretStore): Promise<DnsSec
   };
   const server = await leaf("server", { commonName: plan.dns.etcdServerName, ...etcdServerNames(plan), usages: ["server", "client"] });
   const clients = {} as Record<EtcdUser, KeyPair>;
-  for (const user of Object.values(ETCD_USERS)) clients[user] = await leaf(`client-${user}`, { commonName: user, usages: ["client"] });
+  for (const user of Object.values(ETCD_USERS)) {
+    const subject = user === ETCD_USERS.ddns ? { organization: user } : { commonName: user };
+    clients[user] = await leaf(`client-${user}`, { ...subject, usages: ["client"] });
+  }
   const tsigKey = store.ensure("ddns-tsig-key", () => randomBytes(32).toString("base64"));
-  return { etcdCa: ca.cert, etcdServer: server, etcdClients: clients, tsigKey };
+  const ddnsEtcdPassword = store.ensure("etcd-password-h5b-ddns");
+  return { etcdCa: ca.cert, etcdServer: server, etcdClients: clients, tsigKey, ddnsEtcdPassword };
 
   function pair(s: Secret): PemPair & { secret(name: string): Secret } {
     let p: PemPair;

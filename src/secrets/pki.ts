@@ -20,7 +20,9 @@ export interface PemPair {
 }
 
 export interface LeafRequest {
-  readonly commonName: string;
+  /** The subject's CN; etcd takes it as the user name. Without it the subject is only `O=<organization>`. */
+  readonly commonName?: string;
+  readonly organization?: string;
   readonly dnsNames?: readonly string[];
   readonly ipAddresses?: readonly string[];
   readonly usages: readonly ("server" | "client")[];
@@ -68,7 +70,7 @@ export async function issueCertificate(ca: PemPair, req: LeafRequest): Promise<P
     ...(req.ipAddresses ?? []).map((value) => ({ type: "ip" as const, value })),
   ];
   const cert = await x509.X509CertificateGenerator.create({
-    subject: `CN=${req.commonName}`,
+    subject: req.commonName !== undefined ? `CN=${req.commonName}` : `O=${req.organization ?? "h5b"}`,
     issuer: caCert.subject,
     publicKey: keys.publicKey,
     signingKey: caKey,

@@ -6,7 +6,7 @@ import { emitCorefile } from "./corefile.js";
 import { emitDdnsFiles } from "./ddns-config.js";
 import { emitDnscrypt } from "./dnscrypt-proxy.js";
 import { emitEtcd } from "./etcd.js";
-import { etcdAuthFile } from "./etcd-auth.js";
+import { etcdAuthFiles } from "./etcd-auth.js";
 import { externalDnsEtcdSecret } from "./external-dns-secret.js";
 import { keaDhcp4 } from "./kea-dhcp4.js";
 import { keaDhcp6 } from "./kea-dhcp6.js";
@@ -34,7 +34,7 @@ export function emitPorygon(plan: Plan, secrets: Secrets): OutputFile[] {
     ...keaDhcpDdns(plan, dns),
     ...emitDdnsFiles(plan, dns),
     ...emitEtcd(plan, dns),
-    etcdAuthFile(plan),
+    ...etcdAuthFiles(plan, dns),
     emitCorefile(plan),
     linesFile(hostPath(plan.dns.host, corednsTls.ca), [dns.etcdCa.trim()]),
     linesFile(hostPath(plan.dns.host, corednsTls.cert), [coredns.cert.trim()]),
