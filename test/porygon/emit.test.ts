@@ -35,6 +35,27 @@ describe("Porygon's files", () => {
     expect(v4[0]?.pools).toEqual([{ pool: `${r.plan.lan.ipv4.ranges.dhcp.first} - ${r.plan.lan.ipv4.ranges.dhcp.last}` }]);
   });
 
+  it("Kea's files keep to what both Kea 2.2 and 2.6+/3.x read (REFERENCE.md §7)", async () => {
+    const r = await renderPorygon();
+    const keys = (v: unknown): string[] =>
+      Array.isArray(v) ? v.flatMap(keys) : typeof v === "object" && v !== null ? Object.entries(v).flatMap(([k, x]) => [k, ...keys(x)]) : [];
+    for (const path of [PATHS.kea4, PATHS.kea6, PATHS.keaDdns]) {
+      const doc = r.json(path);
+      const all = keys(doc);
+      // Removed in 2.6, or unknown to 2.2.
+      for (const bad of ["reservation-mode", "ddns-conflict-resolution-mode", "ddns-ttl-percent", "secret-file", "output-options", "control-sockets", "qualifying-suffix"]) {
+        expect(all, `${path}: ${bad}`).not.toContain(bad);
+      }
+      expect(all).toContain("output_options");
+      expect(all).toContain("control-socket");
+      for (const subnet of [...((at(doc, "Dhcp4", "subnet4") as Json[]) ?? []), ...((at(doc, "Dhcp6", "subnet6") as Json[]) ?? [])]) {
+        expect(subnet.id, `${path}: subnet id (mandatory from 2.6)`).toEqual(expect.any(Number));
+      }
+      // Paths inside the package's own folders, as 2.6.3+ requires.
+      expect(JSON.stringify(doc).match(/"\/[^"]*"/g)?.every((p) => /^"\/(var\/lib|run)\/kea\//.test(p))).toBe(true);
+    }
+  });
+
   it("IPv4 only: no DHCPv6 server and no ip6.arpa zones", async () => {
     const r = await renderPorygon(variants["ipv4-only"]);
     expect(r.files.has(PATHS.kea6)).toBe(false);
