@@ -1,7 +1,9 @@
 import type { Plan } from "../../plan/types.js";
+import { type DnsSecrets, ETCD_USERS } from "../../secrets/dns.js";
 import { type OutputFile, hostPath, linesFile } from "../file.js";
 import { type Credential, credentialPath } from "./credentials.js";
-import { PATHS, PORTS, tlsFiles } from "./paths.js";
+import { PATHS, PORTS } from "./paths.js";
+import { tlsClientOutput, tlsFiles } from "./tls-client.js";
 
 export const COREDNS_UNIT = "coredns.service";
 const tls = tlsFiles(PATHS.corednsPki);
@@ -57,6 +59,10 @@ export function corefile(plan: Plan): string[] {
   ];
 }
 
-export function emitCorefile(plan: Plan): OutputFile {
-  return linesFile(hostPath(plan.dns.host, PATHS.corefile), corefile(plan));
+/** The Corefile and CoreDNS's etcd client files (user coredns). */
+export function emitCorefile(plan: Plan, secrets: DnsSecrets): OutputFile[] {
+  return [
+    linesFile(hostPath(plan.dns.host, PATHS.corefile), corefile(plan)),
+    ...tlsClientOutput(plan.dns.host, PATHS.corednsPki, secrets.etcdCa, secrets.etcdClients[ETCD_USERS.coredns]),
+  ];
 }

@@ -3,7 +3,8 @@ import type { Plan } from "../../plan/types.js";
 import { type DnsSecrets, ETCD_USERS } from "../../secrets/dns.js";
 import { type OutputFile, hostPath, jsonFile, linesFile } from "../file.js";
 import { type Credential, credentialPath } from "./credentials.js";
-import { PATHS, PORTS, TSIG_KEY_NAME, tlsFiles } from "./paths.js";
+import { PATHS, PORTS, TSIG_KEY_NAME } from "./paths.js";
+import { tlsClientOutput, tlsFiles } from "./tls-client.js";
 
 export const DDNS_UNIT = "h5b-ddns.service";
 /** The daemon's own keys (DHCID records), outside CoreDNS's prefix. */
@@ -45,13 +46,10 @@ export function ddnsConfig(plan: Plan): DdnsConfigInput {
 
 export function emitDdnsFiles(plan: Plan, secrets: DnsSecrets): OutputFile[] {
   const host = plan.dns.dhcpHost;
-  const client = secrets.etcdClients[ETCD_USERS.ddns];
   return [
     jsonFile(hostPath(host, PATHS.ddnsConfig), ddnsConfig(plan)),
     linesFile(hostPath(host, files.tsig), [secrets.tsigKey.reveal()], { mode: 0o600 }),
     linesFile(hostPath(host, files.password), [secrets.ddnsEtcdPassword.reveal()], { mode: 0o600 }),
-    linesFile(hostPath(host, files.ca), [secrets.etcdCa.trim()]),
-    linesFile(hostPath(host, files.cert), [client.cert.trim()]),
-    linesFile(hostPath(host, files.key), [client.key.reveal().trim()], { mode: 0o600 }),
+    ...tlsClientOutput(host, PATHS.ddnsPki, secrets.etcdCa, secrets.etcdClients[ETCD_USERS.ddns]),
   ];
 }

@@ -1,4 +1,4 @@
-import { ddnsKeyPrefixes, parseDdnsConfig } from "../../ddns/config.js";
+import { ddnsKeyPrefixes, parseDdnsConfig } from "../../ddns/index.js";
 import type { Plan } from "../../plan/types.js";
 import { type DnsSecrets, ETCD_USERS, type EtcdUser } from "../../secrets/dns.js";
 import { type OutputFile, hostPath, linesFile } from "../file.js";

@@ -1,7 +1,6 @@
 import type { Plan } from "../../plan/types.js";
-import { ETCD_USERS } from "../../secrets/dns.js";
 import type { Secrets } from "../../secrets/store.js";
-import { type OutputFile, hostPath, linesFile } from "../file.js";
+import type { OutputFile } from "../file.js";
 import { emitCorefile } from "./corefile.js";
 import { emitDdnsFiles } from "./ddns-config.js";
 import { emitDnscrypt } from "./dnscrypt-proxy.js";
@@ -11,7 +10,6 @@ import { externalDnsEtcdSecret } from "./external-dns-secret.js";
 import { keaDhcp4 } from "./kea-dhcp4.js";
 import { keaDhcp6 } from "./kea-dhcp6.js";
 import { keaDhcpDdns } from "./kea-dhcp-ddns.js";
-import { PATHS, tlsFiles } from "./paths.js";
 import { emitUnits } from "./systemd.js";
 
 export { corefile } from "./corefile.js";
@@ -26,8 +24,6 @@ export { PATHS, PORTS, TSIG_KEY_NAME } from "./paths.js";
 /** Porygon, the DNS/DHCP host: Kea, kea-dhcp-ddns, h5b ddns, etcd, CoreDNS, dnscrypt-proxy, and their units. */
 export function emitPorygon(plan: Plan, secrets: Secrets): OutputFile[] {
   const dns = secrets.dns;
-  const coredns = dns.etcdClients[ETCD_USERS.coredns];
-  const corednsTls = tlsFiles(PATHS.corednsPki);
   return [
     keaDhcp4(plan),
     ...keaDhcp6(plan),
@@ -35,10 +31,7 @@ export function emitPorygon(plan: Plan, secrets: Secrets): OutputFile[] {
     ...emitDdnsFiles(plan, dns),
     ...emitEtcd(plan, dns),
     ...etcdAuthFiles(plan, dns),
-    emitCorefile(plan),
-    linesFile(hostPath(plan.dns.host, corednsTls.ca), [dns.etcdCa.trim()]),
-    linesFile(hostPath(plan.dns.host, corednsTls.cert), [coredns.cert.trim()]),
-    linesFile(hostPath(plan.dns.host, corednsTls.key), [coredns.key.reveal().trim()], { mode: 0o600 }),
+    ...emitCorefile(plan, dns),
     emitDnscrypt(plan),
     ...emitUnits(plan),
     externalDnsEtcdSecret(plan, dns),

@@ -33,8 +33,5 @@ export const PORTS = { d2: 53001, ddns: 5300, dnscrypt: 5053, etcdPeer: 2380, co
 /** The name of the TSIG key in kea-dhcp-ddns and `h5b ddns`. */
 export const TSIG_KEY_NAME = "h5b-ddns";
 
-/** A TLS client's three files in one folder, as CoreDNS, `h5b ddns` and etcdctl read them. */
-export const tlsFiles = (dir: string) => ({ ca: `${dir}/ca.crt`, cert: `${dir}/client.crt`, key: `${dir}/client.key` });
-
 /** Zone names in the absolute form Kea prefers. */
 export const fqdn = (name: string) => (name.endsWith(".") ? name : `${name}.`);
