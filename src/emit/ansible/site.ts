@@ -36,7 +36,8 @@ export function siteFiles(): OutputFile[] {
       "roles_path = roles",
       "interpreter_python = /usr/bin/python3",
       "",
-      "[ssh_connection]",
+      "# Modules go to the host through the connection's stdin, not as files first (SSH and chroot alike).",
+      "[connection]",
       "pipelining = True",
     ]),
   ];
