@@ -32,7 +32,7 @@ export const ansibleChecker: Checker = {
       findings.push({ check: this.name, where: "ansible/site.yml", message: `ansible-playbook --syntax-check: ${(syntax.stderr || syntax.stdout).trim()}` });
       return { findings };
     }
-    const lint = await execa("ansible-lint", ["--profile", "production", "--nocolor", "-q", "-f", "codeclimate", "site.yml"], { cwd, env, reject: false });
+    const lint = await execa("ansible-lint", ["--offline", "--profile", "production", "--nocolor", "-q", "-f", "codeclimate", "site.yml"], { cwd, env, reject: false });
     let issues: LintIssue[];
     try {
       issues = JSON.parse(lint.stdout || "[]") as LintIssue[];
