@@ -1,4 +1,4 @@
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { execa } from "execa";
@@ -48,6 +48,7 @@ export interface DeployOutput {
  */
 export async function deploy(o: DeployOptions, out: DeployOutput): Promise<DeployReport> {
   const rendered = await render({ cwd: o.cwd, ...(o.config !== undefined ? { config: o.config } : {}), ...(o.secretsDir !== undefined ? { secretsDir: o.secretsDir } : {}) });
+  for (const w of rendered.warnings) out.notice(w);
   const outDir = resolve(o.cwd, o.out);
   if (isStale(outDir, rendered.files)) {
     writeTree(outDir, rendered.files);
@@ -67,8 +68,8 @@ export async function deploy(o: DeployOptions, out: DeployOutput): Promise<Deplo
   try {
     const h5bPackage = targets.some((h) => h.name === plan.dns.dhcpHost) ? await packH5b(work, out) : undefined;
     const vars = join(work, "vars.json");
+    // In a 0700 folder of its own; it names the secrets folder (not a secret) and the checksums.
     writeFileSync(vars, JSON.stringify({ h5b_secrets_dir: rendered.secretsDir, h5b_checksums: checksums, ...(h5bPackage !== undefined ? { h5b_package: h5bPackage } : {}) }), { mode: 0o600 });
-    chmodSync(vars, 0o600);
     const args = [
       "-i",
       "inventory.yml",
