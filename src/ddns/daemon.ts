@@ -111,6 +111,10 @@ export async function startDdns(config: DdnsConfig, options: StartOptions = {}):
     store.close();
     throw e;
   }
+  // Connecting before the first update arrives keeps the first updates from paying for it; a daemon started while
+  // etcd is down still starts, answers SERVFAIL, and probes until etcd is back.
+  const startError = await engine.probeNow();
+  if (startError) logger(`ddns etcd check at start failed (${startError.message}); updates get SERVFAIL until it works`);
   const maddr = metricsServer?.address();
   let closing: Promise<void> | undefined;
   return {

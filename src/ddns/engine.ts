@@ -283,6 +283,17 @@ export class UpdateEngine {
     job.resolve({ rcode: RCODE.SERVFAIL, reason: "concurrent changes; retries exhausted" });
   }
 
+  /** Checks etcd once (at start): opens the connections early, and starts SERVFAIL-and-probe if it is down. */
+  async probeNow(): Promise<Error | undefined> {
+    try {
+      await Promise.all([this.store.ping(), this.store.ping()]);
+      return undefined;
+    } catch (e) {
+      this.down(e);
+      return e instanceof Error ? e : new Error(String(e));
+    }
+  }
+
   private down(e: unknown): void {
     this.opts.events?.etcdError?.(e);
     // etcd answered, but refused this request (too many operations, permission denied): the request fails with

@@ -115,7 +115,8 @@ describe("transport limits, metrics and graceful stop", () => {
     s.on("message", (msg) => answers.push(msg.readUInt16BE(2) & 0xf));
     await new Promise<void>((r) => s.bind(0, "127.0.0.1", () => r()));
     for (let i = 0; i < 20; i++) s.send(add(`stop${i}.lab.test`, `10.99.1.${i}`, 500 + i), fx.port, "127.0.0.1");
-    await new Promise((r) => setTimeout(r, 5));
+    // Close while updates are being handled: after the first answer, before (normally) the last.
+    while (answers.length === 0) await new Promise((r) => setTimeout(r, 1));
     await fx.ddns.close();
     await new Promise((r) => setTimeout(r, 100));
     s.close();
