@@ -1,5 +1,5 @@
-import { accessSync, constants } from "node:fs";
-import { join } from "node:path";
+import { accessSync, constants, readFileSync } from "node:fs";
+import { basename, join } from "node:path";
 import type { Skipped } from "./types.js";
 
 // Daemons live in sbin, which an ordinary user's PATH often lacks.
@@ -25,4 +25,26 @@ export function missingProgram(check: string, needs: readonly (readonly [string,
   const gone = needs.find(([program]) => findProgram(program) === undefined);
   if (gone === undefined) return undefined;
   return { check, reason: `${gone[0]} is not installed (Debian package ${gone[1]}: apt-get install ${gone[1]})` };
+}
+
+let loaded: string | undefined;
+/**
+ * The argv prefix that runs `program` outside its AppArmor profile, when one is enforced: Debian's profiles for
+ * Kea and dhclient allow only their packaged paths, and checks and tests run them on files in a temporary folder.
+ * Empty when AppArmor is off or does not confine the program. `profiles` is the kernel's list of loaded profiles.
+ */
+export function unconfined(program: string, profiles: string = loadedProfiles()): string[] {
+  const confined = profiles.split("\n").some((l) => l.endsWith("(enforce)") && l.includes(basename(program)));
+  return confined ? ["aa-exec", "-p", "unconfined", "--"] : [];
+}
+
+function loadedProfiles(): string {
+  if (loaded === undefined) {
+    try {
+      loaded = readFileSync("/sys/kernel/security/apparmor/profiles", "utf8");
+    } catch {
+      loaded = "";
+    }
+  }
+  return loaded;
 }

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
-import { missingProgram } from "./_program.js";
+import { missingProgram, unconfined } from "./_program.js";
 import type { Checker, Finding, Skipped } from "./types.js";
 
 const DAEMONS: Readonly<Record<string, readonly [string, string]>> = {
@@ -54,7 +54,8 @@ export const keaChecker: Checker = {
         const file = join(tmp, path.replace(/\//g, "_"));
         writeFileSync(file, text, { mode: 0o600 });
         // Names go in as arguments, never into the script text.
-        const script = `f=$1; shift; i=0; for n in "$@"; do ip link add "$n" type veth peer name h5bpeer$i && ip link set "$n" up || exit 3; i=$((i+1)); done; exec ${daemon[0]} -t "$f"`;
+        const exec = [...unconfined(daemon[0]), daemon[0]].join(" ");
+        const script = `f=$1; shift; i=0; for n in "$@"; do ip link add "$n" type veth peer name h5bpeer$i && ip link set "$n" up || exit 3; i=$((i+1)); done; exec ${exec} -t "$f"`;
         const nics = interfacesOf(doc[kind] as Record<string, unknown>);
         const r = await execa("unshare", ["--user", "--map-root-user", "--net", "sh", "-c", script, "sh", file, ...nics], {
           reject: false,

@@ -1,6 +1,7 @@
 /**
  * Test harness: network namespaces joined by veth pairs, with duplicate address detection off (kea-dhcp6 opens
- * no socket and dhclient -6 cannot bind while an address is tentative), and daemons started inside them.
+ * no socket and dhclient -6 cannot bind while an address is tentative), and daemons started inside them, outside
+ * any AppArmor profile (Debian's for Kea and dhclient refuse files in temporary folders).
  * Everything a lab made is removed by `cleanup()`, and by an exit hook if a test run dies first.
  *
  *   const lab = new NetnsLab();
@@ -12,6 +13,7 @@
  */
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { execa } from "execa";
+import { unconfined } from "../../src/check/_program.js";
 
 const live = new Set<NetnsLab>();
 process.once("exit", () => {
@@ -63,7 +65,7 @@ export class NetnsLab {
     return {
       name,
       async run(cmd, args, opts = {}) {
-        const r = await execa("ip", ["netns", "exec", name, cmd, ...args], {
+        const r = await execa("ip", ["netns", "exec", name, ...unconfined(cmd), cmd, ...args], {
           reject: false,
           env: opts.env ?? {},
           ...(opts.timeoutMs !== undefined ? { timeout: opts.timeoutMs } : {}),
@@ -73,7 +75,7 @@ export class NetnsLab {
       },
       spawn(cmd, args, opts = {}) {
         const out = opts.logFile ?? "ignore";
-        const child = spawn("ip", ["netns", "exec", name, cmd, ...args], { env: { ...process.env, ...opts.env }, stdio: ["ignore", out, out] });
+        const child = spawn("ip", ["netns", "exec", name, ...unconfined(cmd), cmd, ...args], { env: { ...process.env, ...opts.env }, stdio: ["ignore", out, out] });
         children.push(child);
         return child;
       },

@@ -1,7 +1,7 @@
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { keaChecker } from "../../src/check/kea.js";
 import { etcdChecker } from "../../src/check/etcd.js";
-import { missingProgram } from "../../src/check/_program.js";
+import { missingProgram, unconfined } from "../../src/check/_program.js";
 import type { CheckContext } from "../../src/check/types.js";
 import { type RenderedPorygon, renderPorygon } from "./_render.js";
 
@@ -64,5 +64,16 @@ describe("h5b check: missing programs", () => {
     const res = await etcdChecker.run(ctx());
     expect(res.findings).toEqual([]);
     expect(res.skipped?.[0]?.reason).toMatch(/etcd is not installed \(Debian package etcd-server/);
+  });
+});
+
+describe("AppArmor", () => {
+  it("runs a program outside its profile only when one is enforced for it", () => {
+    const profiles = ["kea-dhcp4 (enforce)", "/{,usr/}sbin/dhclient (enforce)", "kea-dhcp6 (complain)", ""].join("\n");
+    expect(unconfined("kea-dhcp4", profiles)).toEqual(["aa-exec", "-p", "unconfined", "--"]);
+    expect(unconfined("dhclient", profiles)).toEqual(["aa-exec", "-p", "unconfined", "--"]);
+    expect(unconfined("kea-dhcp6", profiles)).toEqual([]);
+    expect(unconfined("etcd", profiles)).toEqual([]);
+    expect(unconfined("kea-dhcp4", "")).toEqual([]);
   });
 });
