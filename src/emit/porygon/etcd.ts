@@ -54,11 +54,18 @@ export function emitEtcd(plan: Plan, secrets: DnsSecrets): OutputFile[] {
     // The administrator's certificate (user root), used by the auth script on Porygon only.
     linesFile(hostPath(host, pki("root.crt")), [root.cert.trim()]),
     linesFile(hostPath(host, pki("root.key")), [root.key.reveal().trim()], { mode: 0o600 }),
-    // Debian's unit runs /usr/bin/etcd as user etcd; it reads the config file named by this variable.
+    // Debian's unit runs /usr/bin/etcd as user etcd; it reads the config file named by this variable. It binds
+    // Porygon's own addresses, which may still be tentative (IPv6 DAD) just after boot: start after the network
+    // is online, and retry a failed start, which Debian's Restart=on-abnormal would not.
     linesFile(hostPath(host, `${PATHS.units}/${ETCD_UNIT}.d/h5b.conf`), [
+      "[Unit]",
+      "After=network-online.target",
+      "",
       "[Service]",
       `Environment=ETCD_CONFIG_FILE=${PATHS.etcdConfig}`,
       ...loadCredentialLines(ETCD_CREDENTIALS),
+      "Restart=on-failure",
+      "RestartSec=2s",
     ]),
   ];
 }
