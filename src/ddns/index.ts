@@ -2,7 +2,12 @@ export { ddnsConfigSchema, ddnsKeyPrefixes, loadDdnsConfig, loadDdnsSecrets, par
 export type { DdnsConfig, DdnsConfigInput, DdnsKeyPermission, DdnsSecrets, TsigAlgorithm } from "./config.js";
 export { startDdns } from "./daemon.js";
 export type { DdnsHandle, StartOptions } from "./daemon.js";
+export { dhcidRdata } from "./dhcid.js";
+export { leasesFromSocket, parseLeaseCsv } from "./leases.js";
+export type { Lease } from "./leases.js";
 export { DdnsMetrics } from "./metrics.js";
 export { RCODE, rcodeName } from "./rcode.js";
+export type { ReconcileAction } from "./reconcile.js";
+export { runDaemon, runReconcile } from "./run.js";
 export { appendTsig, tsigKey, TSIG_ERROR, verifyRequest, verifyResponse } from "./tsig.js";
 export type { TsigKey } from "./tsig.js";
