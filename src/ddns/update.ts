@@ -38,6 +38,9 @@ export type Checked = { readonly ok: true; readonly update: CheckedUpdate } | { 
 
 const fail = (rcode: Rcode, reason: string): Checked => ({ ok: false, rcode, reason });
 
+/** Names one update may touch (prerequisites included). */
+export const MAX_NAMES_PER_UPDATE = 16;
+
 /** Meta-types that may never appear as an RR type in the update section (RFC 2136 3.4.1.3). */
 const META = new Set<number>([TYPE.AXFR, TYPE.IXFR, TYPE.MAILA, TYPE.MAILB]);
 
@@ -131,6 +134,8 @@ export function checkUpdate(
       return fail(RCODE.REFUSED, `type ${typeName(c.type)} is not updatable in ${zone.reverse ? "a reverse" : "a forward"} zone`);
     }
   }
+  // Every name is read and compared in one etcd transaction (at most 128 operations); Kea names one per update.
+  if (names.size > MAX_NAMES_PER_UPDATE) return fail(RCODE.REFUSED, `more than ${MAX_NAMES_PER_UPDATE} names in one update`);
   for (const n of names.values()) {
     if (!isSafeName(n)) return fail(RCODE.REFUSED, `name ${nameText(n)} has labels the etcd layout cannot hold`);
     // CoreDNS answers a name with everything below its path, so the apex would stand for the whole zone.

@@ -44,6 +44,8 @@ describe("RFC 2136 section checks (3.1, 3.2, 3.4.1) and policy", () => {
     ["delete all RRsets of a name", () => check("lab.test", [], [{ name: "x.lab.test", type: TYPE.ANY, class: CLASS.ANY }]), RCODE.NOERROR],
     ["a label with '/' (cannot be a key segment)", () => check("lab.test", [], [A("a/b.lab.test", "10.99.0.1")]), RCODE.REFUSED],
     ["a record at the zone apex (CoreDNS would serve the whole zone for it)", () => check("lab.test", [], [A("lab.test", "10.99.0.1")]), RCODE.REFUSED],
+    ["17 names in one update", () => check("lab.test", [], Array.from({ length: 17 }, (_, i) => A(`n${i}.lab.test`, "10.99.0.1"))), RCODE.REFUSED],
+    ["16 names in one update", () => check("lab.test", [], Array.from({ length: 16 }, (_, i) => A(`n${i}.lab.test`, "10.99.0.1"))), RCODE.NOERROR],
     ["SOA change", () => check("lab.test", [], [{ name: "lab.test", type: TYPE.SOA, ttl: 1, rdata: Buffer.alloc(22) }]), RCODE.REFUSED],
   ])("%s", (_, run, want) => {
     expect(rc(run())).toBe(want);
