@@ -1,9 +1,10 @@
 import type { Plan, PlanHost } from "../../../plan/types.js";
 import type { OutputFile } from "../../file.js";
 import { porygonReleases } from "../_releases.js";
+import { PATHS } from "../../porygon/paths.js";
 import { BINARIES } from "../../porygon/systemd.js";
 import { checkModeTolerant, overlayTasks, type Role, roleFiles, type Task } from "../_role.js";
-import { RELOAD_SYSTEMD, reloadSystemdHandler, requireChecksums } from "./_shared.js";
+import { OUTSIDE_CHROOT, RELOAD_SYSTEMD, reloadSystemdHandler, requireChecksums } from "./_shared.js";
 
 const RELEASES_DIR = "/var/cache/h5b/releases";
 const INSTALL_DIR = "/usr/local/lib/h5b";
@@ -11,6 +12,7 @@ const H5B_PREFIX = "/usr/local/lib/h5b/app";
 const H5B_TARBALL = `${RELEASES_DIR}/h5b.tgz`;
 const INSTALL_H5B = "Install h5b for h5b ddns";
 const RESTART = "Restart the Porygon services";
+const ETCD_AUTH = "Apply etcd's users and roles";
 
 /**
  * Porygon: Kea and etcd from Debian; CoreDNS, dnscrypt-proxy and Node.js (for h5b ddns) from their releases,
@@ -75,7 +77,7 @@ export function porygonRole(): OutputFile[] {
         notify: [RESTART],
       }),
       ...h5bTasks(),
-      ...overlayTasks("Porygon's rendered files", "all", { notify: [RELOAD_SYSTEMD, RESTART], secrets: true }),
+      ...overlayTasks("Porygon's rendered files", "all", { notify: [RELOAD_SYSTEMD, RESTART, ETCD_AUTH], secrets: true }),
       checkModeTolerant({
         name: "Enable and start Porygon's services",
         "ansible.builtin.systemd": { name: "{{ item }}", enabled: true, state: "started" },
@@ -91,6 +93,13 @@ export function porygonRole(): OutputFile[] {
       },
       reloadSystemdHandler(),
       checkModeTolerant({ name: RESTART, "ansible.builtin.systemd": { name: "{{ item }}", state: "restarted" }, loop: "{{ h5b_porygon_units }}" }),
+      {
+        // After the restart (handlers run in this order), so that etcd is up; the script is safe to run again.
+        name: ETCD_AUTH,
+        "ansible.builtin.command": { argv: ["{{ h5b_porygon.etcdAuth }}"] },
+        changed_when: true,
+        when: [OUTSIDE_CHROOT, "h5b_porygon.etcdAuth is defined"],
+      },
     ],
     // Every unit Porygon's emitters render is found in the overlay at run time, so that new ones need no change here.
     defaults: {
@@ -146,5 +155,6 @@ export function porygonVars(plan: Plan, host: PlanHost): Record<string, unknown>
     units: [...(dns ? ["etcd.service"] : []), ...(dhcp ? kea.map((p) => `${p}.service`) : [])],
     releases: porygonReleases(plan, host),
     ddns: dhcp,
+    ...(dns ? { etcdAuth: PATHS.etcdAuthScript } : {}),
   };
 }
