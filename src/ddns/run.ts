@@ -12,7 +12,10 @@ export async function runDaemon(configFile: string): Promise<void> {
   const config = await loadDdnsConfig(configFile);
   const handle = await startDdns(config);
   const where = handle.listening.map((b) => `${b.address.includes(":") ? `[${b.address}]` : b.address}:${b.port}`).join(" ");
-  stderrLogger(`ddns listening on ${where}${handle.metricsAddress ? ` metrics=${handle.metricsAddress.address}:${handle.metricsAddress.port}` : ""}`);
+  const zones = [...config.zones.forward, ...config.zones.reverse].join(",");
+  stderrLogger(
+    `ddns listening on ${where} zones=${zones} etcd=${config.etcd.endpoints.join(",")} prefix=${config.etcd.prefix}${handle.metricsAddress ? ` metrics=${handle.metricsAddress.address}:${handle.metricsAddress.port}` : ""}`,
+  );
   await new Promise<void>((resolve) => {
     const stop = (sig: string) => {
       process.off("SIGTERM", onTerm);
