@@ -21,7 +21,7 @@ export interface KeyPair {
   readonly key: Secret;
 }
 
-/** Secrets of Porygon: the etcd PKI and the TSIG key kea-dhcp-ddns signs its updates with. */
+/** Secrets of Porygon: the etcd PKI, the TSIG key kea-dhcp-ddns signs its updates with, h5b ddns's etcd password. */
 export interface DnsSecrets {
   /** The etcd CA's certificate (its key stays in the store). */
   readonly etcdCa: string;
@@ -54,6 +54,7 @@ export async function dnsSecrets(plan: Plan, store: SecretStore): Promise<DnsSec
     const p = pair(await store.ensureAsync(`etcd-${label}-${id}`, async () => joinPair(await issueCertificate(ca, req))));
     return { cert: p.cert, key: p.secret(`etcd-${label}-key`) };
   };
+  // Client use too: etcd's JSON gateway connects to etcd itself with the server certificate.
   const server = await leaf("server", { commonName: plan.dns.etcdServerName, ...etcdServerNames(plan), usages: ["server", "client"] });
   const clients = {} as Record<EtcdUser, KeyPair>;
   for (const user of Object.values(ETCD_USERS)) {
