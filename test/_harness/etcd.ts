@@ -1,7 +1,7 @@
 /**
  * Test harness: a throwaway single-node etcd (Debian's etcd-server 3.4) on free loopback ports in a temp dir.
  *
- *   const etcd = await startEtcd({ tls: true, auth: true });
+ *   const etcd = await startEtcd({ tls: true, auth: true });   // optional args: extra etcd flags
  *   // etcd.endpoints, etcd.tls?.{ca,cert,key} (PEM paths: the CA, and a client cert/key it signed),
  *   // etcd.rootPassword (user "root" when auth is on), etcd.ctl(["get", "/x"]) runs etcdctl against it.
  *   await etcd.kill();     // stop the process, keep the data (outage tests)
@@ -22,6 +22,8 @@ export interface EtcdOptions {
   readonly tls?: boolean;
   /** Enable etcd auth with a root user (password in `rootPassword`). */
   readonly auth?: boolean;
+  /** Extra etcd flags, e.g. `["--auth-token-ttl", "1"]`. */
+  readonly args?: readonly string[];
 }
 
 export interface EtcdInstance {
@@ -81,6 +83,7 @@ export async function startEtcd(options: EtcdOptions = {}): Promise<EtcdInstance
     // Tests want speed over durability; the data dir is thrown away.
     "--unsafe-no-fsync",
     ...(certs ? ["--cert-file", certs.serverCert, "--key-file", certs.serverKey, "--trusted-ca-file", certs.ca] : []),
+    ...(options.args ?? []),
   ];
 
   const ctlBase = () => [

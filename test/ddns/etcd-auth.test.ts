@@ -13,7 +13,8 @@ describe("etcd with TLS and a role limited to ddnsKeyPrefixes", () => {
   let etcd: EtcdInstance;
   let fx: Fixture;
   beforeAll(async () => {
-    etcd = await startEtcd({ tls: true, auth: true });
+    // Tokens that expire after 2 s idle, so the test can see the daemon authenticate again.
+    etcd = await startEtcd({ tls: true, auth: true, args: ["--auth-token-ttl", "2"] });
     const shape = parseDdnsConfig({ zones: { forward: [FORWARD], reverse: [REVERSE4, REVERSE6] }, tsig: { name: "k", secretFile: "/x" }, etcd: {} });
     await etcd.ctl(["role", "add", "h5b-ddns"]);
     for (const p of ddnsKeyPrefixes(shape)) {
@@ -67,6 +68,14 @@ describe("etcd with TLS and a role limited to ddnsKeyPrefixes", () => {
     } finally {
       await narrow.close();
     }
+  });
+
+  it("authenticates again when its token has expired", async () => {
+    const s = (b: string) => `server 127.0.0.1 ${fx.port}\n${b}\nsend\n`;
+    expect((await nsupdate(s("zone lab.test.\nupdate add t1.lab.test. 60 A 10.99.0.11"))).code).toBe(0);
+    await new Promise((r) => setTimeout(r, 4000));
+    expect((await nsupdate(s("zone lab.test.\nupdate add t2.lab.test. 60 A 10.99.0.12"))).code).toBe(0);
+    expect(fx.ddns.metrics.etcdUp).toBe(1);
   });
 
   it("the services zone is not its zone (NOTAUTH), and the role would refuse it anyway", async () => {
