@@ -8,6 +8,7 @@ import { k3sConfigChecker } from "./k3s-config.js";
 import { keaChecker } from "./kea.js";
 import { kubernetesSchemaChecker } from "./kubernetes-schema.js";
 import { rbacAuditChecker } from "./rbac-audit.js";
+import { systemdChecker } from "./systemd.js";
 import { promisesChecker } from "../simulate/checker.js";
 import type { Checker } from "./types.js";
 
@@ -21,4 +22,4 @@ export { corefileProblems, parseCorefile } from "./corefile.js";
 export { dnscryptProblems } from "./dnscrypt.js";
 
 /** Every checker `h5b check` runs, in order. */
-export const checkers: readonly Checker[] = [kubernetesSchemaChecker, chartValuesChecker, k3sConfigChecker, designRulesChecker, rbacAuditChecker, promisesChecker, keaChecker, etcdChecker, corefileChecker, dnscryptChecker, ansibleChecker];
+export const checkers: readonly Checker[] = [kubernetesSchemaChecker, chartValuesChecker, k3sConfigChecker, designRulesChecker, rbacAuditChecker, promisesChecker, keaChecker, etcdChecker, corefileChecker, dnscryptChecker, systemdChecker, ansibleChecker];
