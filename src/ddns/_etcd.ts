@@ -53,6 +53,8 @@ export class EtcdError extends Error {
     message: string,
     /** gRPC status code from etcd's error body, or undefined for transport failures. */
     readonly code?: number,
+    /** The connection was reset before an answer: safe to send again once (every write is guarded by compares). */
+    readonly reset = false,
   ) {
     super(message);
   }
@@ -130,9 +132,11 @@ export class EtcdHttpClient {
       const timer = setTimeout(() => r.destroy(new EtcdError(`etcd did not answer within ${this.opts.timeoutMs} ms`)), this.opts.timeoutMs);
       r.on("close", () => clearTimeout(timer));
       r.on("error", (e) => {
-        // Next call tries the next endpoint.
-        this.endpoint++;
-        reject(e instanceof EtcdError ? e : new EtcdError(`etcd unreachable: ${(e as { code?: string }).code ?? e.message}`));
+        const code = (e as { code?: string }).code;
+        // A kept-alive connection that etcd closed while idle fails at once with ECONNRESET: worth one retry on a
+        // fresh connection. Anything else moves on to the next endpoint for the next call.
+        if (code !== "ECONNRESET") this.endpoint++;
+        reject(e instanceof EtcdError ? e : new EtcdError(`etcd unreachable: ${code ?? e.message}`, undefined, code === "ECONNRESET"));
       });
       r.end(data);
     });
@@ -158,7 +162,16 @@ export class EtcdHttpClient {
   private async call(path: string, body: unknown): Promise<unknown> {
     for (let attempt = 0; ; attempt++) {
       const token = await this.authToken();
-      const { status, json } = await this.post(path, body, token ? { authorization: token } : {});
+      let answer: { status: number; json: unknown };
+      try {
+        answer = await this.post(path, body, token ? { authorization: token } : {});
+      } catch (e) {
+        // A transaction whose first copy did apply fails its compares the second time, and the engine then
+        // re-reads: resending cannot apply an update twice.
+        if (attempt === 0 && e instanceof EtcdError && e.reset) continue;
+        throw e;
+      }
+      const { status, json } = answer;
       if (status === 200) return json;
       const err = json as { error?: string; message?: string; code?: number };
       const message = err.message ?? err.error ?? `HTTP ${status}`;
