@@ -35,6 +35,8 @@ export function siteFiles(): OutputFile[] {
       "inventory = inventory.yml",
       "roles_path = roles",
       "interpreter_python = /usr/bin/python3",
+      "# Facts once per host and run, not once per play.",
+      "gathering = smart",
       "",
       "# Modules go to the host through the connection's stdin, not as files first (SSH and chroot alike).",
       "[connection]",
