@@ -22,7 +22,7 @@ const filePath = z.string().min(1, "must be a file path");
 
 /** One address the daemon answers DNS on. */
 export const ddnsListenSchema = z.strictObject({
-  /** IPv4 or IPv6 address literal to bind, e.g. `10.0.0.2` or `fd00::2`. */
+  /** IPv4 or IPv6 address literal to bind, e.g. `10.0.0.2` or `fd00::2`. @default none (required) */
   address: ipLiteral,
   /** Port for both UDP and TCP; 0 picks a free port (tests). @default 53 */
   port: port.default(53),
@@ -46,11 +46,11 @@ export const ddnsConfigSchema = z
         { address: "127.0.0.1", port: 53, udp: true, tcp: true },
         { address: "::1", port: 53, udp: true, tcp: true },
       ]),
-    /** Zones the daemon is authoritative for. An UPDATE for any other zone gets NOTAUTH. */
+    /** Zones the daemon is authoritative for. An UPDATE for any other zone gets NOTAUTH. @default none (required) */
     zones: z.strictObject({
       /**
        * Forward zones of the DHCP clients (e.g. `lan.home.example.org`); A, AAAA, TXT and DHCID may be updated
-       * here. Must be disjoint from external-dns's services zone. No default: it is the plan's DHCP zone.
+       * here. Must be disjoint from external-dns's services zone. @default none (required: the plan's DHCP zone)
        */
       forward: z.array(zoneName).min(1),
       /**
@@ -60,16 +60,16 @@ export const ddnsConfigSchema = z
         .array(zoneName.refine((z) => /(^|\.)(in-addr|ip6)\.arpa$/.test(z), "must end in in-addr.arpa or ip6.arpa"))
         .default([]),
     }),
-    /** The one TSIG key every UPDATE must be signed with (kea-dhcp-ddns's `tsig-keys` entry). */
+    /** The one TSIG key every UPDATE must be signed with (kea-dhcp-ddns's `tsig-keys` entry). @default none (required) */
     tsig: z.strictObject({
-      /** Key name, exactly as in kea-dhcp-ddns's `key-name` (case-insensitive). */
+      /** Key name, exactly as in kea-dhcp-ddns's `key-name` (case-insensitive). @default none (required) */
       name: zoneName,
       /** HMAC algorithm. @default "hmac-sha256" */
       algorithm: z.enum(TSIG_ALGORITHMS).default("hmac-sha256"),
-      /** File holding the base64 secret (one line; mode 0600). Relative paths are relative to the config file. */
+      /** File holding the base64 secret (one line; mode 0600). Relative paths are relative to the config file. @default none (required) */
       secretFile: filePath,
     }),
-    /** The etcd that CoreDNS's `etcd` plugin reads. */
+    /** The etcd that CoreDNS's `etcd` plugin reads. @default none (required; `{}` takes every default) */
     etcd: z.strictObject({
       /** Client URLs, `http://` or `https://`. @default ["http://127.0.0.1:2379"] */
       endpoints: z
@@ -83,21 +83,21 @@ export const ddnsConfigSchema = z
        * the CoreDNS prefix is served for the name's whole subtree. @default "/h5b-ddns/"
        */
       metaPrefix: keyPrefix.default("/h5b-ddns/"),
-      /** TLS client files (PEM). Relative paths are relative to the config file. */
+      /** TLS client files (PEM). Relative paths are relative to the config file. @default none (plain http) */
       tls: z
         .strictObject({
-          /** CA certificate that signed etcd's server certificate. */
+          /** CA certificate that signed etcd's server certificate (its SAN must match the endpoint's host). @default none (required with tls) */
           ca: filePath,
-          /** Client certificate (with `key`), for etcd's `--client-cert-auth`. */
+          /** Client certificate (with `key`), for etcd's `--client-cert-auth`. @default none */
           cert: filePath.optional(),
-          /** Client private key (with `cert`). */
+          /** Client private key (with `cert`). @default none */
           key: filePath.optional(),
         })
         .refine((t) => (t.cert === undefined) === (t.key === undefined), "cert and key must be given together")
         .optional(),
-      /** etcd user (role limited to {@link ddnsKeyPrefixes}). Omit when etcd auth is off. */
+      /** etcd user (role limited to {@link ddnsKeyPrefixes}). Omit when etcd auth is off. @default none */
       username: z.string().min(1).optional(),
-      /** File holding that user's password (one line; mode 0600). Required with `username`. */
+      /** File holding that user's password (one line; mode 0600). Required with `username`. @default none */
       passwordFile: filePath.optional(),
       /**
        * Deadline of one etcd call, in milliseconds; past it the update is answered SERVFAIL, which kea-dhcp-ddns
@@ -105,7 +105,7 @@ export const ddnsConfigSchema = z
        */
       timeoutMs: z.number().int().min(50).max(30_000).default(400),
     }),
-    /** Prometheus metrics over HTTP (`GET /metrics`); omit to disable. */
+    /** Prometheus metrics over HTTP (`GET /metrics`, `GET /healthz`); omit to disable. @default none (off) */
     metrics: z
       .strictObject({
         /** Address to bind. @default "127.0.0.1" */
@@ -114,7 +114,7 @@ export const ddnsConfigSchema = z
         port: port.default(9154),
       })
       .optional(),
-    /** Bounds that keep memory flat under any input. */
+    /** Bounds that keep memory flat under any input. @default {} (every limit at its default) */
     limits: z
       .strictObject({
         /** Largest DNS message accepted, in octets; larger datagrams are dropped, larger TCP frames close the connection. @default 4096 */
