@@ -22,10 +22,10 @@ export function zfsRole(): OutputFile[] {
     description: "ZFS: the pool from the spec's vdevs with SLOG and L2ARC on NVMe partitions, datasets and properties",
     tasks: [
       ...overlayTasks("Debian's contrib archive (ZFS lives there)", [CONTRIB_SOURCES]),
-      {
+      checkModeTolerant({
         name: "Install ZFS",
         "ansible.builtin.apt": { name: ["linux-headers-{{ h5b_host.arch }}", "parted", "zfs-dkms", "zfsutils-linux"], state: "present", update_cache: true },
-      },
+      }),
       checkModeTolerant({ name: "Load the ZFS module", "community.general.modprobe": { name: "zfs", state: "present" } }),
       checkModeTolerant({
         name: "Make the SLOG and L2ARC partitions",
