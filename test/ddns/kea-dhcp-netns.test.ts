@@ -42,12 +42,15 @@ describe("kea-dhcp4/6 + kea-dhcp-ddns + h5b ddns in a network namespace", () => 
     dir = await mkdtemp(join(tmpdir(), "h5b-ddns-netns-"));
     await run("ip", ["netns", "add", NS]);
     await run("ip", ["netns", "add", NC]);
-    await run("ip", ["link", "add", `${NS}v`, "netns", NS, "type", "veth", "peer", "name", `${NC}v`, "netns", NC]);
     for (const n of [NS, NC]) {
       await run("ip", ["netns", "exec", n, "ip", "link", "set", "lo", "up"]);
-      // Without this the veth addresses stay tentative and neither kea-dhcp6 nor perfdhcp -6 can bind (labnotes).
+      // Without this the veth addresses stay tentative and neither kea-dhcp6 nor perfdhcp -6 can bind (labnotes);
+      // set before the veth exists, so that it inherits the default.
       await run("ip", ["netns", "exec", n, "sysctl", "-qw", "net.ipv6.conf.all.accept_dad=0", "net.ipv6.conf.default.accept_dad=0"]);
     }
+    await run("ip", ["link", "add", `${NS}v`, "netns", NS, "type", "veth", "peer", "name", `${NC}v`, "netns", NC]);
+    await ns(["sysctl", "-qw", `net.ipv6.conf.${NS}v.accept_dad=0`]);
+    await run("ip", ["netns", "exec", NC, "sysctl", "-qw", `net.ipv6.conf.${NC}v.accept_dad=0`]);
     await ns(["ip", "addr", "add", "10.97.0.1/24", "dev", `${NS}v`]);
     await ns(["ip", "addr", "add", "fd97::1/64", "dev", `${NS}v`, "nodad"]);
     await ns(["ip", "link", "set", `${NS}v`, "up"]);
@@ -134,11 +137,11 @@ describe("kea-dhcp4/6 + kea-dhcp-ddns + h5b ddns in a network namespace", () => 
   });
 
   it("perfdhcp's leases get A, PTR and exactly the DHCIDs that reconcile computes from Kea's lease file", async () => {
-    await run("ip", ["netns", "exec", NC, "perfdhcp", "-4", "-l", `${NC}v`, "-r", "20", "-R", "10", "-n", "10", "-d", "2"]).catch(() => undefined);
     const leases = await waitFor(async () => {
+      await run("ip", ["netns", "exec", NC, "perfdhcp", "-4", "-l", `${NC}v`, "-r", "20", "-R", "10", "-n", "10", "-d", "1"]).catch(() => undefined);
       const l = parseLeaseCsv(await readFile(join(dir, "kea-leases4.csv"), "utf8").catch(() => "address,expire\n"));
       return l.length >= 5 ? l : undefined;
-    }, 15_000, "leases");
+    }, 30_000, "leases");
     const d2Done = async () => ((await readFile(join(dir, "d2.log"), "utf8")).match(/DHCP_DDNS_ADD_SUCCEEDED/g) ?? []).length;
     await waitFor(async () => ((await d2Done()) >= leases.length ? true : undefined), 20_000, "kea-dhcp-ddns to finish");
     const dhcids = await etcdGet("/h5b-ddns/dhcid/");
@@ -154,11 +157,12 @@ describe("kea-dhcp4/6 + kea-dhcp-ddns + h5b ddns in a network namespace", () => 
   });
 
   it("DHCPv6: AAAA, ip6.arpa PTR and the DUID-based DHCIDs reconcile computes", async () => {
-    await run("ip", ["netns", "exec", NC, "perfdhcp", "-6", "-l", `${NC}v`, "-r", "20", "-R", "5", "-n", "5", "-d", "2"]).catch(() => undefined);
+    // Until the interfaces are fully up the first exchanges can be lost: run perfdhcp again until Kea holds leases.
     const leases = await waitFor(async () => {
+      await run("ip", ["netns", "exec", NC, "perfdhcp", "-6", "-l", `${NC}v`, "-r", "20", "-R", "5", "-n", "5", "-d", "1"]).catch(() => undefined);
       const l = parseLeaseCsv(await readFile(join(dir, "kea-leases6.csv"), "utf8").catch(() => "address,duid,expire\n"));
       return l.length >= 3 ? l : undefined;
-    }, 15_000, "v6 leases");
+    }, 30_000, "v6 leases");
     const added = async () => ((await readFile(join(dir, "d2.log"), "utf8")).match(/IP Address: \[fd97/g) ?? []).length;
     await waitFor(async () => ((await added()) >= leases.length ? true : undefined), 20_000, "kea-dhcp-ddns (v6)");
     const dhcids = await etcdGet("/h5b-ddns/dhcid/");
