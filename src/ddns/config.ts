@@ -286,12 +286,19 @@ export interface DdnsKeyPermission {
  * records at the apex) and everything below it (`<path>/`, with the slash so that a sibling zone such as
  * `lab.test2` is not included), and the daemon's metadata prefix. Nothing else is ever touched.
  */
-export function ddnsKeyPrefixes(config: Pick<DdnsConfig, "zones" | "etcd">): DdnsKeyPermission[] {
+export function ddnsKeyPrefixes(config: {
+  readonly zones: { readonly forward: readonly string[]; readonly reverse?: readonly string[] };
+  readonly etcd?: { readonly prefix?: string; readonly metaPrefix?: string };
+}): DdnsKeyPermission[] {
+  // Takes the config before or after validation, with the schema's defaults, so the etcd role emitter can call
+  // it on what it renders.
+  const prefix = config.etcd?.prefix ?? "/skydns/";
+  const metaPrefix = config.etcd?.metaPrefix ?? "/h5b-ddns/";
   const out: DdnsKeyPermission[] = [];
-  for (const zone of [...config.zones.forward, ...config.zones.reverse]) {
-    const path = config.etcd.prefix + [...parseName(zone)].reverse().join("/");
+  for (const zone of [...config.zones.forward, ...(config.zones.reverse ?? [])]) {
+    const path = prefix + [...parseName(zone)].reverse().join("/");
     out.push({ key: path, prefix: false, access: "readwrite" }, { key: `${path}/`, prefix: true, access: "readwrite" });
   }
-  out.push({ key: config.etcd.metaPrefix, prefix: true, access: "readwrite" });
+  out.push({ key: metaPrefix, prefix: true, access: "readwrite" });
   return out;
 }

@@ -74,5 +74,7 @@ describe("ddnsKeyPrefixes", () => {
       { key: "/skydns/arpa/in-addr/10/0/", prefix: true, access: "readwrite" },
       { key: "/h5b-ddns/", prefix: true, access: "readwrite" },
     ]);
+    // The unvalidated input (defaults left out, trailing dots, capitals) gives the same answer.
+    expect(ddnsKeyPrefixes({ zones: { forward: ["Lan.Home.Example.Org."], reverse: ["0.10.in-addr.arpa"] } })).toEqual(ddnsKeyPrefixes(config));
   });
 });
