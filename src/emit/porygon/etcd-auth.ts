@@ -60,9 +60,9 @@ const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 export function etcdAuthScript(plan: Plan): string[] {
   const lines = [
     "#!/bin/sh",
-    "# etcd users and roles of Porygon's DNS (rendered by h5b). Each user is the common name of its client",
-    "# certificate; h5b-ddns, which speaks etcd's JSON gateway, also has a password (read from a file, never",
-    "# from the command line). Safe to run again.",
+    "# etcd users and roles of Porygon's DNS (rendered by h5b). root, external-dns and coredns are the common",
+    "# names of their client certificates; h5b-ddns, which speaks etcd's JSON gateway, logs in with a password",
+    "# (read from a file, never from the command line). Safe to run again.",
     "set -eu",
     "export ETCDCTL_API=3",
     `PKI="\${H5B_ETCD_PKI:-${PATHS.etcdPki}}"`,
