@@ -1,6 +1,7 @@
 import { Command, CommanderError } from "commander";
 import { buildCommand } from "./build.js";
 import { checkCommand } from "./check.js";
+import { ddnsCommand } from "./ddns.js";
 import { deployCommand } from "./deploy.js";
 import { initCommand } from "./init.js";
 import { schemaCommand } from "./schema.js";
@@ -15,6 +16,7 @@ export function program(): Command {
     .exitOverride();
   p.addCommand(buildCommand());
   p.addCommand(checkCommand());
+  p.addCommand(ddnsCommand());
   p.addCommand(deployCommand());
   p.addCommand(initCommand());
   p.addCommand(schemaCommand());
