@@ -187,12 +187,17 @@ export class UpdateEngine {
     return r;
   }
 
-  private async runBatch(batch: Job[]): Promise<void> {
-    this.opts.events?.batch?.(batch.length);
+  /**
+   * One group: updates of names guessed empty go blind, the others are read together; then everything is written
+   * in as few transactions as the operation limit allows. `retry` is the second pass after a failed transaction:
+   * everything is read (no guessing), and a failure then sends each update on alone.
+   */
+  private async runBatch(batch: Job[], retry = false): Promise<void> {
+    if (!retry) this.opts.events?.batch?.(batch.length);
     const writes: { job: Job; set: WriteSet }[] = [];
     const toRead: Job[] = [];
     for (const job of batch) {
-      const set = this.blind(job);
+      const set = retry ? undefined : this.blind(job);
       if (set) writes.push({ job, set });
       else toRead.push(job);
     }
@@ -223,7 +228,7 @@ export class UpdateEngine {
       chunk = [];
       cmp = 0;
       ops = 0;
-      await this.commitChunk(c);
+      await this.commitChunk(c, retry);
     };
     for (const w of writes) {
       const wc = w.set.compares.length;
@@ -240,7 +245,7 @@ export class UpdateEngine {
     await flush();
   }
 
-  private async commitChunk(chunk: { job: Job; set: WriteSet }[]): Promise<void> {
+  private async commitChunk(chunk: { job: Job; set: WriteSet }[], retry: boolean): Promise<void> {
     let ok: boolean;
     try {
       ok = await this.store.commit(chunk.map((c) => c.set));
@@ -259,6 +264,9 @@ export class UpdateEngine {
     // A failed guess that a name was empty: remember it holds something, so its next update reads first.
     for (const c of chunk) this.remember(c.job, true);
     if (chunk.length > 1) this.opts.events?.fallback?.();
+    // First the whole group again with fresh reads (after a restart every name is guessed empty, and a group of
+    // renewals should cost two round trips, not two per update); if that fails too, each update alone.
+    if (!retry && chunk.length > 1) return this.runBatch(chunk.map((c) => c.job), true);
     await Promise.all(chunk.map((c) => this.solo(c.job, chunk.length === 1 ? c.set : undefined)));
   }
 

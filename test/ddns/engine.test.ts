@@ -58,6 +58,24 @@ class MemStore implements UpdateStore {
   async ping(): Promise<void> {}
 }
 
+/** The same store, offering the one-round-trip path for names guessed empty (revision 0 means absent). */
+class BlindMemStore extends MemStore {
+  reads = 0;
+  override async read(names: readonly Labels[]): Promise<ReadSnapshot> {
+    this.reads++;
+    return super.read(names);
+  }
+  assumeEmpty(names: readonly Labels[]): ReadSnapshot {
+    const records = new Map<string, StoredRR[]>();
+    const compares = new Map<string, Compare[]>();
+    for (const n of names) {
+      records.set(n.join("."), []);
+      compares.set(n.join("."), [{ key: Buffer.from(n.join(".")), target: "MOD", result: "EQUAL", mod_revision: "0" }]);
+    }
+    return { revision: 0n, records, compares };
+  }
+}
+
 const addIfFree = (name: string, addr: string): CheckedUpdate => ({
   zone: { name: parseName("lab.test"), reverse: false },
   prereqs: [{ kind: "name-not-in-use", name: parseName(name) }],
@@ -101,6 +119,42 @@ describe("group commit", () => {
     expect(outcomes.map((o) => o.rcode)).toEqual([RCODE.NOERROR, RCODE.NOERROR, RCODE.YXDOMAIN, RCODE.NOERROR]);
     expect(store.data.get("b2.lab.test")?.rrs.map((r) => r.rdata.toString("hex"))).toEqual(["c0000201"]);
     expect(store.data.get("b3.lab.test")?.rrs.map((r) => r.rdata.toString("hex"))).toEqual(["0a000203"]);
+  });
+});
+
+describe("one round trip for new names", () => {
+  const replace = (name: string, addr: string): CheckedUpdate => ({
+    zone: { name: parseName("lab.test"), reverse: false },
+    prereqs: [],
+    changes: [
+      { kind: "delete-rrset", name: parseName(name), type: TYPE.A },
+      { kind: "add", name: parseName(name), type: TYPE.A, ttl: 60, rdata: ipv4(addr) },
+    ],
+    names: [parseName(name)],
+  });
+
+  it("new names are written without a read", async () => {
+    const store = new BlindMemStore();
+    const engine = new UpdateEngine(store, { maxBatch: 32, concurrency: 1 });
+    const out = await Promise.all(Array.from({ length: 10 }, (_, i) => engine.submit(replace(`n${i}.lab.test`, `10.0.3.${i}`))));
+    expect(out.every((o) => o.rcode === RCODE.NOERROR)).toBe(true);
+    expect(store.reads).toBe(0);
+    expect(store.data.size).toBe(10);
+  });
+
+  it("after a restart, a group of updates on existing names is redone as one read and one write, not one by one", async () => {
+    const store = new BlindMemStore();
+    for (let i = 0; i < 10; i++) store.data.set(`r${i}.lab.test`, { rrs: [{ name: parseName(`r${i}.lab.test`), type: TYPE.A, rdata: ipv4(`10.0.4.${i}`), ttl: 60 }], rev: 1 });
+    // A fresh engine knows no names: every update is first tried as if its name were empty.
+    const engine = new UpdateEngine(store, { maxBatch: 32, concurrency: 1 });
+    const out = await Promise.all(Array.from({ length: 10 }, (_, i) => engine.submit(replace(`r${i}.lab.test`, `10.0.5.${i}`))));
+    expect(out.every((o) => o.rcode === RCODE.NOERROR)).toBe(true);
+    expect(store.reads).toBeLessThanOrEqual(2);
+    expect(store.data.get("r3.lab.test")?.rrs.map((r) => r.rdata.toString("hex"))).toEqual(["0a000503"]);
+    // Now known to hold records: the next round reads first and does not guess.
+    const before = store.commits.length;
+    await Promise.all(Array.from({ length: 10 }, (_, i) => engine.submit(replace(`r${i}.lab.test`, `10.0.6.${i}`))));
+    expect(store.commits.length - before).toBeLessThanOrEqual(2);
   });
 });
 
