@@ -8,8 +8,9 @@ import { applyChanges, evaluatePrereqs, type CheckedUpdate } from "./update.js";
  * Applies checked updates to etcd with group commit. One compare-and-put transaction per update tops out near
  * etcd's transaction rate (about 2,400/s here), so independent updates (disjoint names) queued at the same time are
  * read in one transaction and written in one transaction. If that combined transaction's compares fail, nobody
- * can tell which update was overtaken, so each update of the group is redone alone (read, evaluate, commit with
- * its own compares): every update stays all-or-nothing, and a concurrent change only costs a retry.
+ * can tell which update was overtaken: the group is redone once with fresh reads, then each update alone (read,
+ * evaluate, commit with its own compares). Every update stays all-or-nothing, and a concurrent change only costs
+ * a retry.
  *
  * Most of Kea's updates are for names that hold nothing yet. Those are evaluated against an empty name without
  * reading, and committed with compares that hold only if the name is indeed empty: one round trip instead of two.
