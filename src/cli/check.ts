@@ -1,5 +1,4 @@
 import { Command } from "commander";
-import { checkers, readOutput, runChecks } from "../check/index.js";
 import { bold, dim, green, red, yellow } from "./_output.js";
 
 export function checkCommand(): Command {
@@ -8,6 +7,8 @@ export function checkCommand(): Command {
     .option("-o, --out <dir>", "output folder written by h5b build", "out")
     .option("--only <names>", "comma-separated checker names")
     .action(async (o: { out: string; only?: string }) => {
+      // Checkers load schemas and validators; only this command pays for them.
+      const { checkers, readOutput, runChecks } = await import("../check/index.js");
       const only = o.only?.split(",").map((s) => s.trim());
       const chosen = only === undefined ? checkers : checkers.filter((c) => only.includes(c.name));
       const report = await runChecks(readOutput(o.out), chosen);

@@ -1,7 +1,7 @@
 import { existsSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { Command } from "commander";
-import { readOutput } from "../check/index.js";
+import { readOutput } from "../check/run.js";
 import { error, H5bError, type Issue, warning } from "../issue.js";
 import { render } from "../pipeline.js";
 import { markdownReport, modelOf, simulate, simulationJson, terminalReport } from "../simulate/index.js";

@@ -1,7 +1,8 @@
 import { createHash, randomBytes } from "node:crypto";
 import { error, H5bError } from "../issue.js";
 import type { Plan } from "../plan/types.js";
-import { createCa, issueCertificate, joinPair, type LeafRequest, type PemPair, splitPair } from "./pki.js";
+import { joinPair, splitPair } from "./_pem.js";
+import type { LeafRequest, PemPair } from "./pki.js";
 import { Secret } from "./secret.js";
 import type { SecretStore } from "./store.js";
 
@@ -47,11 +48,13 @@ export function etcdServerNames(plan: Plan): Required<Pick<LeafRequest, "dnsName
  * (the CA and the request), so a new CA or a changed address gets new certificates and never a stale one.
  */
 export async function dnsSecrets(plan: Plan, store: SecretStore): Promise<DnsSecrets> {
-  const caText = await store.ensureAsync("etcd-ca", async () => joinPair(await createCa(`h5b etcd CA (${plan.site.name})`)));
+  // The X.509 library costs a noticeable part of a build's start-up; load it only when something must be made.
+  const pki = () => import("./pki.js");
+  const caText = await store.ensureAsync("etcd-ca", async () => joinPair(await (await pki()).createCa(`h5b etcd CA (${plan.site.name})`)));
   const ca = pair(caText);
   const leaf = async (label: string, req: LeafRequest): Promise<KeyPair> => {
     const id = createHash("sha256").update(ca.cert).update(JSON.stringify(req)).digest("hex").slice(0, 12);
-    const p = pair(await store.ensureAsync(`etcd-${label}-${id}`, async () => joinPair(await issueCertificate(ca, req))));
+    const p = pair(await store.ensureAsync(`etcd-${label}-${id}`, async () => joinPair(await (await pki()).issueCertificate(ca, req))));
     return { cert: p.cert, key: p.secret(`etcd-${label}-key`) };
   };
   // Client use too: etcd's JSON gateway connects to etcd itself with the server certificate.
