@@ -5,6 +5,7 @@ import { K3S_BINARY } from "../_releases.js";
 import { checkModeTolerant, overlayTasks, type Role, roleFiles } from "../_role.js";
 import { RELOAD_SYSTEMD, reloadSystemdHandler, requireChecksums, requireSecretsDir } from "./_shared.js";
 
+const RESTART = "Restart k3s";
 
 /** The systemd unit k3s's own installer would write for this node. */
 export function k3sUnitName(host: PlanHost): string {
@@ -33,7 +34,7 @@ export function k3sRole(): OutputFile[] {
           mode: "0755",
         },
         when: "not h5b_skip_release_downloads",
-        notify: ["Restart k3s"],
+        notify: [RESTART],
       },
       {
         name: "Link kubectl, crictl and ctr to k3s",
@@ -48,10 +49,10 @@ export function k3sRole(): OutputFile[] {
         name: "Install the join token",
         "ansible.builtin.copy": { src: "{{ h5b_secrets_dir }}/k3s-token", dest: K3S_TOKEN_FILE, owner: "root", group: "root", mode: "0600" },
         diff: false,
-        notify: ["Restart k3s"],
+        notify: [RESTART],
       },
       ...overlayTasks("the k3s configuration and unit", [K3S_CONFIG_FILE, "/etc/rancher/k3s/config.yaml.d/", "/etc/systemd/system/k3s"], {
-        notify: [RELOAD_SYSTEMD, "Restart k3s"],
+        notify: [RELOAD_SYSTEMD, RESTART],
       }),
       // Copied in name order, which the cluster emitter made the dependency order: k3s applies each file as it lands.
       ...overlayTasks("the auto-deploy manifests", [`${K3S_MANIFESTS_DIR}/`]),
@@ -60,7 +61,7 @@ export function k3sRole(): OutputFile[] {
         "ansible.builtin.systemd": { name: "{{ h5b_k3s.unit }}", enabled: true, state: "started" },
       }),
     ],
-    handlers: [reloadSystemdHandler(), checkModeTolerant({ name: "Restart k3s", "ansible.builtin.systemd": { name: "{{ h5b_k3s.unit }}", state: "restarted" } })],
+    handlers: [reloadSystemdHandler(), checkModeTolerant({ name: RESTART, "ansible.builtin.systemd": { name: "{{ h5b_k3s.unit }}", state: "restarted" } })],
   };
   return roleFiles(role);
 }
