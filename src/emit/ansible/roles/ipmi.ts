@@ -28,7 +28,7 @@ export function ipmiRole(): OutputFile[] {
         "ansible.builtin.command": { argv: "{{ ['ipmitool', 'lan', 'set', h5b_bmc.channel | string] + item.set }}" },
         loop: "{{ h5b_bmc.settings }}",
         loop_control: { label: "{{ item.label }}" },
-        when: "h5b_bmc_lan.stdout | default('') is not search('^' ~ item.label ~ ' *: ' ~ item.expect ~ ' *$', multiline=True)",
+        when: "h5b_bmc_lan.stdout | default('') is not search('^' ~ (item.label | regex_escape) ~ ' *: ' ~ (item.expect | regex_escape) ~ ' *$', multiline=True)",
         changed_when: true,
       },
       checkModeTolerant({
