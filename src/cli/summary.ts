@@ -1,3 +1,4 @@
+import { indent } from "../_text.js";
 import { relative } from "node:path";
 import type { Plan } from "../plan/types.js";
 import type { WriteResult } from "../write/writer.js";
@@ -33,11 +34,4 @@ export function buildSummary(p: { plan: Plan; source: string; written: WriteResu
   out.push(`${bold("Secrets")} ${rel(p.secretsDir)}/ ${dim("(mode 0600, outside git, never printed)")}`);
   out.push(`${bold("Wrote")} ${p.written.files} files (${(p.written.bytes / 1024).toFixed(1)} KiB) to ${rel(p.written.dir)}/`);
   return `${out.join("\n")}\n`;
-}
-
-function indent(s: string): string {
-  return s
-    .split("\n")
-    .map((l) => `  ${l}`)
-    .join("\n");
 }

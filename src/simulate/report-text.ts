@@ -1,3 +1,4 @@
+import { indent } from "../_text.js";
 import type { Outcome, Status } from "./engine.js";
 import { plural } from "./_phrases.js";
 import { rules } from "./promises.js";
@@ -73,11 +74,4 @@ export function markdownReport(s: Simulation): string {
   if (s.broken.length === 0) out.push("Every promise is kept.");
   else out.push(...brokenLines(s).map((l) => `- ❌ ${l}`));
   return `${out.join("\n")}\n`;
-}
-
-function indent(s: string): string {
-  return s
-    .split("\n")
-    .map((l) => `  ${l}`)
-    .join("\n");
 }
