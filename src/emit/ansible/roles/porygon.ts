@@ -76,8 +76,9 @@ export function porygonRole(): OutputFile[] {
         when: "not h5b_skip_release_downloads",
         notify: [RESTART],
       }),
-      ...h5bTasks(),
       ...overlayTasks("Porygon's rendered files", "all", { notify: [RELOAD_SYSTEMD, RESTART, ETCD_AUTH], secrets: true }),
+      // After the files: the flush in there restarts units, which must be on the host by then.
+      ...h5bTasks(),
       checkModeTolerant({
         name: "Enable and start Porygon's services",
         "ansible.builtin.systemd": { name: "{{ item }}", enabled: true, state: "started" },
