@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { homelabSchema } from "../../src/spec/homelab.js";
 import { defaultSpec, get, issuesOf, set } from "./_helpers.js";
 
 type Spec = ReturnType<typeof defaultSpec>;
@@ -81,6 +82,11 @@ describe("invalid specs", () => {
 
 describe("the default spec", () => {
   it("is valid and has no warnings", () => expect(issuesOf(defaultSpec())).toEqual([]));
+  it("has the networks the schema defaults to, so leaving `networks` out gives the seed's addressing", () => {
+    const spec = defaultSpec();
+    const withDefaults = homelabSchema.parse({ ...spec, networks: undefined });
+    expect(withDefaults.networks).toEqual(homelabSchema.parse(spec).networks);
+  });
   it("warns about k3OS and gets the legacy versions", () => {
     const spec = defaultSpec();
     set(spec, `${host("pi-cp")}.os`, "k3os");
