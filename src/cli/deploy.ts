@@ -32,6 +32,9 @@ export function deployCommand(): Command {
         {
           notice: (i) => process.stderr.write(`${formatIssue(i)}\n`),
           info: (t) => w(dim(t)),
+          start: (hosts) => {
+            width = Math.max(0, ...hosts.map((h) => h.length));
+          },
           result: (r) => {
             width = Math.max(width, r.host.length);
             const text = `${MARK[r.status]} ${r.host.padEnd(width)}  ${r.task}${r.status === "ok" ? "" : `  ${r.status}`}`;

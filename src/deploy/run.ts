@@ -38,6 +38,8 @@ export interface DeployReport {
 export interface DeployOutput {
   readonly notice: (issue: Issue) => void;
   readonly info: (text: string) => void;
+  /** The hosts about to be deployed, before the first result. */
+  readonly start: (hosts: readonly string[]) => void;
   readonly result: (r: TaskResult) => void;
   readonly other: (line: string) => void;
 }
@@ -83,6 +85,7 @@ export async function deploy(o: DeployOptions, out: DeployOutput): Promise<Deplo
     ];
     const ansibleDir = join(outDir, "ansible");
     const reader = new ProgressReader(out.result, out.other);
+    out.start(targets.map((h) => h.name));
     const child = execa(playbook, args, {
       cwd: ansibleDir,
       env: { ANSIBLE_CONFIG: join(ansibleDir, "ansible.cfg"), ANSIBLE_NOCOLOR: "1", ANSIBLE_FORCE_COLOR: "0", ANSIBLE_STDOUT_CALLBACK: "default", PYTHONUNBUFFERED: "1" },

@@ -20,7 +20,7 @@ const root = (h: string) => join(work, "roots", h);
 let tree: RenderedTree;
 let inventory: string;
 
-const quiet: DeployOutput = { notice: () => {}, info: () => {}, result: () => {}, other: () => {} };
+const quiet: DeployOutput = { notice: () => {}, info: () => {}, start: () => {}, result: () => {}, other: () => {} };
 const run = (check = false): Promise<DeployReport> =>
   deploy(
     {
