@@ -33,12 +33,19 @@ export function writeTree(outDir: string, files: readonly OutputFile[]): WriteRe
   try {
     mkdirSync(tmp, { recursive: true });
     writeFileSync(join(tmp, MARKER), "This folder is written by `h5b build`; edit the spec, not these files.\n");
+    // The umask can only take bits away; chmod again only for a mode it would change.
+    const umask = process.umask();
+    const made = new Set<string>([tmp]);
     for (const f of [...files].sort((a, b) => (a.path < b.path ? -1 : 1))) {
       const p = join(tmp, f.path);
-      mkdirSync(dirname(p), { recursive: true });
+      const parent = dirname(p);
+      if (!made.has(parent)) {
+        mkdirSync(parent, { recursive: true });
+        made.add(parent);
+      }
       const mode = f.mode ?? 0o644;
       writeFileSync(p, f.content, { mode });
-      chmodSync(p, mode);
+      if ((mode & umask) !== 0) chmodSync(p, mode);
       bytes += Buffer.byteLength(f.content);
     }
     if (existsSync(dir)) renameSync(dir, old);
