@@ -1,26 +1,30 @@
 import { Command, CommanderError } from "commander";
-import { buildCommand } from "./build.js";
-import { checkCommand } from "./check.js";
-import { ddnsCommand } from "./ddns.js";
-import { deployCommand } from "./deploy.js";
-import { initCommand } from "./init.js";
-import { schemaCommand } from "./schema.js";
-import { simulateCommand } from "./simulate.js";
 import { reportError } from "./_output.js";
 
-export function program(): Command {
+/**
+ * Each command's module, loaded on demand: a command pulls in what it runs (the pipeline, checkers, simulator,
+ * Ansible, the daemon), and `h5b build` should not pay for the others at every start.
+ */
+const commands: Readonly<Record<string, () => Promise<Command>>> = {
+  build: async () => (await import("./build.js")).buildCommand(),
+  check: async () => (await import("./check.js")).checkCommand(),
+  ddns: async () => (await import("./ddns.js")).ddnsCommand(),
+  deploy: async () => (await import("./deploy.js")).deployCommand(),
+  init: async () => (await import("./init.js")).initCommand(),
+  schema: async () => (await import("./schema.js")).schemaCommand(),
+  simulate: async () => (await import("./simulate.js")).simulateCommand(),
+};
+
+/** The CLI; with `argv`, only the command it names is loaded (all of them for help or an unknown command). */
+export async function program(argv: readonly string[] = []): Promise<Command> {
   const p = new Command("h5b")
     .description("One typed spec of a homelab in; everything that stands it up out, checked by the real programs.")
     .version("0.1.0")
     .showHelpAfterError()
     .exitOverride();
-  p.addCommand(buildCommand());
-  p.addCommand(checkCommand());
-  p.addCommand(ddnsCommand());
-  p.addCommand(deployCommand());
-  p.addCommand(initCommand());
-  p.addCommand(schemaCommand());
-  p.addCommand(simulateCommand());
+  const named = argv[0];
+  const wanted = named !== undefined && Object.hasOwn(commands, named) ? [named] : Object.keys(commands);
+  for (const name of wanted) p.addCommand(await (commands[name] as () => Promise<Command>)());
   // Flag and command mistakes are user errors: shown like every other one, exit code 2.
   const output = { outputError: (str: string, write: (s: string) => void) => write(`✖ ${str.replace(/^error: /, "")}`) };
   p.configureOutput(output);
@@ -34,7 +38,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   const outer = process.exitCode;
   process.exitCode = undefined;
   try {
-    await program().parseAsync([...argv], { from: "user" });
+    await (await program(argv)).parseAsync([...argv], { from: "user" });
     return process.exitCode === undefined ? 0 : Number(process.exitCode);
   } catch (e) {
     if (e instanceof CommanderError) {
