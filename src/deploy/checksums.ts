@@ -1,8 +1,11 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { createHash } from "node:crypto";
 import { dirname } from "node:path";
 import type { Release } from "../emit/ansible/index.js";
+import { verifyMinisign } from "./minisign.js";
 
 export type Fetcher = (url: string) => Promise<string>;
+export type BytesFetcher = (url: string) => Promise<Uint8Array>;
 
 export interface ChecksumResult {
   /** sha256 by download URL, for `h5b_checksums`. */
@@ -27,13 +30,32 @@ export function findChecksum(text: string, file: string, format: "sha256sum" | "
  * The sha256 of every release, each read once from the project's published checksum file and then pinned in
  * `pinFile` (so a later deploy does not trust a changed upstream file), or given there by hand.
  */
-export async function resolveChecksums(releases: readonly Release[], pinFile: string, fetcher: Fetcher = fetchText): Promise<ChecksumResult> {
+export async function resolveChecksums(
+  releases: readonly Release[],
+  pinFile: string,
+  fetcher: Fetcher = fetchText,
+  fetchBytes: BytesFetcher = fetchBuffer,
+): Promise<ChecksumResult> {
   const pinned: Record<string, string> = existsSync(pinFile) ? (JSON.parse(readFileSync(pinFile, "utf8")) as Record<string, string>) : {};
   const missing: { release: Release; reason: string }[] = [];
   let added = false;
   await Promise.all(
     releases.map(async (r) => {
       if (pinned[r.url] !== undefined) return;
+      if (r.checksums === undefined && r.signature !== undefined) {
+        // Signed but not summed: verify the archive against the project's key, then pin what was verified.
+        const sig = r.signature;
+        try {
+          const [data, sigFile] = await Promise.all([fetchBytes(r.url), fetcher(sig.url)]);
+          verifyMinisign(data, sigFile, sig.publicKey);
+          pinned[r.url] = createHash("sha256").update(data).digest("hex");
+          added = true;
+        } catch (e) {
+          const err = e as Error & { cause?: Error };
+          missing.push({ release: r, reason: `${r.name}'s signature (${sig.url}) did not verify: ${err.cause?.message ?? err.message}` });
+        }
+        return;
+      }
       if (r.checksums === undefined) {
         missing.push({ release: r, reason: `${r.name} publishes no checksum file; put the sha256 of ${r.url} in ${pinFile}` });
         return;
@@ -65,4 +87,10 @@ async function fetchText(url: string): Promise<string> {
   const res = await fetch(url, { signal: AbortSignal.timeout(20_000) });
   if (!res.ok) throw new Error(`HTTP ${res.status}`);
   return res.text();
+}
+
+async function fetchBuffer(url: string): Promise<Uint8Array> {
+  const res = await fetch(url, { signal: AbortSignal.timeout(120_000) });
+  if (!res.ok) throw new Error(`HTTP ${res.status}`);
+  return new Uint8Array(await res.arrayBuffer());
 }

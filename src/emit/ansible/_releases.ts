@@ -16,9 +16,14 @@ export interface Release {
   readonly file: string;
   /** Where the project publishes the sha256 of `file`; absent when it publishes none (signature only). */
   readonly checksums?: { readonly url: string; readonly format: "sha256sum" | "single" };
+  /** A minisign signature of `file` and the project's public key: `h5b deploy` verifies it, then pins the sha256. */
+  readonly signature?: { readonly url: string; readonly publicKey: string };
   /** Binaries to install: path inside the archive (absent for a bare binary) -> absolute path on the host. */
   readonly binaries: readonly { readonly from?: string; readonly to: string }[];
 }
+
+/** dnscrypt-proxy's release signing key, as its README and installation guide publish it. */
+export const DNSCRYPT_PROXY_MINISIGN_KEY = "RWTk1xXqcTODeYttYMCMLo0YJHaFEHn7a3akqHlb/7QvIQXHVPxKbjB5";
 
 const gh = (repo: string, tag: string, file: string) => `https://github.com/${repo}/releases/download/${encodeURIComponent(tag)}/${file}`;
 
@@ -63,6 +68,7 @@ export function porygonReleases(plan: Plan, host: PlanHost): Release[] {
         version: v.dnscryptProxy,
         url: gh("DNSCrypt/dnscrypt-proxy", v.dnscryptProxy, dnscryptFile),
         file: dnscryptFile,
+        signature: { url: `${gh("DNSCrypt/dnscrypt-proxy", v.dnscryptProxy, dnscryptFile)}.minisig`, publicKey: DNSCRYPT_PROXY_MINISIGN_KEY },
         binaries: [{ from: `linux-${dnscryptArch}/dnscrypt-proxy`, to: BINARIES.dnscrypt }],
       },
     );
