@@ -1,4 +1,4 @@
-import type { Labels } from "./_names.js";
+import { type Labels, nameWire } from "./_names.js";
 
 /**
  * A strict DNS message reader. dns-packet is not used for parsing requests because it cannot serve this daemon:
@@ -117,13 +117,7 @@ function canonicalRdata(buf: Buffer, type: number, rdStart: number, rdLength: nu
   if (type === TYPE.PTR || type === TYPE.CNAME || type === TYPE.NS) {
     const { labels, end } = readName(buf, rdStart);
     if (end !== rdStart + rdLength) throw new WireError("RDATA length does not match its name");
-    const parts: Buffer[] = [];
-    for (const l of labels) {
-      const b = Buffer.from(l, "latin1");
-      parts.push(Buffer.from([b.length]), b);
-    }
-    parts.push(Buffer.from([0]));
-    return Buffer.concat(parts);
+    return nameWire(labels);
   }
   return Buffer.from(raw);
 }
