@@ -9,47 +9,25 @@
 //
 // kea-dhcp-ddns 2.2 itself tops out near 500 names/s here (its queue then drops requests), whichever DNS server is
 // behind it, so the default rate stays just below that: the figure compares the servers, not D2.
-import { execFile, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import { mkdtemp, mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
-import { promisify } from "node:util";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
+import { root, run, SECRET, sleep, stop, waitFor, ZONE } from "./_common.mjs";
 
-const run = promisify(execFile);
-const root = resolve(fileURLToPath(new URL("../..", import.meta.url)));
 const LEASES = Number(process.env.LEASES ?? 3000);
 const RATE = Number(process.env.RATE ?? 500);
-const SECRET = "P8FSvUgAgJS1tB4h36xXCr7KG+lxjtZaY18BRSFoBlw=";
-const ZONE = "bench.test";
 const RZONE = "98.10.in-addr.arpa";
 const tag = String(process.pid % 100000);
 const NS = `h5bb-s${tag}`;
 const NC = `h5bb-c${tag}`;
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const inNs = (ns, cmd, args, opts = {}) => spawn("ip", ["netns", "exec", ns, cmd, ...args], { stdio: "ignore", ...opts });
 
 async function sh(cmd, args) {
   return (await run(cmd, args)).stdout;
 }
 
-async function waitFor(check, what, ms = 20000) {
-  const end = Date.now() + ms;
-  for (;;) {
-    if (await check().catch(() => false)) return;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
-}
 
-function stop(child) {
-  return new Promise((r) => {
-    if (!child || child.exitCode !== null) return r();
-    child.once("exit", () => r());
-    child.kill("SIGTERM");
-    setTimeout(() => child.kill("SIGKILL"), 5000).unref();
-  });
-}
 
 async function netns() {
   await sh("ip", ["netns", "add", NS]);

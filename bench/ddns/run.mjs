@@ -7,20 +7,15 @@
 //   UPDATES=5000 INFLIGHT=50 npm run bench:ddns
 //
 // Needs: etcd, knotd, dnsperf (scripts/debian-packages.txt) and a build (the npm script builds first).
-import { execFile, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import { mkdtemp, mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
-import { promisify } from "node:util";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
+import { root, run, SECRET, stop, waitFor, ZONE } from "./_common.mjs";
 
-const run = promisify(execFile);
-const root = resolve(fileURLToPath(new URL("../..", import.meta.url)));
 const UPDATES = Number(process.env.UPDATES ?? 20000);
 const INFLIGHT = Number(process.env.INFLIGHT ?? 100);
-const SECRET = "P8FSvUgAgJS1tB4h36xXCr7KG+lxjtZaY18BRSFoBlw=";
-const ZONE = "bench.test";
 
 const freePort = () =>
   new Promise((res, rej) => {
@@ -31,25 +26,8 @@ const freePort = () =>
       s.close(() => res(p));
     });
   });
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-async function waitFor(check, what, ms = 20000) {
-  const end = Date.now() + ms;
-  for (;;) {
-    if (await check().catch(() => false)) return;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
-}
 
-function stop(child) {
-  return new Promise((r) => {
-    if (child.exitCode !== null) return r();
-    child.once("exit", () => r());
-    child.kill("SIGTERM");
-    setTimeout(() => child.kill("SIGKILL"), 5000).unref();
-  });
-}
 
 /** CPU seconds (user + system) a process has used so far. */
 async function cpuSeconds(pid) {

@@ -1,0 +1,31 @@
+// What both ddns benchmarks share: the TSIG key and zone they use, and how they wait for and stop daemons.
+import { execFile } from "node:child_process";
+import { resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+
+export const run = promisify(execFile);
+export const root = resolve(fileURLToPath(new URL("../..", import.meta.url)));
+/** A key made for the benchmarks only (h5b ddns, kea-dhcp-ddns, Knot and dnsperf all sign with it). */
+export const SECRET = "P8FSvUgAgJS1tB4h36xXCr7KG+lxjtZaY18BRSFoBlw=";
+export const ZONE = "bench.test";
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+export async function waitFor(check, what, ms = 20000) {
+  const end = Date.now() + ms;
+  for (;;) {
+    if (await check().catch(() => false)) return;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await sleep(100);
+  }
+}
+
+/** SIGTERM, then SIGKILL after 5 s; resolves when the process has exited (at once if it never started). */
+export function stop(child) {
+  return new Promise((r) => {
+    if (!child || child.exitCode !== null) return r();
+    child.once("exit", () => r());
+    child.kill("SIGTERM");
+    setTimeout(() => child.kill("SIGKILL"), 5000).unref();
+  });
+}
