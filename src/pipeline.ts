@@ -18,6 +18,8 @@ export interface RenderOptions {
 
 export interface Rendered {
   readonly source: string;
+  /** The spec file; absent for the embedded default. */
+  readonly specFile?: string;
   readonly warnings: readonly Issue[];
   readonly plan: Plan;
   readonly files: readonly OutputFile[];
@@ -29,11 +31,11 @@ export async function render(opts: RenderOptions = {}): Promise<Rendered> {
   const cwd = opts.cwd ?? process.cwd();
   const loaded = await loadSpec({ ...(opts.config !== undefined ? { file: opts.config } : {}), cwd });
   const plan = buildPlan(loaded.spec);
-  const base = loaded.source.startsWith("(") ? cwd : dirname(loaded.source);
+  const base = loaded.file !== undefined ? dirname(loaded.file) : cwd;
   const secretsDir = opts.secretsDir !== undefined ? resolve(cwd, opts.secretsDir) : resolve(base, ".h5b", "secrets");
   const store = new SecretStore(secretsDir);
   const files = emitAll(plan, await prepareSecrets(plan, store));
-  return { source: loaded.source, warnings: loaded.warnings, plan, files, secretsDir };
+  return { source: loaded.source, ...(loaded.file !== undefined ? { specFile: loaded.file } : {}), warnings: loaded.warnings, plan, files, secretsDir };
 }
 
 /** The whole pipeline: render, then write the output folder atomically. */

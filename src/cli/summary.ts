@@ -5,12 +5,12 @@ import type { WriteResult } from "../write/writer.js";
 import { bold, dim, table } from "./_output.js";
 
 /** What `h5b build` prints: where things are, in a screen or two. Never a secret. */
-export function buildSummary(p: { plan: Plan; source: string; written: WriteResult; secretsDir: string; cwd: string }): string {
+export function buildSummary(p: { plan: Plan; source: string; specFile?: string; written: WriteResult; secretsDir: string; cwd: string }): string {
   const { plan } = p;
   const rel = (x: string) => relative(p.cwd, x) || ".";
   const fam = (pair: { ipv4: string; ipv6?: string } | undefined) => plan.families.map((f) => pair?.[f] ?? "-");
   const out: string[] = [];
-  out.push(`${bold("h5b build")} ${plan.site.name} ${dim(`from ${p.source.startsWith("(") ? p.source : rel(p.source)}`)}`);
+  out.push(`${bold("h5b build")} ${plan.site.name} ${dim(`from ${p.specFile !== undefined ? rel(p.specFile) : p.source}`)}`);
   out.push("", bold("Hosts"));
   const hostRows: string[][] = [];
   for (const h of plan.hosts) {

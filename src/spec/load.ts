@@ -12,8 +12,10 @@ import { validateHomelab } from "./validate.js";
 export const configFileNames = ["h5b.config.ts", "h5b.config.mts", "h5b.config.js", "h5b.config.mjs", "homelab.yaml", "homelab.yml"];
 
 export interface LoadedSpec {
-  /** Where it came from: a file path, or `(embedded default)`. */
+  /** Where it came from, for people: a file path, or `(embedded default)`. */
   readonly source: string;
+  /** The spec file; absent for the embedded default. */
+  readonly file?: string;
   readonly spec: Homelab;
   /** Warnings from validation (errors throw). */
   readonly warnings: readonly Issue[];
@@ -94,7 +96,7 @@ export async function loadSpec(opts: { file?: string; cwd?: string } = {}): Prom
   const file = opts.file !== undefined ? resolve(cwd, opts.file) : findConfigFile(cwd);
   const raw: unknown = file === undefined ? defaultHomelabInput() : await readSpecFile(file);
   const { spec, warnings } = parseHomelab(raw);
-  return { source: file ?? "(embedded default)", spec, warnings };
+  return file !== undefined ? { source: file, file, spec, warnings } : { source: "(embedded default)", spec, warnings };
 }
 
 /** A fresh copy of the embedded default spec (the seed's homelab). */
