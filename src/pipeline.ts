@@ -41,6 +41,6 @@ export async function render(opts: RenderOptions = {}): Promise<Rendered> {
 /** The whole pipeline: render, then write the output folder atomically. */
 export async function build(opts: RenderOptions & { readonly out?: string } = {}): Promise<Rendered & { readonly written: WriteResult }> {
   const rendered = await render(opts);
-  const written = writeTree(resolve(opts.cwd ?? process.cwd(), opts.out ?? "out"), rendered.files);
+  const written = await writeTree(resolve(opts.cwd ?? process.cwd(), opts.out ?? "out"), rendered.files);
   return { ...rendered, written };
 }

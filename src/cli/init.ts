@@ -1,17 +1,18 @@
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
-import { resolve } from "node:path";
+import { join, resolve } from "node:path";
 import { Command } from "commander";
 import { Document } from "yaml";
+import { packageRoot } from "../_package.js";
 import { error, H5bError } from "../issue.js";
 import { homelabJsonSchema } from "../spec/json-schema.js";
 import { defaultHomelabInput } from "../spec/load.js";
 import { dim } from "./_output.js";
 
-/** The embedded default spec's own source: it is written as a user's h5b.config.ts would be. */
-const DEFAULT_SOURCE = new URL("../../src/spec/default.ts", import.meta.url);
-
+/** The embedded default spec's own source (shipped in the package): it is written as a user's h5b.config.ts would be. */
 export function starterTypeScript(): string {
-  return readFileSync(DEFAULT_SOURCE, "utf8").replace(/from "\.\/homelab\.js";/, 'from "h5b";');
+  const root = packageRoot();
+  if (root === undefined) throw new Error("h5b's package.json not found above the running module");
+  return readFileSync(join(root, "src", "spec", "default.ts"), "utf8").replace(/from "\.\/homelab\.js";/, 'from "h5b";');
 }
 
 export function starterYaml(): string {

@@ -1,5 +1,9 @@
 import { Command, CommanderError } from "commander";
+import { z } from "zod";
 import { reportError } from "./_output.js";
+
+// A CLI run parses each schema once or twice; compiling zod's fast paths for that costs more than it saves.
+z.config({ jitless: true });
 
 /**
  * Each command's module, loaded on demand: a command pulls in what it runs (the pipeline, checkers, simulator,

@@ -9,7 +9,7 @@ import type { PlanHost } from "../plan/types.js";
 import { writeTree } from "../write/writer.js";
 import { type Fetcher, resolveChecksums } from "./checksums.js";
 import { findProgram } from "../check/_program.js";
-import { packageRoot } from "./_package.js";
+import { packageRoot } from "../_package.js";
 import { type Failure, ProgressReader, type Recap, type TaskResult } from "./progress.js";
 import { isStale } from "./stale.js";
 
@@ -53,7 +53,7 @@ export async function deploy(o: DeployOptions, out: DeployOutput): Promise<Deplo
   for (const w of rendered.warnings) out.notice(w);
   const outDir = resolve(o.cwd, o.out);
   if (isStale(outDir, rendered.files)) {
-    writeTree(outDir, rendered.files);
+    await writeTree(outDir, rendered.files);
     out.info(`rendered ${o.out} (it did not match the spec)`);
   }
   const plan = rendered.plan;

@@ -15,11 +15,14 @@ function newest(dir: string): number {
   return t;
 }
 
-/** The CLI tests run bin/h5b.js as a user would, so dist/ must match src/: rebuild it when it is older. */
+/** The CLI tests run bin/h5b.js (the bundle) as a user would, so dist/ must match src/: rebuild it when it is older. */
 export default function setup(): void {
-  const built = join(root, "dist", "cli", "main.js");
-  if (existsSync(built) && statSync(built).mtimeMs >= newest(join(root, "src"))) return;
+  const outputs = [join(root, "dist", "cli", "main.js"), join(root, "dist", "bin", "main.js")];
+  const src = newest(join(root, "src"));
+  if (outputs.every((f) => existsSync(f) && statSync(f).mtimeMs >= src)) return;
   // Type errors are the typecheck step's to report; tsc still emits, and the CLI tests need only the JavaScript.
   spawnSync(process.execPath, [join(root, "node_modules", "typescript", "bin", "tsc"), "-p", join(root, "tsconfig.build.json")], { stdio: "ignore" });
-  if (!existsSync(built)) throw new Error("tsc produced no dist/cli/main.js");
+  const bundled = spawnSync(process.execPath, [join(root, "scripts", "bundle.mjs")], { stdio: "inherit" });
+  for (const f of outputs) if (!existsSync(f)) throw new Error(`the build produced no ${f}`);
+  if (bundled.status !== 0) throw new Error("scripts/bundle.mjs failed");
 }

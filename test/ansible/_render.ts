@@ -28,6 +28,6 @@ export async function renderTree(mutate: (s: HomelabInput) => void = () => {}, d
   const secretsDir = join(dir, ".h5b", "secrets");
   const files = emitAll(plan, await prepareSecrets(plan, new SecretStore(secretsDir)));
   const out = join(dir, "out");
-  writeTree(out, files);
+  await writeTree(out, files);
   return { plan, files, out, secretsDir };
 }

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
-/** The folder of the running h5b package (the one with h5b's package.json), to pack it for `h5b ddns`. */
+/** The folder of the running h5b package (the one with h5b's package.json), wherever this module was bundled to. */
 export function packageRoot(from = dirname(fileURLToPath(import.meta.url))): string | undefined {
   for (let dir = from; dir !== dirname(dir); dir = dirname(dir)) {
     const pkg = join(dir, "package.json");

@@ -1,0 +1,91 @@
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, relative } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import type { OutputFile } from "../../src/emit/file.js";
+import { H5bError } from "../../src/issue.js";
+import { MARKER, writeTree } from "../../src/write/writer.js";
+
+let base: string;
+beforeEach(() => {
+  base = mkdtempSync(join(tmpdir(), "h5b-writer-"));
+});
+afterEach(() => rmSync(base, { recursive: true, force: true }));
+
+/** Every file under `dir` with its content and mode, in path order. */
+function snapshot(dir: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const walk = (d: string) => {
+    for (const n of readdirSync(d, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+      const p = join(d, n.name);
+      if (n.isDirectory()) walk(p);
+      else out[relative(dir, p)] = `${(statSync(p).mode & 0o777).toString(8)} ${readFileSync(p, "utf8")}`;
+    }
+  };
+  walk(dir);
+  return out;
+}
+
+const tree: OutputFile[] = [
+  { path: "hosts/a/etc/rancher/k3s/config.yaml", content: "node-ip: 10.0.0.1\n" },
+  { path: "hosts/a/etc/rancher/k3s/token", content: "secret\n", mode: 0o600 },
+  { path: "hosts/b/usr/local/sbin/tool", content: "#!/bin/sh\n", mode: 0o755 },
+  { path: "plan.json", content: "{}\n" },
+];
+
+describe("writeTree", () => {
+  it("writes every file with its mode, nested folders and the marker", async () => {
+    const out = join(base, "out");
+    const r = await writeTree(out, tree);
+    expect(r).toMatchObject({ files: 4, bytes: tree.reduce((n, f) => n + f.content.length, 0) });
+    const s = snapshot(out);
+    expect(Object.keys(s)).toEqual([MARKER, "hosts/a/etc/rancher/k3s/config.yaml", "hosts/a/etc/rancher/k3s/token", "hosts/b/usr/local/sbin/tool", "plan.json"]);
+    expect(s["hosts/a/etc/rancher/k3s/token"]).toBe("600 secret\n");
+    expect(s["hosts/b/usr/local/sbin/tool"]).toBe("755 #!/bin/sh\n");
+    expect(s["plan.json"]).toBe("644 {}\n");
+  });
+
+  it("replaces the previous output whole: files the new tree lacks are gone, nothing is left beside it", async () => {
+    const out = join(base, "out");
+    await writeTree(out, [...tree, { path: "hosts/c/old.conf", content: "x" }]);
+    await writeTree(out, tree);
+    expect(Object.keys(snapshot(out))).not.toContain("hosts/c/old.conf");
+    expect(readdirSync(base)).toEqual(["out"]);
+  });
+
+  it("writes byte-identical trees for the same files in any order", async () => {
+    await writeTree(join(base, "one"), tree);
+    await writeTree(join(base, "two"), [...tree].reverse());
+    expect(snapshot(join(base, "two"))).toEqual(snapshot(join(base, "one")));
+  });
+
+  it("leaves the previous output as it was, and no temporary folder, when a write fails part-way", async () => {
+    const out = join(base, "out");
+    await writeTree(out, tree);
+    const before = snapshot(out);
+    // "x" is needed as a folder for "x/y" and written as a file: the write fails after others have succeeded.
+    await expect(writeTree(out, [...tree, { path: "x", content: "file" }, { path: "x/y", content: "below" }])).rejects.toThrow();
+    expect(snapshot(out)).toEqual(before);
+    expect(readdirSync(base)).toEqual(["out"]);
+  });
+
+  it("refuses a non-empty folder it did not write, and a file in the way, changing neither", async () => {
+    const foreign = join(base, "foreign");
+    mkdirSync(foreign);
+    writeFileSync(join(foreign, "notes.txt"), "mine");
+    await expect(writeTree(foreign, tree)).rejects.toSatisfy((e) => e instanceof H5bError && e.issues[0]?.code === "out-not-h5b");
+    expect(snapshot(foreign)).toEqual({ "notes.txt": "644 mine" });
+    const file = join(base, "file");
+    writeFileSync(file, "mine");
+    await expect(writeTree(file, tree)).rejects.toSatisfy((e) => e instanceof H5bError && e.issues[0]?.code === "out-not-dir");
+    expect(readFileSync(file, "utf8")).toBe("mine");
+  });
+
+  it("treats a bad path from an emitter as a bug, before touching the disk", async () => {
+    for (const path of ["/etc/passwd", "../escape", "a/../b", MARKER]) {
+      await expect(writeTree(join(base, "out"), [{ path, content: "" }])).rejects.toThrow(/bad path/);
+    }
+    await expect(writeTree(join(base, "out"), [tree[0] as OutputFile, tree[0] as OutputFile])).rejects.toThrow(/two emitters/);
+    expect(readdirSync(base)).toEqual([]);
+  });
+});
