@@ -7,6 +7,8 @@ import { etcdChecker } from "./etcd.js";
 import { k3sConfigChecker } from "./k3s-config.js";
 import { keaChecker } from "./kea.js";
 import { kubernetesSchemaChecker } from "./kubernetes-schema.js";
+import { nftablesChecker } from "./nftables.js";
+import { radvdChecker } from "./radvd.js";
 import { rbacAuditChecker } from "./rbac-audit.js";
 import { systemdChecker } from "./systemd.js";
 import { promisesChecker } from "../simulate/checker.js";
@@ -22,4 +24,4 @@ export { corefileProblems, parseCorefile } from "./corefile.js";
 export { dnscryptProblems } from "./dnscrypt.js";
 
 /** Every checker `h5b check` runs, in order. */
-export const checkers: readonly Checker[] = [kubernetesSchemaChecker, chartValuesChecker, k3sConfigChecker, designRulesChecker, rbacAuditChecker, promisesChecker, keaChecker, etcdChecker, corefileChecker, dnscryptChecker, systemdChecker, ansibleChecker];
+export const checkers: readonly Checker[] = [kubernetesSchemaChecker, chartValuesChecker, k3sConfigChecker, designRulesChecker, rbacAuditChecker, promisesChecker, keaChecker, etcdChecker, corefileChecker, dnscryptChecker, nftablesChecker, radvdChecker, systemdChecker, ansibleChecker];

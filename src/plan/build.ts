@@ -12,6 +12,7 @@ import {
 import { parseBytes } from "../_quantity.js";
 import type { Homelab, HostSpec } from "../spec/homelab.js";
 import { allocatable, requestOf } from "./capacity.js";
+import { planGateway } from "./gateway.js";
 import type {
   FamilyPair,
   LanSide,
@@ -135,6 +136,7 @@ export function buildPlan(spec: Homelab): Plan {
     .sort(byName);
 
   const loadBalancers = planLoadBalancers(spec, families);
+  const gateway = planGateway(hosts, loadBalancers);
 
   const rev = (names: readonly ("static" | "dhcp" | "internal" | "public")[]) =>
     [...new Set(families.flatMap((f) => names.flatMap((r) => reverseZones(parseCidr(spec.networks.lan[f]?.ranges[r] as string)))))].sort();
@@ -167,6 +169,7 @@ export function buildPlan(spec: Homelab): Plan {
     },
     workloads,
     loadBalancers,
+    ...(gateway !== undefined ? { gateway } : {}),
     ...(spec.storage !== undefined ? { storage: planStorage(spec, hosts) } : {}),
     ...(spec.backups !== undefined && spec.storage !== undefined
       ? {

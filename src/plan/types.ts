@@ -22,6 +22,8 @@ export interface Plan {
   readonly workloads: readonly PlanWorkload[];
   /** Every LoadBalancer service (workloads and the Cilium ingress), sorted by namespace/name. */
   readonly loadBalancers: readonly PlanLoadBalancer[];
+  /** The LAN router h5b manages (the host with the gateway role); absent when the spec names an unmanaged router. */
+  readonly gateway?: PlanGateway;
   readonly storage?: PlanStorage;
   readonly backups?: PlanBackups;
   readonly access: PlanAccess;
@@ -218,6 +220,29 @@ export interface PlanLoadBalancer {
   /** Fixed addresses (public pool only; internal ones are assigned by MetalLB). */
   readonly addresses?: FamilyPair<string>;
   readonly ports: readonly PlanPort[];
+}
+
+export interface PlanGateway {
+  readonly host: string;
+  /** Interface names as the spec gives them: the one `wan` port and the LAN port. */
+  readonly wanNic: string;
+  readonly lanNic: string;
+  /**
+   * Every port of every public service, in service order: forwarded from the gateway's WAN address to the service's
+   * IPv4 address, and open from the internet on its IPv6 address (when it has one).
+   */
+  readonly published: readonly PlanPublishedPort[];
+}
+
+export interface PlanPublishedPort {
+  /** The Service, `namespace/name`. */
+  readonly service: string;
+  /** The port's name in the Service. */
+  readonly name: string;
+  readonly protocol: "TCP" | "UDP";
+  /** The Service's port (what the internet connects to, on both families). */
+  readonly port: number;
+  readonly addresses: FamilyPair<string>;
 }
 
 export interface PlanDataset {

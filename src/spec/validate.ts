@@ -327,11 +327,33 @@ function checkWorkloads(spec: Homelab, cidrs: LanCidrs, push: Push): void {
       }
     }
   }
+  checkForwardedPorts(spec, push);
   for (const fam of ["ipv4", "ipv6"] as const) {
     const pool = cidrs[fam]?.ranges.public;
     if (pool !== undefined && BigInt(publicCount) > usableSize(pool)) {
       push(error("pool-exhausted", `networks.lan.${fam}.ranges.public`, `${publicCount} public services need more addresses than the pool holds`));
     }
+  }
+}
+
+/**
+ * The gateway forwards each public port of its one IPv4 address to one service, so two public services cannot share
+ * a port and protocol (IPv6 gives each service its own address and has no such limit). Only for a gateway h5b runs.
+ */
+function checkForwardedPorts(spec: Homelab, push: Push): void {
+  if (hostsWith(spec, "gateway").length === 0) return;
+  const taken = new Map<string, string>();
+  const ingress = spec.cluster.cilium.ingress;
+  if (ingress.enabled && ingress.exposure === "public") for (const port of [80, 443]) taken.set(`${port}/TCP`, "the Cilium ingress (cluster.cilium.ingress)");
+  for (const [name, w] of Object.entries(spec.workloads)) {
+    if (w.exposure !== "public") continue;
+    w.ports.forEach((p, i) => {
+      const key = `${p.port}/${p.protocol}`;
+      const prev = taken.get(key);
+      if (prev !== undefined && prev !== `workloads.${name}`) {
+        push(error("public-port-shared", `workloads.${name}.ports[${i}].port`, `the gateway already forwards ${key} of its IPv4 address to ${prev}`));
+      } else taken.set(key, `workloads.${name}`);
+    });
   }
 }
 

@@ -60,6 +60,8 @@ const corpus: readonly Case[] = [
   { name: "bad MAC", edit: (s) => set(s, `${host("porygon")}.hardware.nics`, [{ name: "eth0", mac: "00:00:5e:00:53" }]), code: "invalid-format", path: "hosts.porygon.hardware.nics[0].mac" },
   { name: "gateway address given twice", edit: (s) => set(s, "networks.lan.ipv4.gateway", "10.0.0.254"), code: "gateway-conflict", path: "networks.lan.ipv4.gateway" },
   { name: "reverse zone shared by two writers", edit: (s) => { set(s, "networks.lan.ipv4.ranges.public", "10.0.0.240/28"); set(s, "workloads.wireguard.loadBalancerIPs", undefined); }, code: "reverse-zone-shared", path: "networks.lan.ipv4.ranges.public" },
+  { name: "public port the ingress forwards already", edit: (s) => set(s, "workloads.wireguard.ports", [{ name: "https", port: 443, protocol: "TCP" }]), code: "public-port-shared", path: "workloads.wireguard.ports[0].port" },
+  { name: "two public services on one port", edit: (s) => { set(s, "workloads.dashboard.exposure", "public"); set(s, "workloads.dashboard.ports", [{ name: "vpn", port: 51820, protocol: "UDP" }]); }, code: "public-port-shared", path: "workloads.dashboard.ports[0].port" },
   { name: "negative replicas", edit: (s) => set(s, "workloads.dashboard.replicas", -1), code: "too-small", path: "workloads.dashboard.replicas" },
 ];
 

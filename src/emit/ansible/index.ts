@@ -2,6 +2,7 @@ import type { Plan, PlanHost } from "../../plan/types.js";
 import type { OutputFile } from "../file.js";
 import { inventoryFiles } from "./inventory.js";
 import { commonHostFiles, commonRole } from "./roles/common.js";
+import { gatewayRole } from "./roles/gateway.js";
 import { ipmiHostFiles, ipmiRole } from "./roles/ipmi.js";
 import { k3sHostFiles, k3sRole } from "./roles/k3s.js";
 import { porygonRole } from "./roles/porygon.js";
@@ -27,6 +28,7 @@ export function emitAnsible(plan: Plan): OutputFile[] {
     ...raspberryPiRole(),
     ...zfsRole(),
     ...ipmiRole(),
+    ...gatewayRole(),
     ...porygonRole(),
     ...k3sRole(),
     ...debian.flatMap((h) => hostFiles.flatMap((f) => f(plan, h))),

@@ -1,6 +1,7 @@
 import type { Plan, PlanHost } from "../../plan/types.js";
 import { type OutputFile, yamlFile } from "../file.js";
 import { k3sRelease } from "./_releases.js";
+import { gatewayVars } from "./roles/gateway.js";
 import { bmcVars } from "./roles/ipmi.js";
 import { k3sUnitName } from "./roles/k3s.js";
 import { porygonVars } from "./roles/porygon.js";
@@ -84,5 +85,6 @@ function hostVars(plan: Plan, host: PlanHost): Record<string, unknown> {
     ...optional("h5b_zfs", zfsVars(plan, host)),
     ...optional("h5b_bmc", bmcVars(plan, host)),
     ...optional("h5b_porygon", porygonVars(plan, host)),
+    ...optional("h5b_gateway", gatewayVars(plan, host)),
   };
 }

@@ -4,6 +4,7 @@ import { checkModeTolerant, overlayTasks, type Role, roleFiles } from "../_role.
 import { OUTSIDE_CHROOT } from "./_shared.js";
 
 const PACKAGES = ["ca-certificates", "openssh-server", "sudo", "systemd-timesyncd", "unattended-upgrades"];
+const SYSCTL_FILE = "/etc/sysctl.d/90-h5b.conf";
 const SERVICES = ["ssh.service", "systemd-timesyncd.service", "unattended-upgrades.service"];
 
 /** The base every Debian host gets: packages, hostname, time, SSH keys, sysctl, unattended upgrades. */
@@ -30,7 +31,8 @@ export function commonRole(): OutputFile[] {
         name: "Set the time zone",
         "ansible.builtin.file": { src: "/usr/share/zoneinfo/{{ h5b_site.timeZone }}", dest: "/etc/localtime", state: "link", force: true },
       },
-      ...overlayTasks("the sysctl settings", ["etc/sysctl.d/"], { notify: ["Apply sysctl settings"] }),
+      // Only the common file: the gateway role turns forwarding on itself, once its firewall is loaded.
+      ...overlayTasks("the sysctl settings", [SYSCTL_FILE.slice(1)], { notify: ["Apply sysctl settings"] }),
       ...overlayTasks("the unattended upgrade settings", ["etc/apt/apt.conf.d/"]),
       checkModeTolerant({
         name: "Enable SSH, time synchronisation and unattended upgrades",
@@ -99,7 +101,7 @@ export function commonHostFiles(plan: Plan, host: PlanHost): OutputFile[] {
     linesFile(at("/etc/timezone"), [plan.site.timeZone]),
     linesFile(at("/etc/systemd/timesyncd.conf.d/50-h5b.conf"), ["[Time]", `NTP=${plan.site.ntpServers.join(" ")}`]),
     linesFile(at("/etc/apt/apt.conf.d/20auto-upgrades"), ['APT::Periodic::Update-Package-Lists "1";', 'APT::Periodic::Unattended-Upgrade "1";']),
-    ...(sysctlLines.length > 0 ? [linesFile(at("/etc/sysctl.d/90-h5b.conf"), sysctlLines)] : []),
+    ...(sysctlLines.length > 0 ? [linesFile(at(SYSCTL_FILE), sysctlLines)] : []),
     // Passwords stay on until the spec names a key, so that the first deploy cannot lock the administrator out.
     ...(keys.length > 0
       ? [linesFile(at("/etc/ssh/sshd_config.d/50-h5b.conf"), ["PasswordAuthentication no", "KbdInteractiveAuthentication no", "PermitRootLogin no"])]

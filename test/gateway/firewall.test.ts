@@ -1,0 +1,210 @@
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { cidrContainsAddress, parseCidr } from "../../src/_net.js";
+import type { PlanPublishedPort } from "../../src/plan/types.js";
+import { type Namespace, NetnsLab } from "../_harness/netns.js";
+import { PATHS, type RenderedGateway, renderGateway, withPublicWeb } from "./_render.js";
+
+// Three namespaces: the internet, the gateway (ports named as the spec names them, loading the rendered ruleset and
+// sysctls as they are), and the LAN, which holds the addresses of public services, the internal pool, a node,
+// Porygon and a BMC, each with a listener. Real TCP connections and UDP datagrams show what gets through.
+const SOCKETS = fileURLToPath(new URL("./_sockets.mjs", import.meta.url));
+const INTERNET = { ipv4: "192.0.2.2", ipv6: "2001:db8:ffff::2" };
+const GATEWAY_WAN = { ipv4: "192.0.2.1", ipv6: "2001:db8:ffff::1" };
+const PROBE_PORT = 8443;
+const CLOSED_PORT = 9999;
+// An unanswered probe waits this long; an answered one comes back at once (all of it is in one kernel).
+const DROPPED_AFTER_MS = 2500;
+const ANSWER_WITHIN_MS = 15000;
+
+const lab = new NetnsLab();
+const dir = mkdtempSync(join(tmpdir(), "h5b-gateway-fw-"));
+let r: RenderedGateway;
+let wan: Namespace;
+let gw: Namespace;
+let lan: Namespace;
+
+type Proto = "tcp" | "udp";
+interface Target {
+  readonly what: string;
+  readonly proto: Proto;
+  readonly address: string;
+  readonly port: number;
+}
+
+async function listen(ns: Namespace, name: string, targets: readonly Target[]): Promise<void> {
+  const ready = join(dir, `${name}.ready`);
+  ns.spawn(process.execPath, [SOCKETS, "serve", ready, ...targets.map((t) => `${t.proto}:${t.address}:${t.port}`)]);
+  for (let i = 0; !existsSync(ready); i++) {
+    if (i > 600) throw new Error(`listeners in ${name} never came up`);
+    await new Promise((res) => setTimeout(res, 50));
+  }
+}
+
+/** What the listener answers ("<its address> <the peer it saw>"), or undefined when nothing came back. */
+async function probe(from: Namespace, t: { proto: Proto; address: string; port: number }, waitMs = ANSWER_WITHIN_MS): Promise<string | undefined> {
+  const out = (await from.run(process.execPath, [SOCKETS, "probe", t.proto, t.address, String(t.port), String(waitMs)])).trim();
+  return out === "timeout" || out.startsWith("error") ? undefined : out;
+}
+
+const published = (service: string, proto: Proto): PlanPublishedPort => {
+  const p = r.gateway.published.find((x) => x.service === service && x.protocol.toLowerCase() === proto);
+  if (p === undefined) throw new Error(`${service} publishes no ${proto} port`);
+  return p;
+};
+
+/** Every address in the LAN the internet must not reach, with a listener each. */
+function closedTargets(): Target[] {
+  const x86 = r.host("x86-1");
+  const porygon = r.host("porygon");
+  const bmc = x86.bmc as NonNullable<typeof x86.bmc>;
+  const internal6 = r.plan.lan.ipv6?.ranges.internal.last as string;
+  const web = published("apps/web", "tcp").addresses;
+  return [
+    { what: "an internal pool address (IPv4)", proto: "tcp", address: r.plan.lan.ipv4.ranges.internal.last, port: PROBE_PORT },
+    { what: "an internal pool address (IPv6)", proto: "tcp", address: internal6, port: PROBE_PORT },
+    { what: "a node (IPv4)", proto: "tcp", address: x86.addresses.ipv4, port: 22 },
+    { what: "a node (IPv6)", proto: "tcp", address: x86.addresses.ipv6 as string, port: 22 },
+    { what: "Porygon (IPv4)", proto: "tcp", address: porygon.addresses.ipv4, port: 53 },
+    { what: "Porygon (IPv6)", proto: "tcp", address: porygon.addresses.ipv6 as string, port: 53 },
+    { what: "a BMC (IPv4)", proto: "tcp", address: bmc.addresses.ipv4, port: 443 },
+    { what: "a BMC (IPv6)", proto: "tcp", address: bmc.addresses.ipv6 as string, port: 443 },
+    { what: "a public service's IPv4 address routed at the WAN port (not forwarded)", proto: "tcp", address: web.ipv4, port: PROBE_PORT },
+    { what: "an unpublished port of a public IPv6 address", proto: "tcp", address: web.ipv6 as string, port: CLOSED_PORT },
+  ];
+}
+
+beforeAll(async () => {
+  r = renderGateway(withPublicWeb);
+  const lanV6 = r.plan.lan.ipv6;
+  if (lanV6 === undefined) throw new Error("the test spec is dual-stack");
+  const gwHost = r.host(r.gateway.host);
+  wan = await lab.namespace("wan");
+  gw = await lab.namespace("gw");
+  lan = await lab.namespace("lan");
+  await lab.veth(gw, r.gateway.wanNic, wan, "w0");
+  await lab.veth(gw, r.gateway.lanNic, lan, "eth0");
+
+  await wan.address("w0", `${INTERNET.ipv4}/24`);
+  await wan.address("w0", `${INTERNET.ipv6}/64`);
+  await gw.address(r.gateway.wanNic, `${GATEWAY_WAN.ipv4}/24`);
+  await gw.address(r.gateway.wanNic, `${GATEWAY_WAN.ipv6}/64`);
+  await gw.address(r.gateway.lanNic, `${gwHost.addresses.ipv4}/${r.plan.lan.ipv4.prefix.prefixLength}`);
+  await gw.address(r.gateway.lanNic, `${gwHost.addresses.ipv6}/${lanV6.prefix.prefixLength}`);
+  // The ISP routes the LAN's IPv6 prefix to the gateway; a neighbour on the WAN segment may route private IPv4 at it.
+  await wan.run("ip", ["-6", "route", "add", lanV6.prefix.cidr, "via", GATEWAY_WAN.ipv6]);
+  await wan.run("ip", ["route", "add", r.plan.lan.ipv4.prefix.cidr, "via", GATEWAY_WAN.ipv4]);
+  await gw.run("ip", ["route", "add", "default", "via", INTERNET.ipv4]);
+  await gw.run("ip", ["-6", "route", "add", "default", "via", INTERNET.ipv6]);
+
+  const lanTargets: Target[] = [
+    ...r.gateway.published.flatMap((p) => [
+      { what: p.service, proto: p.protocol.toLowerCase() as Proto, address: p.addresses.ipv4, port: p.port },
+      ...(p.addresses.ipv6 !== undefined ? [{ what: p.service, proto: p.protocol.toLowerCase() as Proto, address: p.addresses.ipv6, port: p.port }] : []),
+    ]),
+    ...closedTargets(),
+  ];
+  const lanAddresses = [...new Set(lanTargets.map((t) => t.address))];
+  const lanSockets = [...new Map(lanTargets.map((t) => [`${t.proto}:${t.address}:${t.port}`, t])).values()];
+  for (const a of lanAddresses) await lan.address("eth0", `${a}/${a.includes(":") ? lanV6.prefix.prefixLength : r.plan.lan.ipv4.prefix.prefixLength}`);
+  await lan.run("ip", ["route", "add", "default", "via", gwHost.addresses.ipv4]);
+  await lan.run("ip", ["-6", "route", "add", "default", "via", gwHost.addresses.ipv6 as string]);
+
+  await listen(lan, "lan", lanSockets);
+  await listen(wan, "wan", [
+    { what: "a web site", proto: "tcp", address: INTERNET.ipv4, port: 443 },
+    { what: "a web site", proto: "tcp", address: INTERNET.ipv6, port: 443 },
+  ]);
+  await listen(gw, "gw", [{ what: "SSH on the gateway", proto: "tcp", address: "::", port: 22 }]);
+
+  const sysctl = join(dir, "sysctl.conf");
+  writeFileSync(sysctl, r.file(PATHS.sysctl) as string);
+  await gw.run("sysctl", ["-q", "-p", sysctl]);
+}, 120_000);
+
+afterAll(async () => {
+  await lab.cleanup();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe("the gateway's rendered firewall, loaded in a network namespace", () => {
+  it("without it, every LAN address is reachable from the internet (so what it closes is closed by it)", async () => {
+    const answers = await Promise.all(closedTargets().map((t) => probe(wan, t)));
+    expect(closedTargets().filter((_, i) => answers[i] === undefined).map((t) => t.what)).toEqual([]);
+    // And no port forward yet: the gateway itself has nothing on the public port.
+    expect(await probe(wan, { proto: "tcp", address: GATEWAY_WAN.ipv4, port: PROBE_PORT }, DROPPED_AFTER_MS)).toBeUndefined();
+  });
+
+  it("loads with nft -f, and forgets the neighbours learnt without it", async () => {
+    const ruleset = join(dir, "nftables.conf");
+    writeFileSync(ruleset, r.file(PATHS.nftables) as string);
+    await gw.run("nft", ["-f", ruleset]);
+    // Loading it again replaces h5b's table (one table, same rules), as a second deploy does.
+    await gw.run("nft", ["-f", ruleset]);
+    expect((await gw.run("nft", ["list", "tables"])).trim()).toBe("table inet h5b");
+    // IPv6 below must find its neighbours through the ruleset (ND), not from the cache of the probes above.
+    for (const ns of [wan, gw, lan]) await ns.run("ip", ["neigh", "flush", "all"]);
+  });
+
+  it("opens each public service's port on its IPv6 address, and the internet's address arrives unchanged", async () => {
+    for (const [service, proto] of [["apps/web", "tcp"], ["apps/wireguard", "udp"]] as const) {
+      const p = published(service, proto);
+      const answer = await probe(wan, { proto, address: p.addresses.ipv6 as string, port: p.port });
+      expect({ service, proto, answer }).toEqual({ service, proto, answer: `${p.addresses.ipv6} ${INTERNET.ipv6}` });
+    }
+  });
+
+  it("forwards each public port of its WAN address to the service's IPv4 address (TCP and UDP)", async () => {
+    for (const [service, proto] of [["apps/web", "tcp"], ["kube-system/cilium-ingress", "tcp"], ["apps/wireguard", "udp"]] as const) {
+      const p = published(service, proto);
+      const answer = await probe(wan, { proto, address: GATEWAY_WAN.ipv4, port: p.port });
+      // The service sees the client's own address: nothing rewrites the source on the way in.
+      expect({ service, proto, answer }).toEqual({ service, proto, answer: `${p.addresses.ipv4} ${INTERNET.ipv4}` });
+    }
+  });
+
+  it("closes the internal pool, the nodes, Porygon, the BMCs and every unpublished port to the internet", async () => {
+    const targets = closedTargets();
+    const answers = await Promise.all(targets.map((t) => probe(wan, t, DROPPED_AFTER_MS)));
+    expect(targets.map((t, i) => ({ what: t.what, answer: answers[i] })).filter((x) => x.answer !== undefined)).toEqual([]);
+  });
+
+  it("keeps SSH on the gateway to the LAN", async () => {
+    const gwHost = r.host(r.gateway.host);
+    const fromLan = await probe(lan, { proto: "tcp", address: gwHost.addresses.ipv4, port: 22 });
+    expect(fromLan?.split(" ")[0]).toBe(`::ffff:${gwHost.addresses.ipv4}`);
+    const fromWan = await Promise.all(
+      [GATEWAY_WAN.ipv4, GATEWAY_WAN.ipv6, gwHost.addresses.ipv4].map((address) => probe(wan, { proto: "tcp", address, port: 22 }, DROPPED_AFTER_MS)),
+    );
+    expect(fromWan).toEqual([undefined, undefined, undefined]);
+  });
+
+  it("lets the LAN reach the internet: IPv4 masqueraded as the WAN address, IPv6 as it is", async () => {
+    expect(await probe(lan, { proto: "tcp", address: INTERNET.ipv4, port: 443 })).toBe(`${INTERNET.ipv4} ${GATEWAY_WAN.ipv4}`);
+    const v6 = (await probe(lan, { proto: "tcp", address: INTERNET.ipv6, port: 443 }))?.split(" ");
+    expect(v6?.[0]).toBe(INTERNET.ipv6);
+    // The source is one of the LAN's own addresses (the kernel picks which): no NAT for IPv6.
+    expect(cidrContainsAddress(parseCidr(r.plan.lan.ipv6?.prefix.cidr as string), v6?.[1] as string)).toBe(true);
+  });
+
+  it("advertises the LAN prefix with the managed and other-config flags through it (radvd, answered by rdisc6)", async () => {
+    const v6 = r.plan.lan.ipv6 as NonNullable<typeof r.plan.lan.ipv6>;
+    const conf = join(dir, "radvd.conf");
+    writeFileSync(conf, r.file(PATHS.radvd) as string);
+    gw.spawn("radvd", ["--nodaemon", "--logmethod", "stderr", "--config", conf, "--pidfile", join(dir, "radvd.pid")]);
+    // rdisc6 solicits (the ruleset must let the solicitation in) and prints the first advertisement it gets.
+    let ra = "";
+    for (let i = 0; i < 20 && !ra.includes("Prefix"); i++) ra = await lan.run("rdisc6", ["-1", "-r", "3", "-w", "1000", "eth0"]).catch(() => "");
+    const fields = ra.split("\n").map((l) => l.split(/\s*:\s+/).map((x) => x.trim()));
+    const field = (name: string) => fields.filter(([k]) => k === name).map(([, v]) => v);
+    expect(field("Stateful address conf.")).toEqual(["Yes"]);
+    expect(field("Stateful other conf.")).toEqual(["Yes"]);
+    expect(field("Prefix")).toEqual([v6.prefix.cidr]);
+    expect(field("Autonomous address conf.")).toEqual(["Yes"]);
+    expect(field("Recursive DNS server")).toEqual([v6.dns]);
+    expect(field("DNS search list")).toEqual([`${r.plan.site.zones.dhcp} ${r.plan.site.zones.services}`]);
+  });
+});
