@@ -176,38 +176,58 @@ export function parseMessage(buf: Buffer): WireMessage {
   };
 }
 
-/** An append-only message builder without name compression (responses here are small). */
+/**
+ * An append-only message builder without name compression (responses here are small). It writes into one buffer
+ * that doubles when full: a Buffer per field (two octets of header, one per label length) was the largest share of
+ * the allocation per update, and every allocation is paid again in the young generation's collections.
+ */
 export class WireWriter {
-  private readonly parts: Buffer[] = [];
+  private buf: Buffer = Buffer.allocUnsafe(256);
   private length = 0;
 
+  /** Reserves n octets and returns where they start; read this.buf only after calling it (it may grow). */
+  private room(n: number): number {
+    const at = this.length;
+    if (at + n > this.buf.length) {
+      const grown = Buffer.allocUnsafe(Math.max(this.buf.length * 2, at + n));
+      this.buf.copy(grown, 0, 0, at);
+      this.buf = grown;
+    }
+    this.length = at + n;
+    return at;
+  }
+
   bytes(b: Buffer): this {
-    this.parts.push(b);
-    this.length += b.length;
+    const at = this.room(b.length);
+    b.copy(this.buf, at);
     return this;
   }
   u8(n: number): this {
-    return this.bytes(Buffer.from([n & 0xff]));
+    const at = this.room(1);
+    this.buf[at] = n & 0xff;
+    return this;
   }
   u16(n: number): this {
-    const b = Buffer.alloc(2);
-    b.writeUInt16BE(n & 0xffff);
-    return this.bytes(b);
+    const at = this.room(2);
+    this.buf.writeUInt16BE(n & 0xffff, at);
+    return this;
   }
   u32(n: number): this {
-    const b = Buffer.alloc(4);
-    b.writeUInt32BE(n >>> 0);
-    return this.bytes(b);
+    const at = this.room(4);
+    this.buf.writeUInt32BE(n >>> 0, at);
+    return this;
   }
   u48(n: number): this {
-    const b = Buffer.alloc(6);
-    b.writeUIntBE(n, 0, 6);
-    return this.bytes(b);
+    const at = this.room(6);
+    this.buf.writeUIntBE(n, at, 6);
+    return this;
   }
   name(labels: Labels): this {
     for (const l of labels) {
-      const b = Buffer.from(l, "latin1");
-      this.u8(b.length).bytes(b);
+      // Labels are at most 63 octets (checked where they are parsed or configured); latin1 is one octet per char.
+      const at = this.room(1 + l.length);
+      this.buf[at] = l.length;
+      this.buf.write(l, at + 1, "latin1");
     }
     return this.u8(0);
   }
@@ -217,8 +237,9 @@ export class WireWriter {
   get size(): number {
     return this.length;
   }
+  /** What was written so far. A view, not a copy: later writes only append, or move to a new buffer. */
   toBuffer(): Buffer {
-    return Buffer.concat(this.parts, this.length);
+    return this.buf.subarray(0, this.length);
   }
 }
 

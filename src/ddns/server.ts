@@ -78,7 +78,8 @@ export class DnsTransport {
       } catch {
         // Not fatal: the default buffer still works.
       }
-      s.on("message", (msg, rinfo) => this.onDatagram(s, msg, rinfo.address, rinfo.port));
+      // rinfo.family, not isIPv6(address): that is a regular expression per datagram, and showed in the profile.
+      s.on("message", (msg, rinfo) => this.onDatagram(s, msg, rinfo.address, rinfo.port, rinfo.family === "IPv6"));
       s.on("error", () => undefined);
     }
     if (tcp) {
@@ -113,12 +114,12 @@ export class DnsTransport {
     });
   }
 
-  private onDatagram(sock: UdpSocket, msg: Buffer, address: string, port: number): void {
+  private onDatagram(sock: UdpSocket, msg: Buffer, address: string, port: number, v6: boolean): void {
     if (!this.accepting || msg.length > this.limits.maxMessageSize) {
       this.events.dropped?.();
       return;
     }
-    const client = isIPv6(address) ? `[${address}]:${port}` : `${address}:${port}`;
+    const client = v6 ? `[${address}]:${port}` : `${address}:${port}`;
     // The send is part of the tracked work: close() must not shut the socket before the answer has left.
     void this.track(
       (async () => {

@@ -1,6 +1,6 @@
 import dnsPacket from "dns-packet";
 import { describe, expect, it } from "vitest";
-import { parseMessage, readName, TYPE, WireError } from "../../src/ddns/_wire.js";
+import { parseMessage, readName, TYPE, WireError, WireWriter } from "../../src/ddns/_wire.js";
 import { buildUpdate, ipv4 } from "./_client.js";
 
 describe("wire reader", () => {
@@ -37,5 +37,19 @@ describe("wire reader", () => {
     expect(() => readName(long, 12)).toThrow(/255/);
     expect(() => readName(Buffer.concat([Buffer.alloc(12), Buffer.from([5, 97])]), 12)).toThrow(WireError);
     expect(() => parseMessage(Buffer.concat([update(), Buffer.from([0])]))).toThrow(/trailing/);
+  });
+
+  it("the writer keeps every field across its buffer's growth (a message of many names and a large RDATA)", () => {
+    const names = Array.from({ length: 40 }, (_, i) => ({ name: `host-${i}.lab.test`, type: TYPE.A, ttl: 70000 + i, rdata: ipv4(`10.0.${i}.1`) }));
+    const big = { name: "t.lab.test", type: TYPE.TXT, ttl: 1, rdata: Buffer.concat([Buffer.from([255]), Buffer.alloc(255, 120)]) };
+    const m = parseMessage(buildUpdate({ zone: "lab.test", updates: [...names, big] }));
+    expect(m.authorities.map((r) => [r.name.join("."), r.ttl, [...r.rdata.subarray(0, 4)].join(".")])).toEqual([
+      ...names.map((n, i) => [n.name, 70000 + i, `10.0.${i}.1`]),
+      ["t.lab.test", 1, "255.120.120.120"],
+    ]);
+    const w = new WireWriter().u8(1).u16(0x0203).u32(0x04050607).u48(0x08090a0b0c0d).bytes(Buffer.alloc(300, 9)).u16(0xeeff);
+    expect(w.size).toBe(1 + 2 + 4 + 6 + 300 + 2);
+    expect([...w.toBuffer().subarray(0, 13)]).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13]);
+    expect([...w.toBuffer().subarray(313)]).toEqual([0xee, 0xff]);
   });
 });
