@@ -1,6 +1,6 @@
 // What both ddns benchmarks share: the TSIG key and zone they use, and how they wait for and stop daemons.
 import { execFile } from "node:child_process";
-import { resolve } from "node:path";
+import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 
@@ -10,6 +10,19 @@ export const root = resolve(fileURLToPath(new URL("../..", import.meta.url)));
 export const SECRET = "P8FSvUgAgJS1tB4h36xXCr7KG+lxjtZaY18BRSFoBlw=";
 export const ZONE = "bench.test";
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * How Porygon's unit starts the daemon (src/emit/porygon/systemd.ts): `h5b ddns --config FILE` with the daemon's
+ * NODE_OPTIONS. The benchmarks start it exactly so, so that what they measure is what runs in production.
+ */
+export async function ddnsCommand(configFile) {
+  const { DDNS_NODE_OPTIONS } = await import(join(root, "dist/ddns/node-options.js"));
+  return {
+    command: process.execPath,
+    args: [join(root, "bin/h5b.js"), "ddns", "--config", configFile],
+    env: { ...process.env, NODE_OPTIONS: DDNS_NODE_OPTIONS },
+  };
+}
 
 export async function waitFor(check, what, ms = 20000) {
   const end = Date.now() + ms;

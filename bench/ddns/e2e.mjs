@@ -13,7 +13,7 @@ import { spawn } from "node:child_process";
 import { mkdtemp, mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { root, run, SECRET, sleep, stop, waitFor, ZONE } from "./_common.mjs";
+import { ddnsCommand, run, SECRET, sleep, stop, waitFor, ZONE } from "./_common.mjs";
 
 const LEASES = Number(process.env.LEASES ?? 3000);
 const RATE = Number(process.env.RATE ?? 500);
@@ -104,7 +104,8 @@ async function backend(kind, dir) {
       tsig: { name: "ddns-key", secretFile: join(dir, "tsig.key") },
       etcd: { endpoints: ["http://127.0.0.1:2379"], timeoutMs: 1500 },
     }));
-    const d = inNs(NS, process.execPath, [join(root, "dist/ddns/main.js"), "--config", join(dir, "ddns.json")], { stdio: ["ignore", "ignore", "pipe"] });
+    const cmd = await ddnsCommand(join(dir, "ddns.json"));
+    const d = inNs(NS, cmd.command, cmd.args, { env: cmd.env, stdio: ["ignore", "ignore", "pipe"] });
     let err = "";
     d.stderr.on("data", (c) => {
       if (err.length < 4096) err += c.toString();

@@ -12,7 +12,7 @@ import { mkdtemp, mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { root, run, SECRET, stop, waitFor, ZONE } from "./_common.mjs";
+import { ddnsCommand, root, run, SECRET, stop, waitFor, ZONE } from "./_common.mjs";
 
 const UPDATES = Number(process.env.UPDATES ?? 20000);
 const INFLIGHT = Number(process.env.INFLIGHT ?? 100);
@@ -87,10 +87,10 @@ async function benchH5b(dir, file) {
       metrics: { address: "127.0.0.1", port: metricsPort },
     };
     await writeFile(join(dir, "ddns.json"), JSON.stringify(config));
-    const script = `import(${JSON.stringify(join(root, "dist/ddns/run.js"))}).then((m) => m.runDaemon(${JSON.stringify(join(dir, "ddns.json"))}))`;
+    const cmd = await ddnsCommand(join(dir, "ddns.json"));
     let stderr = "";
-    // Per-update log lines go to a file, as under systemd they would go to the journal.
-    const daemon = spawn(process.execPath, ["--input-type=module", "-e", script], { stdio: ["ignore", "ignore", "pipe"] });
+    // Per-update log lines are read and dropped, as the journal would take them under systemd.
+    const daemon = spawn(cmd.command, cmd.args, { env: cmd.env, stdio: ["ignore", "ignore", "pipe"] });
     daemon.stderr.on("data", (d) => {
       if (stderr.length < 4096) stderr += d.toString();
     });

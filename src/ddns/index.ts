@@ -4,6 +4,7 @@ export { startDdns } from "./daemon.js";
 export type { DdnsHandle, StartOptions } from "./daemon.js";
 export { dhcidRdata } from "./dhcid.js";
 export { leasesFromSocket, parseLeaseCsv } from "./leases.js";
+export { DDNS_NODE_OPTIONS } from "./node-options.js";
 export type { Lease } from "./leases.js";
 export { DdnsMetrics } from "./metrics.js";
 export { RCODE, rcodeName } from "./rcode.js";

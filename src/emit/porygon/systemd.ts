@@ -1,3 +1,4 @@
+import { DDNS_NODE_OPTIONS } from "../../ddns/node-options.js";
 import type { Plan } from "../../plan/types.js";
 import { type OutputFile, hostPath, linesFile } from "../file.js";
 import { COREDNS_CREDENTIALS, COREDNS_UNIT } from "./corefile.js";
@@ -94,6 +95,8 @@ export function emitUnits(plan: Plan): OutputFile[] {
       exec: `${BINARIES.h5b} ddns --config ${PATHS.ddnsConfig}`,
       capabilities: [],
       credentials: DDNS_CREDENTIALS,
+      // V8's heap sizing for the daemon (see src/ddns/node-options.ts); bin/h5b.js is started by `env node`.
+      extra: [`Environment=NODE_OPTIONS=${DDNS_NODE_OPTIONS}`],
       jit: true,
     },
   ];
