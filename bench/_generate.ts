@@ -27,7 +27,8 @@ export function generatedSpec(workers: number, workloads: number): HomelabInput 
       image: `registry.example.org/app-${i}:1.0.${i}`,
       architectures: i % 3 === 0 ? ["amd64"] : ["amd64", "arm64"],
       replicas: 2,
-      ports: [{ name: "http", port: 8080 }],
+      // Public services share the gateway's one IPv4 address, so each needs a port of its own.
+      ports: [{ name: "http", port: i < 10 ? 8080 + i : 8080 }],
       exposure: i < 10 ? "public" : i % 5 === 0 ? "none" : "internal",
       resources: { cpu: "50m", memory: "64Mi" },
     };
