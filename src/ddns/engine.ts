@@ -114,9 +114,18 @@ export class UpdateEngine {
     });
   }
 
+  /**
+   * Starts batches. An idle engine sends at once; while a batch is in etcd, a second one starts only with at least
+   * half a batch queued, and smaller arrivals gather behind the running one instead. At kea-dhcp-ddns's pace (a
+   * steady trickle, at most 32 updates in flight) sending each arrival in its own transaction made batches of 2
+   * and cost the daemon and etcd together about 1.4 CPU cores at 1,000 updates/s; waiting behind the running batch
+   * made them 3 and cost 15% less, with the same latency. Under a flood the queue is long and two run at once.
+   */
   private pump(): void {
     const concurrency = this.opts.concurrency ?? 2;
+    const enough = Math.max(1, this.opts.maxBatch >> 1);
     while (this.running < concurrency && this.queue.length > 0) {
+      if (this.running > 0 && this.queue.length < enough) break;
       const batch = this.take();
       if (batch.length === 0) break;
       this.running++;
