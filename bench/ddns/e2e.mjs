@@ -8,7 +8,12 @@
 //   LEASES=6000 RATE=1500 node bench/ddns/e2e.mjs
 //
 // kea-dhcp-ddns 2.2 itself tops out near 500 names/s here (its queue then drops requests), whichever DNS server is
-// behind it, so the default rate stays just below that: the figure compares the servers, not D2.
+// behind it, so the default rate stays just below that: the figure compares the servers, not D2. D2 keeps at most
+// 32 transactions (names) in flight, each a forward then a reverse update, so a server whose round trip grows past
+// about 25 ms makes D2's own queue grow, and the latency with it.
+//
+//   DETAIL=1 node bench/ddns/e2e.mjs   # D2 at debug level: its queue wait and the server's round trip as D2 sees
+//                                      # them, and ACK->added over time (debug logging slows D2: compare servers only)
 import { spawn } from "node:child_process";
 import { mkdtemp, mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -17,6 +22,7 @@ import { ddnsCommand, run, SECRET, sleep, stop, waitFor, ZONE } from "./_common.
 
 const LEASES = Number(process.env.LEASES ?? 3000);
 const RATE = Number(process.env.RATE ?? 500);
+const DETAIL = process.env.DETAIL === "1";
 const RZONE = "98.10.in-addr.arpa";
 const tag = String(process.pid % 100000);
 const NS = `h5bb-s${tag}`;
@@ -75,7 +81,7 @@ function keaConfigs(dir) {
       "tsig-keys": [{ name: "ddns-key", algorithm: "HMAC-SHA256", secret: SECRET }],
       "forward-ddns": { "ddns-domains": [{ name: `${ZONE}.`, "key-name": "ddns-key", "dns-servers": server }] },
       "reverse-ddns": { "ddns-domains": [{ name: `${RZONE}.`, "key-name": "ddns-key", "dns-servers": server }] },
-      loggers: log("kea-dhcp-ddns", "d2.log"),
+      loggers: DETAIL ? [{ ...log("kea-dhcp-ddns", "d2.log", "DEBUG")[0], debuglevel: 55 }] : log("kea-dhcp-ddns", "d2.log"),
     },
   };
   return { dhcp4, d2 };
@@ -165,8 +171,9 @@ async function measure(kind, dir) {
       if (e.id === "DHCP_DDNS_ADD_FAILED") failed++;
       if (e.id !== "DHCP_DDNS_ADD_SUCCEEDED") continue;
       const ip = /IP Address: \[([^\]]+)\]/.exec(e.text)?.[1];
-      if (ip && leases.has(ip)) done.push({ t: e.t, lat: e.t - leases.get(ip) });
+      if (ip && leases.has(ip)) done.push({ t: e.t, lat: e.t - leases.get(ip), acked: leases.get(ip) });
     }
+    if (DETAIL) detail(kind, keaLog(await readFile(join(dir, "d2.log"), "utf8")), done);
     done.sort((a, b) => a.t - b.t);
     const lat = done.map((d) => d.lat).sort((a, b) => a - b);
     const q = (p) => lat[Math.min(lat.length - 1, Math.floor(p * lat.length))] ?? NaN;
@@ -176,6 +183,34 @@ async function measure(kind, dir) {
   } finally {
     for (const c of children.reverse()) await stop(c);
   }
+}
+
+const pct = (a, p) => [...a].sort((x, y) => x - y)[Math.min(a.length - 1, Math.floor(p * a.length))] ?? NaN;
+
+/** Where the time goes (DETAIL=1): D2's queue (waiting for one of its 32 slots), the server's round trips, and when. */
+function detail(kind, d2, done) {
+  const byId = new Map();
+  for (const e of d2) {
+    const id = /^Request ID (\w+)/.exec(e.text)?.[1];
+    if (id === undefined) continue;
+    if (!byId.has(id)) byId.set(id, []);
+    byId.get(id).push(e);
+  }
+  const queued = [];
+  const rtt = [];
+  for (const evs of byId.values()) {
+    const at = (id, k = 0) => evs.filter((e) => e.id === id)[k]?.t;
+    const sent = [at("DHCP_DDNS_UPDATE_REQUEST_SENT"), at("DHCP_DDNS_UPDATE_REQUEST_SENT", 1)];
+    const answered = [at("DHCP_DDNS_UPDATE_RESPONSE_RECEIVED"), at("DHCP_DDNS_UPDATE_RESPONSE_RECEIVED", 1)];
+    const received = at("DHCP_DDNS_QUEUE_MGR_QUEUE_RECEIVE");
+    if (received !== undefined && sent[0] !== undefined) queued.push(sent[0] - received);
+    for (let i = 0; i < 2; i++) if (sent[i] !== undefined && answered[i] !== undefined) rtt.push(answered[i] - sent[i]);
+  }
+  const t0 = Math.min(...done.map((d) => d.acked));
+  const slices = [];
+  for (const d of done) (slices[Math.floor((d.acked - t0) / 1000)] ??= []).push(d.lat);
+  console.log(`${kind.padEnd(5)} D2 queue p50 ${pct(queued, 0.5)} p99 ${pct(queued, 0.99)} ms; server round trip p50 ${pct(rtt, 0.5)} p99 ${pct(rtt, 0.99)} ms (${rtt.length})`);
+  console.log(`${kind.padEnd(5)} ACK->added p50/p99 by second of ACK: ${slices.map((l, i) => `${i}s ${pct(l, 0.5)}/${pct(l, 0.99)}`).join("  ")}`);
 }
 
 if (process.getuid?.() !== 0) {
