@@ -3,7 +3,7 @@ import { emitAll, type OutputFile } from "./emit/index.js";
 import type { Issue } from "./issue.js";
 import { buildPlan } from "./plan/build.js";
 import type { Plan } from "./plan/types.js";
-import { prepareSecrets } from "./secrets/prepare.js";
+import { missingSecrets, prepareSecrets } from "./secrets/prepare.js";
 import { SecretStore } from "./secrets/store.js";
 import { loadSpec } from "./spec/load.js";
 import { type WriteResult, writeTree } from "./write/writer.js";
@@ -34,8 +34,10 @@ export async function render(opts: RenderOptions = {}): Promise<Rendered> {
   const base = loaded.file !== undefined ? dirname(loaded.file) : cwd;
   const secretsDir = opts.secretsDir !== undefined ? resolve(cwd, opts.secretsDir) : resolve(base, ".h5b", "secrets");
   const store = new SecretStore(secretsDir);
-  const files = emitAll(plan, await prepareSecrets(plan, store));
-  return { source: loaded.source, ...(loaded.file !== undefined ? { specFile: loaded.file } : {}), warnings: loaded.warnings, plan, files, secretsDir };
+  const secrets = await prepareSecrets(plan, store);
+  const files = emitAll(plan, secrets);
+  const warnings = [...loaded.warnings, ...missingSecrets(secrets)];
+  return { source: loaded.source, ...(loaded.file !== undefined ? { specFile: loaded.file } : {}), warnings, plan, files, secretsDir };
 }
 
 /** The whole pipeline: render, then write the output folder atomically. */

@@ -10,6 +10,7 @@ import { kubernetesSchemaChecker } from "./kubernetes-schema.js";
 import { nftablesChecker } from "./nftables.js";
 import { radvdChecker } from "./radvd.js";
 import { rbacAuditChecker } from "./rbac-audit.js";
+import { shellChecker } from "./shell.js";
 import { systemdChecker } from "./systemd.js";
 import { promisesChecker } from "../simulate/checker.js";
 import type { Checker } from "./types.js";
@@ -24,4 +25,4 @@ export { corefileProblems, parseCorefile } from "./corefile.js";
 export { dnscryptProblems } from "./dnscrypt.js";
 
 /** Every checker `h5b check` runs, in order. */
-export const checkers: readonly Checker[] = [kubernetesSchemaChecker, chartValuesChecker, k3sConfigChecker, designRulesChecker, rbacAuditChecker, promisesChecker, keaChecker, etcdChecker, corefileChecker, dnscryptChecker, nftablesChecker, radvdChecker, systemdChecker, ansibleChecker];
+export const checkers: readonly Checker[] = [kubernetesSchemaChecker, chartValuesChecker, k3sConfigChecker, designRulesChecker, rbacAuditChecker, promisesChecker, keaChecker, etcdChecker, corefileChecker, dnscryptChecker, nftablesChecker, radvdChecker, systemdChecker, shellChecker, ansibleChecker];

@@ -1,6 +1,7 @@
 import type { Plan } from "../plan/types.js";
 import type { Secrets } from "../secrets/store.js";
 import { emitAnsible } from "./ansible/index.js";
+import { emitBackups } from "./backups/index.js";
 import { emitClusterManifests } from "./cluster/index.js";
 import { type OutputFile, jsonFile } from "./file.js";
 import { emitGateway } from "./gateway/index.js";
@@ -16,5 +17,5 @@ export const PLAN_FILE = "plan.json";
 
 /** Every emitter, in one place; each is a pure function of the plan (and of the secrets it must embed). */
 export function emitAll(plan: Plan, secrets: Secrets): OutputFile[] {
-  return [jsonFile(PLAN_FILE, plan), ...emitK3s(plan), ...emitK3os(plan, secrets), ...emitClusterManifests(plan), ...emitAnsible(plan), ...emitPorygon(plan, secrets), ...emitGateway(plan)];
+  return [jsonFile(PLAN_FILE, plan), ...emitK3s(plan), ...emitK3os(plan, secrets), ...emitClusterManifests(plan), ...emitAnsible(plan), ...emitPorygon(plan, secrets), ...emitGateway(plan), ...emitBackups(plan)];
 }

@@ -27,6 +27,12 @@ import type {
 } from "./types.js";
 import { atLeast, resolveVersions } from "./versions.js";
 
+/**
+ * The ZFS snapshot a backup run reads from. One fixed name, replaced each run: a snapshot left by a run that died
+ * is recognisable as h5b's and is destroyed by the next run, never kept as an extra restore point.
+ */
+const BACKUP_SNAPSHOT = "h5b-backup";
+
 /** Namespace of the spec's workloads. */
 export const APPS_NAMESPACE = "apps";
 /** Prefix of the node labels h5b sets. */
@@ -185,6 +191,7 @@ export function buildPlan(spec: Homelab): Plan {
               .filter(([, d]) => d.backup)
               .map(([n]) => `${spec.storage?.zfs.pool}/${n}`)
               .sort(),
+            snapshot: BACKUP_SNAPSHOT,
             readOnlyFallback: spec.backups.readOnlyFallback,
           },
         }

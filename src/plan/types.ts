@@ -272,14 +272,19 @@ export interface PlanStorage {
 }
 
 export interface PlanBackups {
+  /** The storage host: it snapshots its datasets and runs restic. */
   readonly host: string;
+  /** restic's repository (`s3:<endpoint>/<bucket>/<path>`, B2's S3 API). */
   readonly repository: string;
   readonly endpoint: string;
   readonly region: string;
   readonly bucket: string;
   readonly schedule: string;
   readonly retention: { readonly daily: number; readonly weekly: number; readonly monthly: number; readonly yearly: number };
+  /** Datasets (`<pool>/<name>`) marked for backup; each is one restic snapshot a run, tagged with this name. */
   readonly datasets: readonly string[];
+  /** Name of the ZFS snapshot each run takes of every dataset and releases afterwards (`<dataset>@<snapshot>`). */
+  readonly snapshot: string;
   readonly readOnlyFallback: boolean;
 }
 

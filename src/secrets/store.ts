@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { error, H5bError } from "../issue.js";
+import type { BackupSecrets } from "./backups.js";
 import type { DnsSecrets } from "./dns.js";
 import { Secret } from "./secret.js";
 
@@ -14,6 +15,8 @@ export interface CoreSecrets {
 /** Every secret the emitters embed, made by `prepareSecrets` (src/secrets/prepare.ts). */
 export interface Secrets extends CoreSecrets {
   readonly dns: DnsSecrets;
+  /** When the spec has backups. */
+  readonly backups?: BackupSecrets;
 }
 
 /**
@@ -27,13 +30,7 @@ export class SecretStore {
   ensure(name: string, generate: () => string = () => randomBytes(32).toString("hex")): Secret {
     if (!/^[a-z0-9][a-z0-9.-]*$/.test(name)) throw new Error(`bad secret name ${name}`);
     const file = join(this.dir, name);
-    if (existsSync(file)) {
-      const mode = statSync(file).mode & 0o077;
-      if (mode !== 0) {
-        throw new H5bError("secrets", [error("secret-mode", file, `is readable by group or others (mode ${(statSync(file).mode & 0o777).toString(8)}); chmod 600 it`)]);
-      }
-      return new Secret(name, readFileSync(file, "utf8").replace(/\n$/, ""));
-    }
+    if (existsSync(file)) return this.#read(name);
     const value = generate();
     mkdirSync(this.dir, { recursive: true, mode: 0o700 });
     chmodSync(this.dir, 0o700);
@@ -44,11 +41,36 @@ export class SecretStore {
     return new Secret(name, value);
   }
 
+  /**
+   * A secret only the user can give (a cloud provider's key): read when its file exists, never generated; undefined
+   * when it does not, so that a build goes on and the caller can say which file to create. A value that does not
+   * match `shape` is refused without being shown.
+   */
+  supplied(name: string, shape: RegExp, what: string): Secret | undefined {
+    if (!/^[a-z0-9][a-z0-9.-]*$/.test(name)) throw new Error(`bad secret name ${name}`);
+    if (!existsSync(this.pathOf(name))) return undefined;
+    const secret = this.#read(name);
+    if (!shape.test(secret.reveal())) {
+      throw new H5bError("secrets", [error("secret-malformed", this.pathOf(name), `does not hold ${what} (one line, nothing else)`)]);
+    }
+    return secret;
+  }
+
   /** {@link ensure} for secrets whose generation is asynchronous (key pairs, certificates). */
   async ensureAsync(name: string, generate: () => Promise<string>): Promise<Secret> {
     if (existsSync(join(this.dir, name))) return this.ensure(name);
     const value = await generate();
     return this.ensure(name, () => value);
+  }
+
+  /** An existing secret's file, refused while group or others may read it. */
+  #read(name: string): Secret {
+    const file = this.pathOf(name);
+    const mode = statSync(file).mode & 0o777;
+    if ((mode & 0o077) !== 0) {
+      throw new H5bError("secrets", [error("secret-mode", file, `is readable by group or others (mode ${mode.toString(8)}); chmod 600 it`)]);
+    }
+    return new Secret(name, readFileSync(file, "utf8").replace(/\n$/, ""));
   }
 
   /** Path of a secret's file (for Ansible, which copies it to the host). */

@@ -34,6 +34,7 @@ describe("the Ansible inventory", () => {
       k3s_agents: ["pi-worker", "x86-1"],
       raspberry_pis: ["pi-cp", "pi-worker"],
       zfs_hosts: ["x86-1"],
+      backup_hosts: ["x86-1"],
       bmc_hosts: ["x86-1"],
     });
   });

@@ -1,6 +1,7 @@
 import type { Plan, PlanHost } from "../../plan/types.js";
 import type { OutputFile } from "../file.js";
 import { inventoryFiles } from "./inventory.js";
+import { backupsRole } from "./roles/backups.js";
 import { commonHostFiles, commonRole } from "./roles/common.js";
 import { gatewayRole } from "./roles/gateway.js";
 import { ipmiHostFiles, ipmiRole } from "./roles/ipmi.js";
@@ -27,6 +28,7 @@ export function emitAnsible(plan: Plan): OutputFile[] {
     ...commonRole(),
     ...raspberryPiRole(),
     ...zfsRole(),
+    ...backupsRole(),
     ...ipmiRole(),
     ...gatewayRole(),
     ...porygonRole(),

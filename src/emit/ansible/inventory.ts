@@ -1,6 +1,7 @@
 import type { Plan, PlanHost } from "../../plan/types.js";
 import { type OutputFile, yamlFile } from "../file.js";
 import { k3sRelease } from "./_releases.js";
+import { backupsVars } from "./roles/backups.js";
 import { gatewayVars } from "./roles/gateway.js";
 import { bmcVars } from "./roles/ipmi.js";
 import { k3sUnitName } from "./roles/k3s.js";
@@ -21,6 +22,7 @@ export function groupsOf(plan: Plan): Record<string, string[]> {
     k3s_agents: withRole("k3s-agent"),
     raspberry_pis: names(debian.filter((h) => /raspberry pi/i.test(h.model))),
     zfs_hosts: names(debian.filter((h) => plan.storage?.host === h.name)),
+    backup_hosts: names(debian.filter((h) => plan.backups?.host === h.name)),
     bmc_hosts: names(debian.filter((h) => h.bmc !== undefined)),
   };
 }
@@ -83,6 +85,7 @@ function hostVars(plan: Plan, host: PlanHost): Record<string, unknown> {
     h5b_host: host,
     ...optional("h5b_k3s", host.k3s !== undefined ? { role: host.k3s.role, version: host.k3s.version, unit: k3sUnitName(host), release: k3sRelease(host) } : undefined),
     ...optional("h5b_zfs", zfsVars(plan, host)),
+    ...optional("h5b_backups", backupsVars(plan, host)),
     ...optional("h5b_bmc", bmcVars(plan, host)),
     ...optional("h5b_porygon", porygonVars(plan, host)),
     ...optional("h5b_gateway", gatewayVars(plan, host)),

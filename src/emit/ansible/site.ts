@@ -8,11 +8,12 @@ interface Play {
   readonly hardware?: boolean;
 }
 
-/** In order: the base first, then the hardware, the gateway, Porygon (DNS before the cluster needs it), the k3s server, its agents. */
+/** In order: the base first, then the hardware (and the backups of the storage), the gateway, Porygon (DNS before the cluster needs it), the k3s server, its agents. */
 const PLAYS: readonly Play[] = [
   { name: "Base of every Debian host", hosts: "debian_hosts", role: "common" },
   { name: "Raspberry Pi specifics", hosts: "raspberry_pis", role: "raspberry_pi" },
   { name: "ZFS storage", hosts: "zfs_hosts", role: "zfs", hardware: true },
+  { name: "Backups (restic to B2)", hosts: "backup_hosts", role: "backups" },
   { name: "IPMI", hosts: "bmc_hosts", role: "ipmi", hardware: true },
   { name: "The gateway (firewall and router advertisements)", hosts: "gateways", role: "gateway" },
   { name: "Porygon (DNS and DHCP)", hosts: "dns_servers:dhcp_servers", role: "porygon" },
