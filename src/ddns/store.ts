@@ -1,4 +1,4 @@
-import { EtcdHttpClient, type Compare, type EtcdClientOptions, type RequestOp } from "./_etcd.js";
+import { EtcdClient, type Compare, type EtcdClientOptions, type RequestOp } from "./_etcd.js";
 import type { Labels } from "./_names.js";
 import { decodeName, dhcidPrefix, encodeValue, namePath, recordKey, type KV, type Layout, type StoredRR } from "./layout.js";
 import type { DesiredRR, NameRecords } from "./update.js";
@@ -72,14 +72,14 @@ export interface UpdateStore {
 }
 
 export class EtcdStore implements UpdateStore {
-  readonly client: EtcdHttpClient;
+  readonly client: EtcdClient;
 
   constructor(
     options: EtcdClientOptions,
     private readonly layout: Layout,
     private readonly isReverse: (name: Labels) => boolean,
   ) {
-    this.client = new EtcdHttpClient(options);
+    this.client = new EtcdClient(options);
   }
 
   async read(names: readonly Labels[]): Promise<ReadSnapshot> {
