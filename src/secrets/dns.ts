@@ -7,11 +7,8 @@ import { Secret } from "./secret.js";
 import type { SecretStore } from "./store.js";
 
 /**
- * etcd users, one per writer plus CoreDNS and the administrator. etcd takes the user name from the client
- * certificate's common name over gRPC. `h5b ddns` speaks etcd's JSON gateway instead, which refuses a client
- * certificate that has a common name: that user logs in with a password, and its certificate (needed for the TLS
- * handshake only) names no one. No user may ever be named like the server certificate's common name: the gateway
- * reaches etcd with that certificate.
+ * etcd users, one per writer plus CoreDNS and the administrator. Every client speaks gRPC, and etcd takes the user
+ * name from its client certificate's common name: no passwords.
  */
 export const ETCD_USERS = { root: "root", externalDns: "external-dns", coredns: "coredns", ddns: "h5b-ddns" } as const;
 export type EtcdUser = (typeof ETCD_USERS)[keyof typeof ETCD_USERS];
@@ -22,7 +19,7 @@ export interface KeyPair {
   readonly key: Secret;
 }
 
-/** Secrets of Porygon: the etcd PKI, the TSIG key kea-dhcp-ddns signs its updates with, h5b ddns's etcd password. */
+/** Secrets of Porygon: the etcd PKI and the TSIG key kea-dhcp-ddns signs its updates with. */
 export interface DnsSecrets {
   /** The etcd CA's certificate (its key stays in the store). */
   readonly etcdCa: string;
@@ -30,8 +27,6 @@ export interface DnsSecrets {
   readonly etcdClients: Readonly<Record<EtcdUser, KeyPair>>;
   /** HMAC-SHA256 key, base64 (32 random octets). */
   readonly tsigKey: Secret;
-  /** Password of the etcd user `h5b-ddns`. */
-  readonly ddnsEtcdPassword: Secret;
 }
 
 /** The etcd server certificate's names: Porygon's names and addresses, and loopback for the local clients. */
@@ -57,16 +52,13 @@ export async function dnsSecrets(plan: Plan, store: SecretStore): Promise<DnsSec
     const p = pair(await store.ensureAsync(`etcd-${label}-${id}`, async () => joinPair(await (await pki()).issueCertificate(ca, req))));
     return { cert: p.cert, key: p.secret(`etcd-${label}-key`) };
   };
-  // Client use too: etcd's JSON gateway connects to etcd itself with the server certificate.
-  const server = await leaf("server", { commonName: plan.dns.etcdServerName, ...etcdServerNames(plan), usages: ["server", "client"] });
+  const server = await leaf("server", { commonName: plan.dns.etcdServerName, ...etcdServerNames(plan), usages: ["server"] });
   const clients = {} as Record<EtcdUser, KeyPair>;
   for (const user of Object.values(ETCD_USERS)) {
-    const subject = user === ETCD_USERS.ddns ? { organization: user } : { commonName: user };
-    clients[user] = await leaf(`client-${user}`, { ...subject, usages: ["client"] });
+    clients[user] = await leaf(`client-${user}`, { commonName: user, usages: ["client"] });
   }
   const tsigKey = store.ensure("ddns-tsig-key", () => randomBytes(32).toString("base64"));
-  const ddnsEtcdPassword = store.ensure("etcd-password-h5b-ddns");
-  return { etcdCa: ca.cert, etcdServer: server, etcdClients: clients, tsigKey, ddnsEtcdPassword };
+  return { etcdCa: ca.cert, etcdServer: server, etcdClients: clients, tsigKey };
 
   function pair(s: Secret): PemPair & { secret(name: string): Secret } {
     let p: PemPair;

@@ -28,7 +28,6 @@ export async function startRenderedEtcd(ns: Namespace, r: RenderedPorygon, dir: 
   writeFileSync(join(pki, "ca.crt"), d.etcdCa);
   writeFileSync(join(pki, "server.crt"), d.etcdServer.cert);
   writeFileSync(join(pki, "server.key"), d.etcdServer.key.reveal(), { mode: 0o600 });
-  writeFileSync(join(pki, `${ETCD_USERS.ddns}.password`), r.file(`${PATHS.etcdPki}/${ETCD_USERS.ddns}.password`), { mode: 0o600 });
   for (const [user, pair] of Object.entries(d.etcdClients)) {
     writeFileSync(join(pki, `${user}.crt`), pair.cert);
     writeFileSync(join(pki, `${user}.key`), pair.key.reveal(), { mode: 0o600 });
@@ -48,8 +47,6 @@ export async function startRenderedEtcd(ns: Namespace, r: RenderedPorygon, dir: 
 
   const ctl = (user: EtcdUser | undefined, args: readonly string[], endpoint = `https://127.0.0.1:${r.plan.dns.etcdPort}`) => {
     const cert = user === undefined ? [] : ["--cert", join(pki, `${user}.crt`), "--key", join(pki, `${user}.key`)];
-    // h5b ddns's certificate names no one (the JSON gateway it speaks refuses one that does): it logs in.
-    if (user === ETCD_USERS.ddns) cert.push("--user", `${user}:${d.ddnsEtcdPassword.reveal()}`);
     return ns.run("etcdctl", ["--endpoints", endpoint, "--command-timeout", "3s", "--cacert", join(pki, "ca.crt"), ...cert, ...args], {
       env: { ETCDCTL_API: "3" },
     });

@@ -27,7 +27,6 @@ function ddnsConfigForTest(pki: string): string {
   writeFileSync(join(dir, "tsig.key"), `${r.secrets.dns.tsigKey.reveal()}\n`, { mode: 0o600 });
   c.tsig.secretFile = join(dir, "tsig.key");
   c.etcd.tls = { ca: join(pki, "ca.crt"), cert: join(pki, `${ETCD_USERS.ddns}.crt`), key: join(pki, `${ETCD_USERS.ddns}.key`) };
-  c.etcd.passwordFile = join(pki, `${ETCD_USERS.ddns}.password`);
   const file = join(dir, "ddns.json");
   writeFileSync(file, JSON.stringify(c));
   return file;

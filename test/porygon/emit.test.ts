@@ -13,7 +13,7 @@ describe("Porygon's files", () => {
   for (const [variant, mutate] of Object.entries(variants)) {
     it(`${variant}: every file that holds a private key, the TSIG key or a password is mode 0600, and only those`, async () => {
       const r = await renderPorygon(mutate);
-      const secrets = [r.secrets.dns.tsigKey.reveal(), r.secrets.dns.ddnsEtcdPassword.reveal(), "PRIVATE KEY"];
+      const secrets = [r.secrets.dns.tsigKey.reveal(), "PRIVATE KEY"];
       for (const [path, f] of r.files) {
         const secret = secrets.some((s) => f.content.includes(s));
         expect(f.mode === 0o600, path).toBe(secret);

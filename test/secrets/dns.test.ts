@@ -42,10 +42,11 @@ describe("Porygon's secrets", () => {
     expect(readdirSync(dir).filter((n) => n.startsWith("etcd-server-"))).toHaveLength(2);
   });
 
-  it("each client certificate's common name is its etcd user, except h5b ddns's, which the JSON gateway refuses with one", async () => {
+  it("each client certificate's common name is its etcd user (etcd's only login: there are no passwords)", async () => {
     const s = await dnsSecrets(plan(), new SecretStore(dir));
     for (const user of Object.values(ETCD_USERS)) {
-      expect(new x509.X509Certificate(s.etcdClients[user].cert).subject).toBe(user === ETCD_USERS.ddns ? `O=${user}` : `CN=${user}`);
+      expect(new x509.X509Certificate(s.etcdClients[user].cert).subject).toBe(`CN=${user}`);
     }
+    expect(readdirSync(dir).some((n) => n.includes("password"))).toBe(false);
   });
 });

@@ -10,10 +10,9 @@ export const DDNS_UNIT = "h5b-ddns.service";
 /** The daemon's own keys (DHCID records), outside CoreDNS's prefix. */
 export const DDNS_META_PREFIX = "/h5b-ddns/";
 
-const files = { ...tlsFiles(PATHS.ddnsPki), tsig: PATHS.ddnsTsig, password: PATHS.ddnsEtcdPassword };
+const files = { ...tlsFiles(PATHS.ddnsPki), tsig: PATHS.ddnsTsig };
 export const DDNS_CREDENTIALS: readonly Credential[] = [
   { id: "tsig.key", source: files.tsig },
-  { id: "etcd-password", source: files.password },
   { id: "etcd-ca.crt", source: files.ca },
   { id: "etcd-client.crt", source: files.cert },
   { id: "etcd-client.key", source: files.key },
@@ -22,8 +21,8 @@ export const DDNS_CREDENTIALS: readonly Credential[] = [
 /**
  * The config of `h5b ddns`, which runs beside kea-dhcp-ddns on the DHCP host: the DHCP zone and the reverse zones
  * of the static and DHCP ranges, kea-dhcp-ddns's TSIG key, and etcd over TLS (on loopback when the DNS host is the
- * same machine) as the `h5b-ddns` user, with a password (etcd's JSON gateway, which the daemon speaks, cannot
- * authenticate by certificate name). The etcd role of that user is derived from this same object.
+ * same machine) as the `h5b-ddns` user, named by its client certificate. The etcd role of that user is derived from
+ * this same object.
  */
 export function ddnsConfig(plan: Plan): DdnsConfigInput {
   const cred = (id: string) => credentialPath(DDNS_UNIT, id);
@@ -37,8 +36,6 @@ export function ddnsConfig(plan: Plan): DdnsConfigInput {
       prefix: plan.dns.prefix,
       metaPrefix: DDNS_META_PREFIX,
       tls: { ca: cred("etcd-ca.crt"), cert: cred("etcd-client.crt"), key: cred("etcd-client.key") },
-      username: ETCD_USERS.ddns,
-      passwordFile: cred("etcd-password"),
     },
     owner: ETCD_USERS.ddns,
   };
@@ -49,7 +46,6 @@ export function emitDdnsFiles(plan: Plan, secrets: DnsSecrets): OutputFile[] {
   return [
     jsonFile(hostPath(host, PATHS.ddnsConfig), ddnsConfig(plan)),
     linesFile(hostPath(host, files.tsig), [secrets.tsigKey.reveal()], { mode: 0o600 }),
-    linesFile(hostPath(host, files.password), [secrets.ddnsEtcdPassword.reveal()], { mode: 0o600 }),
     ...tlsClientOutput(host, PATHS.ddnsPki, secrets.etcdCa, secrets.etcdClients[ETCD_USERS.ddns]),
   ];
 }

@@ -1,6 +1,6 @@
 import { ddnsKeyPrefixes, parseDdnsConfig } from "../../ddns/index.js";
 import type { Plan } from "../../plan/types.js";
-import { type DnsSecrets, ETCD_USERS, type EtcdUser } from "../../secrets/dns.js";
+import { ETCD_USERS, type EtcdUser } from "../../secrets/dns.js";
 import { type OutputFile, hostPath, linesFile } from "../file.js";
 import { ddnsConfig } from "./ddns-config.js";
 import { PATHS } from "./paths.js";
@@ -16,12 +16,7 @@ export interface EtcdPermission {
 export interface EtcdRole {
   readonly user: Exclude<EtcdUser, "root">;
   readonly permissions: readonly EtcdPermission[];
-  /** The user also has a password, read by the script from this file in the PKI folder. */
-  readonly passwordFile?: string;
 }
-
-/** The password of `h5b-ddns`, beside the administrator's certificate on the DNS host. */
-const DDNS_PASSWORD_FILE = `${ETCD_USERS.ddns}.password`;
 
 /** CoreDNS's key path of a zone, with the trailing `/` that keeps a sibling such as `svc2` outside it. */
 function zonePrefix(plan: Plan, zone: string): string {
@@ -43,11 +38,7 @@ export function etcdRoles(plan: Plan): EtcdRole[] {
       permissions: [readAll, owned(plan.site.zones.services), ...plan.dns.serviceReverseZones.map(owned)],
     },
     { user: ETCD_USERS.coredns, permissions: [readAll] },
-    {
-      user: ETCD_USERS.ddns,
-      permissions: ddnsKeyPrefixes(parseDdnsConfig(ddnsConfig(plan), "h5b ddns config")),
-      passwordFile: DDNS_PASSWORD_FILE,
-    },
+    { user: ETCD_USERS.ddns, permissions: ddnsKeyPrefixes(parseDdnsConfig(ddnsConfig(plan), "h5b ddns config")) },
   ];
 }
 
@@ -60,9 +51,8 @@ const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 export function etcdAuthScript(plan: Plan): string[] {
   const lines = [
     "#!/bin/sh",
-    "# etcd users and roles of Porygon's DNS (rendered by h5b). root, external-dns and coredns are the common",
-    "# names of their client certificates; h5b-ddns, which speaks etcd's JSON gateway, logs in with a password",
-    "# (read from a file, never from the command line). Safe to run again.",
+    "# etcd users and roles of Porygon's DNS (rendered by h5b). Every user is the common name of its client",
+    "# certificate; none has a password. Safe to run again.",
     "set -eu",
     "export ETCDCTL_API=3",
     `PKI="\${H5B_ETCD_PKI:-${PATHS.etcdPki}}"`,
@@ -76,20 +66,12 @@ export function etcdAuthScript(plan: Plan): string[] {
     for (const p of role.permissions) {
       lines.push(`e role grant-permission${p.prefix ? " --prefix=true" : ""} ${r} ${p.access} ${quote(p.key)}`);
     }
-    if (role.passwordFile === undefined) lines.push(`e user get ${r} 2>/dev/null || e user add ${r} --no-password`);
-    else {
-      const pw = `"$PKI/"${quote(role.passwordFile)}`;
-      lines.push(`e user get ${r} 2>/dev/null || e user add ${r} --interactive=false < ${pw}`, `e user passwd ${r} --interactive=false < ${pw}`);
-    }
-    lines.push(`e user grant-role ${r} ${r}`);
+    lines.push(`e user get ${r} 2>/dev/null || e user add ${r} --no-password`, `e user grant-role ${r} ${r}`);
   }
   lines.push("e auth enable");
   return lines;
 }
 
-export function etcdAuthFiles(plan: Plan, secrets: DnsSecrets): OutputFile[] {
-  return [
-    linesFile(hostPath(plan.dns.host, PATHS.etcdAuthScript), etcdAuthScript(plan), { mode: 0o755 }),
-    linesFile(hostPath(plan.dns.host, `${PATHS.etcdPki}/${DDNS_PASSWORD_FILE}`), [secrets.ddnsEtcdPassword.reveal()], { mode: 0o600 }),
-  ];
+export function etcdAuthFiles(plan: Plan): OutputFile[] {
+  return [linesFile(hostPath(plan.dns.host, PATHS.etcdAuthScript), etcdAuthScript(plan), { mode: 0o755 })];
 }

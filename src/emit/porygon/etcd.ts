@@ -33,8 +33,8 @@ export function etcdConfig(plan: Plan): Record<string, unknown> {
       "trusted-ca-file": pki("ca.crt"),
       "client-cert-auth": true,
     },
-    // h5b ddns speaks the JSON gateway; from a config file (not from flags) etcd 3.4 leaves it off by default.
-    "enable-grpc-gateway": true,
+    // Every client speaks gRPC; the JSON gateway would be one more way in (etcd 3.4 serves it unless told not to).
+    "enable-grpc-gateway": false,
     logger: "zap",
     "log-outputs": ["stderr"],
     // DNS records change rarely but renewals rewrite them; keep an hour of history, not all of it.

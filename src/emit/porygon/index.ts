@@ -30,7 +30,7 @@ export function emitPorygon(plan: Plan, secrets: Secrets): OutputFile[] {
     ...keaDhcpDdns(plan, dns),
     ...emitDdnsFiles(plan, dns),
     ...emitEtcd(plan, dns),
-    ...etcdAuthFiles(plan, dns),
+    ...etcdAuthFiles(plan),
     ...emitCorefile(plan, dns),
     emitDnscrypt(plan),
     ...emitUnits(plan),

@@ -22,7 +22,6 @@ export const PATHS = {
   dnscryptCache: "/var/cache/dnscrypt-proxy",
   ddnsConfig: "/etc/h5b/ddns.json",
   ddnsTsig: "/etc/h5b/ddns.tsig",
-  ddnsEtcdPassword: "/etc/h5b/ddns.etcd-password",
   ddnsPki: "/etc/h5b/etcd",
   units: "/etc/systemd/system",
 } as const;
