@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { stringify } from "yaml";
 import { render } from "../src/pipeline.js";
+import { defaultHomelabInput } from "../src/spec/load.js";
 import { generatedSpec } from "./_generate.js";
 
 /**
@@ -15,11 +16,13 @@ const root = fileURLToPath(new URL("..", import.meta.url));
 const tmp = mkdtempSync(join(tmpdir(), "h5b-bench-"));
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
 
-function wall(args: string[], runs: number): number {
+/** Median wall time of `h5b <args>`; `before` runs untimed ahead of each run (to set up the output folder). */
+function wall(args: string[], runs: number, before: (run: number) => string[] = () => []): number {
   const times: number[] = [];
   for (let i = 0; i < runs; i++) {
+    const extra = before(i);
     const t = process.hrtime.bigint();
-    const r = spawnSync(process.execPath, [join(root, "bin", "h5b.js"), ...args], { cwd: tmp, encoding: "utf8" });
+    const r = spawnSync(process.execPath, [join(root, "bin", "h5b.js"), ...args, ...extra], { cwd: tmp, encoding: "utf8" });
     if (r.status !== 0) throw new Error(`h5b ${args.join(" ")} failed:\n${r.stderr}`);
     times.push(Number(process.hrtime.bigint() - t) / 1e6);
   }
@@ -39,12 +42,23 @@ async function inProcess(workers: number, workloads: number, runs: number): Prom
 }
 
 const line = (label: string, ms: number, target?: number) =>
-  console.log(`${label.padEnd(52)} ${ms.toFixed(0).padStart(6)} ms${target !== undefined ? `   target ${target} ms  ${ms <= target ? "ok" : "OVER"}` : ""}`);
+  console.log(`${label.padEnd(68)} ${ms.toFixed(0).padStart(6)} ms${target !== undefined ? `   target ${target} ms  ${ms <= target ? "ok" : "OVER"}` : ""}`);
 
 try {
   // Warm the secret store once so no run pays for key generation.
-  wall(["build", "--out", "o", "--secrets", "secrets"], 1);
-  line("h5b build, default spec (wall, incl. Node start)", wall(["build", "--out", "o", "--secrets", "secrets"], 7), 500);
+  const build = ["build", "--out", "o", "--secrets", "secrets"];
+  wall(build, 1);
+  // The three cases a user meets: a first build, a build after an edit (every file rewritten and the old tree
+  // swapped out), and a build with nothing changed (the tree is read back and left as it is).
+  line("h5b build, default spec, new output folder (wall, incl. Node start)", wall(build, 7, () => (rmSync(join(tmp, "o"), { recursive: true, force: true }), [])), 500);
+  const edited = join(tmp, "edited.yaml");
+  const spec = defaultHomelabInput();
+  if (spec.site === undefined) throw new Error("the default spec has no site");
+  spec.site.timeZone = "Europe/Paris";
+  writeFileSync(edited, stringify(spec));
+  wall(["build", "--out", "o2", "--secrets", "secrets", "--config", edited], 1);
+  line("h5b build, default spec, after an edit (wall)", wall(["build", "--out", "o", "--secrets", "secrets"], 7, (i) => (i % 2 === 0 ? ["--config", edited] : [])), 500);
+  line("h5b build, default spec, nothing changed (wall)", wall(build, 7), 500);
   writeFileSync(join(tmp, "big.yaml"), stringify(generatedSpec(100, 1000)));
   line("h5b build, 100 nodes + 1,000 workloads (wall)", wall(["build", "--config", "big.yaml", "--out", "o", "--secrets", "secrets"], 3), 3000);
   console.log("\ngrowth (in-process render, median of 3):");

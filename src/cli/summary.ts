@@ -32,6 +32,7 @@ export function buildSummary(p: { plan: Plan; source: string; specFile?: string;
   const v = plan.cluster.versions;
   out.push("", `${bold("Versions")} k3s ${v.k3s} · Cilium ${v.cilium} · MetalLB ${v.metallb} · external-dns chart ${v.externalDns} · csi-driver-nfs ${v.csiDriverNfs}`);
   out.push(`${bold("Secrets")} ${rel(p.secretsDir)}/ ${dim("(mode 0600, outside git, never printed)")}`);
-  out.push(`${bold("Wrote")} ${p.written.files} files (${(p.written.bytes / 1024).toFixed(1)} KiB) to ${rel(p.written.dir)}/`);
+  const size = `${p.written.files} files (${(p.written.bytes / 1024).toFixed(1)} KiB)`;
+  out.push(p.written.unchanged ? `${bold("Unchanged")} ${rel(p.written.dir)}/ already holds these ${size}` : `${bold("Wrote")} ${size} to ${rel(p.written.dir)}/`);
   return `${out.join("\n")}\n`;
 }

@@ -11,7 +11,6 @@ import { type Fetcher, resolveChecksums } from "./checksums.js";
 import { findProgram } from "../check/_program.js";
 import { packageRoot } from "../_package.js";
 import { type Failure, ProgressReader, type Recap, type TaskResult } from "./progress.js";
-import { isStale } from "./stale.js";
 
 export interface DeployOptions {
   readonly cwd: string;
@@ -52,10 +51,7 @@ export async function deploy(o: DeployOptions, out: DeployOutput): Promise<Deplo
   const rendered = await render({ cwd: o.cwd, ...(o.config !== undefined ? { config: o.config } : {}), ...(o.secretsDir !== undefined ? { secretsDir: o.secretsDir } : {}) });
   for (const w of rendered.warnings) out.notice(w);
   const outDir = resolve(o.cwd, o.out);
-  if (isStale(outDir, rendered.files)) {
-    await writeTree(outDir, rendered.files);
-    out.info(`rendered ${o.out} (it did not match the spec)`);
-  }
+  if (!(await writeTree(outDir, rendered.files)).unchanged) out.info(`rendered ${o.out} (it did not match the spec)`);
   const plan = rendered.plan;
   const targets = targetHosts(plan.hosts, o.limit);
   const playbook = findProgram("ansible-playbook");

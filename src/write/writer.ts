@@ -1,8 +1,9 @@
-import { existsSync, readdirSync, statSync } from "node:fs";
+import { existsSync, readdirSync, statSync, utimesSync } from "node:fs";
 import { chmod, mkdir, rename, rm, writeFile } from "node:fs/promises";
 import { dirname, isAbsolute, join, normalize, resolve } from "node:path";
 import type { OutputFile } from "../emit/file.js";
 import { error, H5bError } from "../issue.js";
+import { isUnchanged } from "./unchanged.js";
 
 /** A file h5b leaves in every output folder, so that it never replaces a folder it did not make. */
 export const MARKER = ".h5b-output";
@@ -11,6 +12,8 @@ export interface WriteResult {
   readonly dir: string;
   readonly files: number;
   readonly bytes: number;
+  /** The folder already held exactly these files and was left as it was. */
+  readonly unchanged: boolean;
 }
 
 /**
@@ -22,7 +25,8 @@ const PARALLEL = 16;
 /**
  * Writes the whole tree or nothing: files go to a sibling temporary folder which then replaces the output
  * folder in two renames, so a failure part-way leaves the previous output as it was. Nothing in the files
- * depends on time or on the order they were written in, so two builds of one spec are byte-identical.
+ * depends on time or on the order they were written in, so two builds of one spec are byte-identical; a folder
+ * that already holds exactly the files is left untouched.
  */
 export async function writeTree(outDir: string, files: readonly OutputFile[]): Promise<WriteResult> {
   const dir = resolve(outDir);
@@ -32,6 +36,13 @@ export async function writeTree(outDir: string, files: readonly OutputFile[]): P
     if (readdirSync(dir).length > 0 && !existsSync(join(dir, MARKER))) {
       throw new H5bError("write", [error("out-not-h5b", outDir, `is not empty and was not written by h5b (no ${MARKER}); choose another --out`)]);
     }
+  }
+  const bytes = files.reduce((n, f) => n + Buffer.byteLength(f.content), 0);
+  if (isUnchanged(dir, MARKER, files)) {
+    // The marker's time says when the output was last known to match its spec (`h5b simulate --out` reads it).
+    const now = new Date();
+    utimesSync(join(dir, MARKER), now, now);
+    return { dir, files: files.length, bytes, unchanged: true };
   }
   const tmp = `${dir}.h5b-tmp-${process.pid}`;
   const old = `${dir}.h5b-old-${process.pid}`;
@@ -57,7 +68,7 @@ export async function writeTree(outDir: string, files: readonly OutputFile[]): P
     throw e;
   }
   await rm(old, { recursive: true, force: true });
-  return { dir, files: files.length, bytes: files.reduce((n, f) => n + Buffer.byteLength(f.content), 0) };
+  return { dir, files: files.length, bytes, unchanged: false };
 }
 
 /** The folders the files need (relative, without `.`), grouped by depth, shallowest first. */

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -37,7 +37,7 @@ describe("writeTree", () => {
   it("writes every file with its mode, nested folders and the marker", async () => {
     const out = join(base, "out");
     const r = await writeTree(out, tree);
-    expect(r).toMatchObject({ files: 4, bytes: tree.reduce((n, f) => n + f.content.length, 0) });
+    expect(r).toMatchObject({ files: 4, bytes: tree.reduce((n, f) => n + f.content.length, 0), unchanged: false });
     const s = snapshot(out);
     expect(Object.keys(s)).toEqual([MARKER, "hosts/a/etc/rancher/k3s/config.yaml", "hosts/a/etc/rancher/k3s/token", "hosts/b/usr/local/sbin/tool", "plan.json"]);
     expect(s["hosts/a/etc/rancher/k3s/token"]).toBe("600 secret\n");
@@ -51,6 +51,33 @@ describe("writeTree", () => {
     await writeTree(out, tree);
     expect(Object.keys(snapshot(out))).not.toContain("hosts/c/old.conf");
     expect(readdirSync(base)).toEqual(["out"]);
+  });
+
+  it("leaves a folder that already holds exactly the files untouched, and marks it as checked", async () => {
+    const out = join(base, "out");
+    await writeTree(out, tree);
+    const file = join(out, "plan.json");
+    const marker = join(out, MARKER);
+    utimesSync(marker, new Date(2000, 0, 1), new Date(2000, 0, 1));
+    const before = { ino: statSync(file).ino, marker: statSync(marker).mtimeMs };
+    const r = await writeTree(out, [...tree].reverse());
+    expect(r.unchanged).toBe(true);
+    expect(statSync(file).ino).toBe(before.ino);
+    expect(statSync(marker).mtimeMs).toBeGreaterThan(before.marker);
+  });
+
+  it.each([
+    ["a file edited by hand", (out: string) => writeFileSync(join(out, "plan.json"), "{ }\n")],
+    ["a mode changed", (out: string) => chmodSync(join(out, "plan.json"), 0o600)],
+    ["a file added", (out: string) => writeFileSync(join(out, "hosts/a/extra"), "")],
+    ["a file removed", (out: string) => rmSync(join(out, "plan.json"))],
+  ])("rewrites the tree after %s", async (_, change) => {
+    const out = join(base, "out");
+    await writeTree(out, tree);
+    const before = snapshot(out);
+    change(out);
+    expect((await writeTree(out, tree)).unchanged).toBe(false);
+    expect(snapshot(out)).toEqual(before);
   });
 
   it("writes byte-identical trees for the same files in any order", async () => {
