@@ -252,7 +252,11 @@ export class EtcdClient {
         }
         settle(new EtcdError(`etcd unreachable: ${e.code ?? err.message}`, undefined, reset));
       });
-      stream.on("close", () => settle(new EtcdError("etcd closed the call without an answer", undefined, true)));
+      // Every call closes; only one that has not settled by then lost its answer (an error captures a stack: not
+      // one per call).
+      stream.on("close", () => {
+        if (!settled) settle(new EtcdError("etcd closed the call without an answer", undefined, true));
+      });
       stream.end(frame(message));
     });
   }
