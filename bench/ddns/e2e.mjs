@@ -52,7 +52,8 @@ async function teardown() {
 }
 
 function keaConfigs(dir) {
-  const log = (name, file, severity = "INFO") => [{ name, output_options: [{ output: join(dir, file) }], severity }];
+  // Kea rotates a log at 10 MB and keeps one old file; at debug level a long run would lose its first names.
+  const log = (name, file, severity = "INFO") => [{ name, output_options: [{ output: join(dir, file), maxsize: 1 << 30 }], severity }];
   const dhcp4 = {
     Dhcp4: {
       "interfaces-config": { interfaces: [`vb${tag}s`], "dhcp-socket-type": "raw" },
