@@ -183,6 +183,15 @@ export class EtcdClient {
     return s;
   }
 
+  /** Leaves a connection that failed: the next call connects afresh, to the next endpoint. */
+  private abandon(s: ClientHttp2Session): void {
+    if (this.session === s) {
+      this.session = undefined;
+      this.endpoint++;
+    }
+    if (!s.destroyed) s.destroy();
+  }
+
   /** One unary call: resolves to the response message, rejects with an {@link EtcdError}. */
   private unary(path: string, message: Buffer, token: string | undefined): Promise<Buffer> {
     return new Promise((resolve, reject) => {
@@ -198,6 +207,7 @@ export class EtcdClient {
       try {
         session = this.connection();
       } catch (e) {
+        // connect() throws only for an endpoint it cannot use at all (a malformed URL): try the next one next time.
         this.endpoint++;
         settle(new EtcdError(`etcd unreachable: ${(e as Error).message}`));
         return;
@@ -213,6 +223,9 @@ export class EtcdClient {
       const timer = setTimeout(() => {
         settle(new EtcdError(`etcd did not answer within ${this.opts.timeoutMs} ms`));
         stream.close(constants.NGHTTP2_CANCEL);
+        // With other endpoints to try, a member that stopped answering is left (with the calls still on it); with
+        // one, the connection stays: a new one would reach the same etcd.
+        if (this.opts.endpoints.length > 1) this.abandon(session);
       }, this.opts.timeoutMs);
       const chunks: Buffer[] = [];
       let status: IncomingHttpHeaders | undefined;
@@ -246,10 +259,7 @@ export class EtcdClient {
         const e = err.cause?.code !== undefined ? err.cause : err;
         const reset = e.code !== undefined && RESET_CODES.has(e.code);
         // A connection that could not be made moves the next call on to the next endpoint.
-        if (!reset) {
-          this.endpoint++;
-          session.destroy();
-        }
+        if (!reset) this.abandon(session);
         settle(new EtcdError(`etcd unreachable: ${e.code ?? err.message}`, undefined, reset));
       });
       // Every call closes; only one that has not settled by then lost its answer (an error captures a stack: not
