@@ -1,12 +1,5 @@
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { execa } from "execa";
-import { missingProgram } from "./_program.js";
-import { programErrors } from "./_program-errors.js";
-import type { Checker, Finding, Skipped } from "./types.js";
-
-const RULESET = /^hosts\/[^/]+\/etc\/nftables\.conf$/;
+import { checkEachFile } from "./_each-file.js";
+import type { Checker } from "./types.js";
 
 /**
  * `nft -c -f` on each rendered ruleset: parsed by nft and checked by the kernel's nf_tables as one transaction, in a
@@ -16,26 +9,14 @@ const RULESET = /^hosts\/[^/]+\/etc\/nftables\.conf$/;
 export const nftablesChecker: Checker = {
   name: "nftables",
   description: "nft -c -f accepts each rendered nftables ruleset (parser and kernel)",
-  async run(ctx) {
-    const findings: Finding[] = [];
-    const skipped: Skipped[] = [];
-    const tmp = mkdtempSync(join(tmpdir(), "h5b-check-nft-"));
-    try {
-      for (const [path, text] of ctx.files) {
-        if (!RULESET.test(path)) continue;
-        const missing = missingProgram(this.name, [["nft", "nftables"], ["unshare", "util-linux"]]);
-        if (missing !== undefined) {
-          skipped.push(missing);
-          break;
-        }
-        const file = join(tmp, path.replace(/\//g, "_"));
-        writeFileSync(file, text, { mode: 0o600 });
-        const r = await execa("unshare", ["--user", "--map-root-user", "--net", "nft", "-c", "-f", file], { reject: false });
-        if (r.exitCode !== 0) findings.push({ check: this.name, where: path, message: `nft -c refuses it: ${programErrors(r.stderr, file, path, /Error:/)}` });
-      }
-    } finally {
-      rmSync(tmp, { recursive: true, force: true });
-    }
-    return { findings, skipped };
+  run(ctx) {
+    return checkEachFile(ctx, {
+      check: this.name,
+      path: /^hosts\/[^/]+\/etc\/nftables\.conf$/,
+      needs: [["nft", "nftables"], ["unshare", "util-linux"]],
+      command: (file) => ["unshare", ["--user", "--map-root-user", "--net", "nft", "-c", "-f", file]],
+      refusal: "nft -c",
+      reason: /Error:/,
+    });
   },
 };

@@ -1,0 +1,45 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { execa } from "execa";
+import { missingProgram } from "./_program.js";
+import { programErrors } from "./_program-errors.js";
+import type { CheckContext, CheckResult, Finding } from "./types.js";
+
+export interface EachFileCheck {
+  readonly check: string;
+  /** The rendered files it reads, by path in the output folder. */
+  readonly path: RegExp;
+  /** `[program, Debian package]` pairs it needs; the first one missing skips the check. */
+  readonly needs: readonly (readonly [string, string])[];
+  /** The command that reads a temporary copy of the file: program and arguments. */
+  readonly command: (file: string) => readonly [string, readonly string[]];
+  /** What a refusal is called in a finding (`nft -c`), and the lines of its stderr that say why. */
+  readonly refusal: string;
+  readonly reason: RegExp;
+}
+
+/**
+ * Runs a program on a temporary copy of each rendered file whose path matches; a non-zero exit is a finding whose
+ * message names the rendered file, not the copy.
+ */
+export async function checkEachFile(ctx: CheckContext, c: EachFileCheck): Promise<CheckResult> {
+  const files = [...ctx.files].filter(([path]) => c.path.test(path));
+  const missing = files.length > 0 ? missingProgram(c.check, c.needs) : undefined;
+  if (missing !== undefined) return { findings: [], skipped: [missing] };
+  const findings: Finding[] = [];
+  if (files.length === 0) return { findings, skipped: [] };
+  const tmp = mkdtempSync(join(tmpdir(), `h5b-check-${c.check}-`));
+  try {
+    for (const [path, text] of files) {
+      const file = join(tmp, path.replace(/\//g, "_"));
+      writeFileSync(file, text, { mode: 0o600 });
+      const [program, args] = c.command(file);
+      const r = await execa(program, args, { reject: false });
+      if (r.exitCode !== 0) findings.push({ check: c.check, where: path, message: `${c.refusal} refuses it: ${programErrors(r.stderr, file, path, c.reason)}` });
+    }
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+  return { findings, skipped: [] };
+}
