@@ -3,6 +3,7 @@ import { buildPlan } from "../../src/plan/build.js";
 import type { Plan, PlanGateway, PlanHost } from "../../src/plan/types.js";
 import type { HomelabInput } from "../../src/spec/homelab.js";
 import { defaultHomelabInput, parseHomelab } from "../../src/spec/load.js";
+import { ipv4Only } from "../spec/_helpers.js";
 
 export interface RenderedGateway {
   readonly plan: Plan;
@@ -29,16 +30,7 @@ export const withPublicWeb = (s: HomelabInput): void => {
 
 /** Variants of the default spec the gateway tests run against. */
 export const variants: Record<string, (s: HomelabInput) => void> = {
-  "ipv4-only": (s) => {
-    const net = s.networks as Required<NonNullable<HomelabInput["networks"]>>;
-    delete net.lan.ipv6;
-    delete net.pods.ipv6;
-    delete net.services.ipv6;
-    for (const h of Object.values(s.hosts)) {
-      delete h.addresses.ipv6;
-      if (h.hardware.bmc) delete h.hardware.bmc.addresses.ipv6;
-    }
-  },
+  "ipv4-only": ipv4Only,
   /** The gateway is Porygon as well: one box for routing, DNS and DHCP. */
   "gateway-is-porygon": (s) => {
     const gw = s.hosts.gateway as NonNullable<HomelabInput["hosts"][string]>;

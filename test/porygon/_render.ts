@@ -8,6 +8,7 @@ import { SecretStore, type Secrets } from "../../src/secrets/store.js";
 import type { HomelabInput } from "../../src/spec/homelab.js";
 import { defaultHomelabInput, parseHomelab } from "../../src/spec/load.js";
 import { emitPorygon } from "../../src/emit/porygon/index.js";
+import { ipv4Only } from "../spec/_helpers.js";
 
 export interface RenderedPorygon {
   readonly plan: Plan;
@@ -24,16 +25,7 @@ export interface RenderedPorygon {
 /** Variants of the default spec the Porygon tests run against. */
 export const variants: Record<string, (s: HomelabInput) => void> = {
   default: () => {},
-  "ipv4-only": (s) => {
-    const net = s.networks as Required<NonNullable<HomelabInput["networks"]>>;
-    delete net.lan.ipv6;
-    delete net.pods.ipv6;
-    delete net.services.ipv6;
-    for (const h of Object.values(s.hosts)) {
-      delete h.addresses.ipv6;
-      if (h.hardware.bmc) delete h.hardware.bmc.addresses.ipv6;
-    }
-  },
+  "ipv4-only": ipv4Only,
   "pis-on-k3os": (s) => {
     for (const name of ["pi-cp", "pi-worker"]) (s.hosts[name] as { os?: string }).os = "k3os";
   },

@@ -30,3 +30,15 @@ export function set(o: unknown, path: string, value: unknown): void {
 export function get(o: unknown, path: string): unknown {
   return path.split(".").reduce<unknown>((cur, k) => (cur as Record<string, unknown>)[k], o);
 }
+
+/** Edits a spec into the IPv4-only variant of the same homelab: no IPv6 on the LAN, the cluster, hosts or BMCs. */
+export function ipv4Only(s: HomelabInput): void {
+    const net = s.networks as Required<NonNullable<HomelabInput["networks"]>>;
+    delete net.lan.ipv6;
+    delete net.pods.ipv6;
+    delete net.services.ipv6;
+    for (const h of Object.values(s.hosts)) {
+      delete h.addresses.ipv6;
+      if (h.hardware.bmc) delete h.hardware.bmc.addresses.ipv6;
+    }
+}
