@@ -14,12 +14,13 @@ export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 /**
  * How Porygon's unit starts the daemon (src/emit/porygon/systemd.ts): `h5b ddns --config FILE` with the daemon's
  * NODE_OPTIONS. The benchmarks start it exactly so, so that what they measure is what runs in production.
+ * `DDNS_NODE_FLAGS` adds flags to node itself, for looking inside a run (`--cpu-prof --cpu-prof-dir=/tmp/prof`).
  */
 export async function ddnsCommand(configFile) {
   const { DDNS_NODE_OPTIONS } = await import(join(root, "dist/ddns/node-options.js"));
   return {
     command: process.execPath,
-    args: [join(root, "bin/h5b.js"), "ddns", "--config", configFile],
+    args: [...(process.env.DDNS_NODE_FLAGS ?? "").split(" ").filter(Boolean), join(root, "bin/h5b.js"), "ddns", "--config", configFile],
     env: { ...process.env, NODE_OPTIONS: DDNS_NODE_OPTIONS },
   };
 }

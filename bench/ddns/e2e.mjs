@@ -1,24 +1,34 @@
 #!/usr/bin/env node
 // End-to-end benchmark (not a test; needs root for network namespaces): perfdhcp drives kea-dhcp4 with DDNS on,
-// kea-dhcp-ddns sends the TSIG-signed updates to h5b ddns (etcd behind it), then the same run against Knot DNS.
-// Reports names registered per second and p50/p99 from the lease allocation (DHCPACK) to kea-dhcp-ddns logging
-// the name as added, which it does only after the DNS server confirmed the update (so the record is readable).
+// kea-dhcp-ddns (D2) sends the TSIG-signed updates to h5b ddns (etcd behind it), then the same run against Knot DNS.
+// For each server it prints:
+//   - names registered per second;
+//   - ACK->A stored: from the lease allocation (DHCPACK, kea-dhcp4's log) to the server's NOERROR answer to the
+//     forward update, taken from a capture on the wire. Each server answers only once the record is stored (Knot
+//     after applying it to the zone, h5b after the etcd commit), so that is when the name can be resolved;
+//   - ACK->A+PTR: to D2 logging the name as added, which it does after the reverse (PTR) update was answered too;
+//   - the server's round trip per update on the wire, and the CPU each process used;
+//   - for h5b, the daemon's own time per update from its log.
 //
 //   npm run build && node bench/ddns/e2e.mjs            # 3,000 leases at 500/s (npm run bench:ddns runs it too)
-//   LEASES=6000 RATE=1500 node bench/ddns/e2e.mjs
+//   LEASES=6000 RATE=1500 ONLY=h5b KEEP=1 node bench/ddns/e2e.mjs
 //
 // kea-dhcp-ddns 2.2 itself tops out near 500 names/s here (its queue then drops requests), whichever DNS server is
 // behind it, so the default rate stays just below that: the figure compares the servers, not D2. D2 keeps at most
 // 32 transactions (names) in flight, each a forward then a reverse update, so a server whose round trip grows past
 // about 25 ms makes D2's own queue grow, and the latency with it.
 //
-//   DETAIL=1 node bench/ddns/e2e.mjs   # D2 at debug level: its queue wait and the server's round trip as D2 sees
-//                                      # them, and ACK->added over time (debug logging slows D2: compare servers only)
+//   DETAIL=1   D2 at debug level: its queue wait, and ACK->A+PTR second by second (debug logging slows D2)
+//   ONLY=h5b   run one server; KEEP=1 keeps the working folder (logs, capture) and prints its path
 import { spawn } from "node:child_process";
+import { createWriteStream } from "node:fs";
 import { mkdtemp, mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ddnsCommand, run, SECRET, sleep, stop, waitFor, ZONE } from "./_common.mjs";
+import { ddnsCommand, root, run, SECRET, sleep, stop, waitFor, ZONE } from "./_common.mjs";
+import { udpPackets } from "./_pcap.mjs";
+
+const { parseMessage } = await import(join(root, "dist/ddns/_wire.js"));
 
 const LEASES = Number(process.env.LEASES ?? 3000);
 const RATE = Number(process.env.RATE ?? 500);
@@ -32,8 +42,6 @@ const inNs = (ns, cmd, args, opts = {}) => spawn("ip", ["netns", "exec", ns, cmd
 async function sh(cmd, args) {
   return (await run(cmd, args)).stdout;
 }
-
-
 
 async function netns() {
   await sh("ip", ["netns", "add", NS]);
@@ -113,8 +121,11 @@ async function backend(kind, dir) {
     }));
     const cmd = await ddnsCommand(join(dir, "ddns.json"));
     const d = inNs(NS, cmd.command, cmd.args, { env: cmd.env, stdio: ["ignore", "ignore", "pipe"] });
+    // The per-update log lines go to a file, as the journal would take them under systemd.
     let err = "";
+    const log = createWriteStream(join(dir, "ddns.log"));
     d.stderr.on("data", (c) => {
+      log.write(c);
       if (err.length < 4096) err += c.toString();
     });
     children.push(d);
@@ -152,14 +163,20 @@ async function measure(kind, dir) {
     children.push(inNs(NS, "kea-dhcp4", ["-c", join(dir, "kea4.json")], { env }));
     await waitFor(async () => (await readFile(join(dir, "kea4.log"), "utf8")).includes("DHCP4_STARTED"), "kea-dhcp4");
     await waitFor(async () => (await readFile(join(dir, "d2.log"), "utf8")).includes("DHCP_DDNS_STARTED"), "kea-dhcp-ddns");
-    const perf = await run("ip", ["netns", "exec", NC, "perfdhcp", "-4", "-l", `vb${tag}c`, "-r", String(RATE), "-R", "1000000", "-n", String(LEASES), "-d", "2"], { maxBuffer: 64 << 20 }).catch((e) => e);
-    // Let kea-dhcp-ddns drain its queue: stop when the number of finished requests has not moved for 3 s.
-    let last = -1;
-    for (let still = 0; still < 30; ) {
-      const n = ((await readFile(join(dir, "d2.log"), "utf8")).match(/DHCP_DDNS_(ADD|REMOVE)_(SUCCEEDED|FAILED)/g) ?? []).length;
-      still = n === last ? still + 1 : 0;
-      last = n;
-      await sleep(100);
+    const capture = await startCapture(join(dir, "dns.pcap"));
+    let perf;
+    try {
+      perf = await run("ip", ["netns", "exec", NC, "perfdhcp", "-4", "-l", `vb${tag}c`, "-r", String(RATE), "-R", "1000000", "-n", String(LEASES), "-d", "2"], { maxBuffer: 64 << 20 }).catch((e) => e);
+      // Let kea-dhcp-ddns drain its queue: stop when the number of finished requests has not moved for 3 s.
+      let last = -1;
+      for (let still = 0; still < 30; ) {
+        const n = ((await readFile(join(dir, "d2.log"), "utf8")).match(/DHCP_DDNS_(ADD|REMOVE)_(SUCCEEDED|FAILED)/g) ?? []).length;
+        still = n === last ? still + 1 : 0;
+        last = n;
+        await sleep(100);
+      }
+    } finally {
+      await capture.stop();
     }
     const leases = new Map();
     for (const e of keaLog(await readFile(join(dir, "kea4.log"), "utf8"))) {
@@ -174,44 +191,116 @@ async function measure(kind, dir) {
       const ip = /IP Address: \[([^\]]+)\]/.exec(e.text)?.[1];
       if (ip && leases.has(ip)) done.push({ t: e.t, lat: e.t - leases.get(ip), acked: leases.get(ip) });
     }
+    const wire = await onTheWire(join(dir, "dns.pcap"));
+    const stored = [];
+    for (const [ip, t] of wire.forwardStored) if (leases.has(ip)) stored.push(t - leases.get(ip));
     if (DETAIL) detail(kind, keaLog(await readFile(join(dir, "d2.log"), "utf8")), done);
     done.sort((a, b) => a.t - b.t);
-    const lat = done.map((d) => d.lat).sort((a, b) => a - b);
-    const q = (p) => lat[Math.min(lat.length - 1, Math.floor(p * lat.length))] ?? NaN;
     const span = ((done.at(-1)?.t ?? 0) - (done[0]?.t ?? 0)) / 1000;
     const exchanges = /Rate: ([\d.]+) 4-way exchanges\/second/.exec(perf.stdout ?? "")?.[1] ?? "?";
-    return { leases: leases.size, registered: done.length, failed, rate: done.length / span, p50: q(0.5), p99: q(0.99), exchanges };
+    const both = done.map((d) => d.lat);
+    return {
+      leases: leases.size,
+      registered: done.length,
+      failed,
+      rate: done.length / span,
+      stored: { p50: pct(stored, 0.5), p99: pct(stored, 0.99), n: stored.length },
+      both: { p50: pct(both, 0.5), p99: pct(both, 0.99) },
+      rtt: wire.rtt,
+      unanswered: wire.unanswered,
+      dropped: capture.dropped(),
+      daemon: kind === "h5b" ? daemonTimes(await readFile(join(dir, "ddns.log"), "utf8")) : undefined,
+      exchanges,
+    };
   } finally {
+    cpu = (await Promise.all(children.map(cpuOf))).join(", ");
     for (const c of children.reverse()) await stop(c);
   }
 }
 
+/** CPU seconds of the last run's processes (read just before they are stopped). */
+let cpu = "";
+
+/** tcpdump on the server's loopback, where D2 and the server talk: every update and every answer, timestamped. */
+async function startCapture(file) {
+  const child = inNs(NS, "tcpdump", ["-i", "lo", "-n", "-U", "-B", "16384", "-w", file, "udp", "port", "53"], { stdio: ["ignore", "ignore", "pipe"] });
+  let err = "";
+  child.stderr.on("data", (c) => (err += c.toString()));
+  try {
+    await waitFor(async () => err.includes("listening on"), "tcpdump");
+  } catch (e) {
+    await stop(child);
+    throw e;
+  }
+  return { stop: () => stop(child), dropped: () => Number(/(\d+) packets dropped by kernel/.exec(err)?.[1] ?? 0) };
+}
+
+/**
+ * Pairs each update D2 sent with the server's answer (same D2 port and message ID): the round trip of every
+ * update, and for each lease address the time its forward (A) update was first answered NOERROR.
+ */
+async function onTheWire(file) {
+  const sent = new Map();
+  const rtt = [];
+  const forwardStored = new Map();
+  let unanswered = 0;
+  for await (const p of udpPackets(file)) {
+    if (p.payload.length < 12) continue;
+    const key = `${p.dport === 53 ? p.sport : p.dport}/${p.payload.readUInt16BE(0)}`;
+    if (p.dport === 53) {
+      if (sent.has(key)) unanswered++;
+      const name = parseMessage(p.payload).authorities[0]?.name.join(".") ?? "";
+      sent.set(key, { t: p.t, name });
+      continue;
+    }
+    const req = sent.get(key);
+    if (req === undefined) continue;
+    sent.delete(key);
+    rtt.push(p.t - req.t);
+    const ip = /^p-(\d+)-(\d+)-(\d+)-(\d+)\./.exec(req.name)?.slice(1).join(".");
+    if (ip !== undefined && (p.payload[3] & 15) === 0 && !forwardStored.has(ip)) forwardStored.set(ip, p.t);
+  }
+  return { rtt: { p50: pct(rtt, 0.5), p99: pct(rtt, 0.99), n: rtt.length }, forwardStored, unanswered: unanswered + sent.size };
+}
+
+/** user+system CPU seconds of a child so far (`ip netns exec` execs the program, so the pid is the program's). */
+async function cpuOf(child) {
+  const stat = await readFile(`/proc/${child.pid}/stat`, "utf8").catch(() => "");
+  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  const name = /\((.*)\)/.exec(stat)?.[1] ?? "?";
+  return `${name} ${((Number(f[11]) + Number(f[12])) / 100).toFixed(2)}`;
+}
+
 const pct = (a, p) => [...a].sort((x, y) => x - y)[Math.min(a.length - 1, Math.floor(p * a.length))] ?? NaN;
 
-/** Where the time goes (DETAIL=1): D2's queue (waiting for one of its 32 slots), the server's round trips, and when. */
+/** DETAIL=1: how long updates waited in D2's queue for one of its 32 slots, and ACK->A+PTR second by second. */
 function detail(kind, d2, done) {
-  const byId = new Map();
+  const received = new Map();
+  const queued = [];
   for (const e of d2) {
     const id = /^Request ID (\w+)/.exec(e.text)?.[1];
     if (id === undefined) continue;
-    if (!byId.has(id)) byId.set(id, []);
-    byId.get(id).push(e);
-  }
-  const queued = [];
-  const rtt = [];
-  for (const evs of byId.values()) {
-    const at = (id, k = 0) => evs.filter((e) => e.id === id)[k]?.t;
-    const sent = [at("DHCP_DDNS_UPDATE_REQUEST_SENT"), at("DHCP_DDNS_UPDATE_REQUEST_SENT", 1)];
-    const answered = [at("DHCP_DDNS_UPDATE_RESPONSE_RECEIVED"), at("DHCP_DDNS_UPDATE_RESPONSE_RECEIVED", 1)];
-    const received = at("DHCP_DDNS_QUEUE_MGR_QUEUE_RECEIVE");
-    if (received !== undefined && sent[0] !== undefined) queued.push(sent[0] - received);
-    for (let i = 0; i < 2; i++) if (sent[i] !== undefined && answered[i] !== undefined) rtt.push(answered[i] - sent[i]);
+    if (e.id === "DHCP_DDNS_QUEUE_MGR_QUEUE_RECEIVE" && !received.has(id)) received.set(id, e.t);
+    else if (e.id === "DHCP_DDNS_UPDATE_REQUEST_SENT" && received.has(id)) {
+      queued.push(e.t - received.get(id));
+      received.set(id, Infinity);
+    }
   }
   const t0 = Math.min(...done.map((d) => d.acked));
   const slices = [];
   for (const d of done) (slices[Math.floor((d.acked - t0) / 1000)] ??= []).push(d.lat);
-  console.log(`${kind.padEnd(5)} D2 queue p50 ${pct(queued, 0.5)} p99 ${pct(queued, 0.99)} ms; server round trip p50 ${pct(rtt, 0.5)} p99 ${pct(rtt, 0.99)} ms (${rtt.length})`);
-  console.log(`${kind.padEnd(5)} ACK->added p50/p99 by second of ACK: ${slices.map((l, i) => `${i}s ${pct(l, 0.5)}/${pct(l, 0.99)}`).join("  ")}`);
+  console.log(`${kind.padEnd(5)} D2 queue p50 ${pct(queued.filter(Number.isFinite), 0.5)} p99 ${pct(queued.filter(Number.isFinite), 0.99)} ms`);
+  console.log(`${kind.padEnd(5)} ACK->A+PTR p50/p99 by second of ACK: ${slices.map((l, i) => `${i}s ${pct(l, 0.5)}/${pct(l, 0.99)}`).join("  ")}`);
+}
+
+/** The daemon's own time per update (from reading it to sending the answer), from its log lines. */
+function daemonTimes(text) {
+  const ms = [];
+  for (const line of text.split("\n")) {
+    const m = / op=update .*ms=([\d.]+)/.exec(line);
+    if (m) ms.push(Number(m[1]));
+  }
+  return { p50: pct(ms, 0.5), p99: pct(ms, 0.99), n: ms.length };
 }
 
 if (process.getuid?.() !== 0) {
@@ -222,7 +311,7 @@ const dir = await mkdtemp(join(tmpdir(), "h5b-bench-e2e-"));
 try {
   console.log(`end to end: perfdhcp ${LEASES} DORA at ${RATE}/s -> kea-dhcp4 -> kea-dhcp-ddns -> (h5b ddns + etcd | Knot)`);
   const results = {};
-  for (const kind of ["h5b", "knot"]) {
+  for (const kind of (process.env.ONLY ?? "h5b,knot").split(",")) {
     await teardown();
     await netns();
     try {
@@ -231,10 +320,24 @@ try {
       await teardown();
     }
     const r = results[kind];
-    console.log(`${kind.padEnd(5)} leases ${r.leases}  names registered ${r.registered} (failed ${r.failed})  ${r.rate.toFixed(0)} names/s  ACK->added p50 ${r.p50} ms p99 ${r.p99} ms  (perfdhcp: ${r.exchanges} exchanges/s)`);
+    const f = (x) => (Number.isFinite(x) ? (Number.isInteger(x) ? String(x) : x.toFixed(1)) : "-");
+    console.log(`${kind.padEnd(5)} leases ${r.leases}  names registered ${r.registered} (failed ${r.failed})  ${r.rate.toFixed(0)} names/s  (perfdhcp: ${r.exchanges} exchanges/s)`);
+    console.log(`${kind.padEnd(5)} ACK->A stored p50 ${f(r.stored.p50)} p99 ${f(r.stored.p99)} ms (${r.stored.n} names)  ACK->A+PTR p50 ${f(r.both.p50)} p99 ${f(r.both.p99)} ms`);
+    console.log(`${kind.padEnd(5)} server round trip on the wire p50 ${f(r.rtt.p50)} p99 ${f(r.rtt.p99)} ms (${r.rtt.n} updates, ${r.unanswered} unanswered${r.dropped ? `, capture dropped ${r.dropped}` : ""})${r.daemon ? `; daemon's own time p50 ${f(r.daemon.p50)} p99 ${f(r.daemon.p99)} ms` : ""}`);
+    console.log(`${kind.padEnd(5)} CPU seconds: ${cpu}`);
   }
-  console.log(`ratio h5b/Knot: names/s ${(results.h5b.rate / results.knot.rate).toFixed(2)}x, p99 ${(results.h5b.p99 / results.knot.p99).toFixed(2)}x`);
+  const { h5b, knot } = results;
+  if (h5b && knot) {
+    console.log(`ratio h5b/Knot: names/s ${(h5b.rate / knot.rate).toFixed(2)}x, ACK->A stored p99 ${(h5b.stored.p99 / knot.stored.p99).toFixed(2)}x, ACK->A+PTR p99 ${(h5b.both.p99 / knot.both.p99).toFixed(2)}x`);
+  }
+  if (h5b) {
+    const met = (ok) => (ok ? "met" : "NOT met");
+    console.log(
+      `targets: names/s >= 0.8x Knot ${knot ? met(h5b.rate >= 0.8 * knot.rate) : "-"}; p99 < 50 ms: ACK->A stored ${met(h5b.stored.p99 < 50)}, ACK->A+PTR ${met(h5b.both.p99 < 50)}`,
+    );
+  }
 } finally {
   await teardown();
-  await rm(dir, { recursive: true, force: true });
+  if (process.env.KEEP === "1") console.log(`kept ${dir}`);
+  else await rm(dir, { recursive: true, force: true });
 }

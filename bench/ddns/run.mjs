@@ -5,6 +5,7 @@
 //
 //   npm run bench:ddns                  # 20,000 updates, 100 in flight
 //   UPDATES=5000 INFLIGHT=50 npm run bench:ddns
+//   QPS=1000 INFLIGHT=32 UPDATES=10000 E2E=0 npm run bench:ddns   # paced (dnsperf -Q), as Kea sends: CPU per update
 //
 // Needs: etcd, knotd, dnsperf (scripts/debian-packages.txt) and a build (the npm script builds first).
 import { spawn } from "node:child_process";
@@ -16,6 +17,7 @@ import { ddnsCommand, root, run, SECRET, stop, waitFor, ZONE } from "./_common.m
 
 const UPDATES = Number(process.env.UPDATES ?? 20000);
 const INFLIGHT = Number(process.env.INFLIGHT ?? 100);
+const QPS = process.env.QPS;
 
 const freePort = () =>
   new Promise((res, rej) => {
@@ -36,6 +38,9 @@ async function cpuSeconds(pid) {
   return (Number(f[11]) + Number(f[12])) / 100;
 }
 
+const perCore = (seconds, wall) => `${((seconds / wall) * 100).toFixed(0)}% of one core`;
+const perUpdate = (seconds) => `${((seconds / UPDATES) * 1e6).toFixed(0)} µs per update`;
+
 /** Peak resident set of a process, sampled from /proc (VmHWM is the kernel's own high-water mark). */
 async function peakRss(pid) {
   const s = await readFile(`/proc/${pid}/status`, "utf8").catch(() => "");
@@ -46,7 +51,7 @@ async function peakRss(pid) {
 async function dnsperf(port, file) {
   const { stdout } = await run(
     "dnsperf",
-    ["-u", "-s", "127.0.0.1", "-p", String(port), "-d", file, "-n", "1", "-q", String(INFLIGHT), "-t", "5", "-v", "-y", `hmac-sha256:ddns-key:${SECRET}`],
+    ["-u", "-s", "127.0.0.1", "-p", String(port), "-d", file, "-n", "1", "-q", String(INFLIGHT), ...(QPS ? ["-Q", QPS] : []), "-t", "5", "-v", "-y", `hmac-sha256:ddns-key:${SECRET}`],
     { maxBuffer: 256 * 1024 * 1024 },
   );
   const lat = [];
@@ -100,7 +105,8 @@ async function benchH5b(dir, file) {
       const t0 = performance.now();
       const result = await dnsperf(port, file);
       const wall = (performance.now() - t0) / 1000;
-      result.cpu = `daemon ${(((await cpuSeconds(daemon.pid)) - c0[0]) / wall * 100).toFixed(0)}% etcd ${(((await cpuSeconds(etcd.pid)) - c0[1]) / wall * 100).toFixed(0)}% of one core`;
+      const used = [(await cpuSeconds(daemon.pid)) - c0[0], (await cpuSeconds(etcd.pid)) - c0[1]];
+      result.cpu = `daemon ${perCore(used[0], wall)} (${perUpdate(used[0])}), etcd ${perCore(used[1], wall)} (${perUpdate(used[1])})`;
       result.rss = await peakRss(daemon.pid);
       const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
       const num = (name) => Number(new RegExp(`^${name} (\\S+)$`, "m").exec(metrics)?.[1] ?? NaN);
@@ -134,7 +140,8 @@ async function benchKnot(dir, file) {
     const c0 = await cpuSeconds(knot.pid);
     const t0 = performance.now();
     const result = await dnsperf(port, file);
-    result.cpu = `knotd ${(((await cpuSeconds(knot.pid)) - c0) / ((performance.now() - t0) / 1000) * 100).toFixed(0)}% of one core`;
+    const used = (await cpuSeconds(knot.pid)) - c0;
+    result.cpu = `knotd ${perCore(used, (performance.now() - t0) / 1000)} (${perUpdate(used)})`;
     result.rss = await peakRss(knot.pid);
     return result;
   } finally {
@@ -153,7 +160,7 @@ try {
   }
   const file = join(dir, "updates.txt");
   await writeFile(file, `${lines.join("\n")}\n`);
-  console.log(`h5b ddns vs Knot DNS: ${UPDATES} TSIG-signed single-record updates, dnsperf -u -q ${INFLIGHT}, one run each`);
+  console.log(`h5b ddns vs Knot DNS: ${UPDATES} TSIG-signed single-record updates, dnsperf -u -q ${INFLIGHT}${QPS ? ` -Q ${QPS}` : ""}, one run each`);
   await mkdir(join(dir, "h5b"));
   await mkdir(join(dir, "knot"));
   const h = await benchH5b(join(dir, "h5b"), file);
