@@ -1,6 +1,7 @@
 import { parse } from "yaml";
 import { parseCidr } from "../_net.js";
 import type { Plan } from "../plan/types.js";
+import { nfsFindings } from "./_nfs-rules.js";
 import { describe, type ManifestObject, renderedManifests } from "./manifests.js";
 import type { Checker, Finding } from "./types.js";
 
@@ -89,6 +90,7 @@ export function designFindings(plan: Plan, objects: readonly ManifestObject[], c
   if (kinds.has("IPAddressPool") && !kinds.has("L2Advertisement")) {
     findings.push({ check, where: "manifests", message: "no L2Advertisement: MetalLB would assign addresses that nobody announces" });
   }
+  findings.push(...nfsFindings(plan, objects, check));
   return findings;
 }
 
@@ -105,7 +107,7 @@ function serverTaintFindings(plan: Plan, files: ReadonlyMap<string, string>, che
 
 export const designRulesChecker: Checker = {
   name: "design-rules",
-  description: "the seed's rules on the rendered objects: Local, pooled, named LB services; control plane kept free; dual-stack pools",
+  description: "the seed's rules on the rendered objects: Local, pooled, named LB services; control plane kept free; dual-stack pools; the NFS server serving the storage class's share",
   async run(ctx) {
     const { objects } = renderedManifests(ctx.files);
     return { findings: [...designFindings(ctx.plan, objects, this.name), ...serverTaintFindings(ctx.plan, ctx.files, this.name)] };

@@ -37,10 +37,19 @@ const BACKUP_SNAPSHOT = "h5b-backup";
 export const APPS_NAMESPACE = "apps";
 /** Prefix of the node labels h5b sets. */
 export const LABEL_PREFIX = "h5b";
+/** The label that marks the storage host, where the NFS server pod is pinned (docs/decisions.md). */
+export const STORAGE_NODE_LABEL = { key: `${LABEL_PREFIX}/storage`, value: "zfs" } as const;
 /** CoreDNS etcd path and external-dns --coredns-prefix; the trailing slash matters to external-dns. */
 export const SKYDNS_PREFIX = "/skydns/";
 export const ETCD_PORT = 2379;
 export const API_SERVER_PORT = 6443;
+/**
+ * The NFS server's Deployment. kube-system, beside csi-driver-nfs (the chart's target namespace): storage plumbing
+ * of the platform, not an app, and the namespace the system priority classes are meant for.
+ */
+export const NFS_SERVER = { namespace: "kube-system", name: "nfs-server" } as const;
+/** NFSv4 minor version the server offers and the storage class mounts with (Debian 12 and the Pis' kernels speak it). */
+export const NFS_VERSION = "4.2";
 
 const byName = <T extends { name: string }>(a: T, b: T) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
 
@@ -257,7 +266,7 @@ function planHost(spec: Homelab, name: string, h: HostSpec, clusterK3s: string):
               Object.entries({
                 ...h.labels,
                 [`${LABEL_PREFIX}/role`]: isServer ? "control-plane" : "worker",
-                ...(storageHost ? { [`${LABEL_PREFIX}/storage`]: "zfs" } : {}),
+                ...(storageHost ? { [STORAGE_NODE_LABEL.key]: STORAGE_NODE_LABEL.value } : {}),
               }).sort(([a], [b]) => (a < b ? -1 : 1)),
             ),
             taints: isServer ? [spec.cluster.controlPlaneTaint, ...h.taints] : [...h.taints],
@@ -362,9 +371,13 @@ function planStorage(spec: Homelab, hosts: readonly PlanHost[]): PlanStorage {
     datasets,
     nfs: {
       dataset: `${st.zfs.pool}/${st.nfs.dataset}`,
-      exportPath: `/${st.zfs.pool}/${st.nfs.dataset}`,
+      exportPath: `/${st.nfs.dataset}`,
       storageClass: st.nfs.storageClass,
       server: host.addresses.ipv4,
+      version: NFS_VERSION,
+      exports: datasets.filter((d) => d.nfs).map((d) => ({ dataset: d.fullName, mountpoint: d.mountpoint, path: `/${d.name}` })),
+      clients: hosts.filter((h) => h.k3s !== undefined).flatMap((h) => [h.addresses.ipv4, ...(h.addresses.ipv6 !== undefined ? [h.addresses.ipv6] : [])]),
+      workload: { ...NFS_SERVER },
     },
   };
 }

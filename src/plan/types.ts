@@ -268,7 +268,41 @@ export interface PlanStorage {
   readonly slog: { readonly disks: readonly string[]; readonly size: string };
   readonly l2arc: { readonly disks: readonly string[]; readonly size: string };
   readonly datasets: readonly PlanDataset[];
-  readonly nfs: { readonly dataset: string; readonly exportPath: string; readonly storageClass: string; readonly server: string };
+  readonly nfs: PlanNfs;
+}
+
+/**
+ * The NFS server pod on the storage host and the storage class on it. The pod serves every dataset marked `nfs`
+ * under one NFSv4 root, each at `/<dataset name>`; the class mounts one of them.
+ */
+export interface PlanNfs {
+  /** `<pool>/<name>` of the dataset the storage class provisions on. */
+  readonly dataset: string;
+  /** The class's share: the path clients mount on the server (the dataset's place under the NFSv4 root). */
+  readonly exportPath: string;
+  readonly storageClass: string;
+  /** Address clients mount: the storage host's LAN IPv4 (the server pod uses the host's network). */
+  readonly server: string;
+  /** NFS version the server offers (v4 only) and the class mounts with. */
+  readonly version: string;
+  /** Every dataset the server serves, by name. */
+  readonly exports: readonly PlanNfsExport[];
+  /**
+   * The addresses allowed to mount: every k3s node's LAN addresses. csi-driver-nfs mounts from the nodes' host
+   * network, so nothing else on the LAN needs the export.
+   */
+  readonly clients: readonly string[];
+  /** The server's Deployment. */
+  readonly workload: { readonly namespace: string; readonly name: string };
+}
+
+export interface PlanNfsExport {
+  /** `<pool>/<name>`. */
+  readonly dataset: string;
+  /** Where the dataset is mounted on the storage host: the folder the pod serves. */
+  readonly mountpoint: string;
+  /** Path clients mount, under the NFSv4 root: `/<name>`. */
+  readonly path: string;
 }
 
 export interface PlanBackups {

@@ -11,6 +11,8 @@ export interface Versions {
   readonly etcd: string;
   readonly kea: string;
   readonly dnscryptProxy: string;
+  /** Tag of the NFS server image (`ghcr.io/obeone/nfs-server`) that serves the ZFS datasets to the cluster. */
+  readonly nfsServer: string;
 }
 
 /** Current stable releases (see docs/versions.md for where each was read). */
@@ -24,6 +26,10 @@ export const currentVersions: Versions = {
   etcd: "3.7.1",
   kea: "2.2.0",
   dnscryptProxy: "2.1.18",
+  // The maintained, multi-arch fork of erichough/nfs-server: the kernel's nfsd driven from the container, NFSv4-only
+  // on request, and an /etc/exports we render ourselves (mounted over the image's), so the export is ours to scope.
+  // 2.2.3 is its last release (and the one its own chart pins).
+  nfsServer: "2.2.3",
 };
 
 /** k3OS's last release embeds k3s v1.22.2+k3s2; these are the newest platform charts that still run on Kubernetes 1.22. */
@@ -90,6 +96,7 @@ export function resolveVersions(spec: Homelab): { versions: Versions; issues: Is
     etcd: given.etcd ?? base.etcd,
     kea: given.kea ?? base.kea,
     dnscryptProxy: given.dnscryptProxy ?? base.dnscryptProxy,
+    nfsServer: given.nfsServer ?? base.nfsServer,
   };
 
   if (k3osHosts.length > 0) {

@@ -35,7 +35,12 @@ export function judge(ctx: JudgeContext, row: Row, cond: Conditions, podsOf: (w:
     if (p.why !== undefined) say(p.why);
     if (p.nfsDown && p.kept.length + p.moved.length > 0) {
       const claim = wl.volumes.find((v) => v.kind === "nfs");
-      say(`its data is on NFS${claim?.kind === "nfs" && claim.claim !== undefined ? ` (claim ${claim.claim})` : ""} and storage is down (${cond.storage})`);
+      const dataset = wl.volumes.find((v) => v.kind === "hostPath" && v.dataset !== undefined);
+      const where =
+        claim?.kind === "nfs"
+          ? `NFS${claim.claim !== undefined ? ` (claim ${claim.claim})` : ""}`
+          : `ZFS${dataset?.kind === "hostPath" && dataset.dataset !== undefined ? ` (${dataset.dataset})` : ""}`;
+      say(`its data is on ${where} and storage is down (${cond.storage})`);
     } else {
       readyAt.push(...p.kept);
       readyAfter.push(...p.kept, ...p.moved);

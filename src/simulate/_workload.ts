@@ -13,6 +13,8 @@ export interface WorkloadContext {
   /** `namespace/claim` -> its storage class (undefined: the default class). */
   readonly claims: ReadonlyMap<string, string | undefined>;
   readonly onNfs: (storageClass: string | undefined) => boolean;
+  /** The ZFS dataset a host path lies in, if any. */
+  readonly datasetAt: (path: string) => string | undefined;
   readonly priorityClasses: ReadonlyMap<string, number>;
   readonly defaultPriority: number;
 }
@@ -61,7 +63,11 @@ export function readWorkload(o: ManifestObject, ctx: WorkloadContext, issues: Is
     const claim = str(pvc.claimName);
     if (claim !== undefined) return ctx.onNfs(ctx.claims.get(`${namespace}/${claim}`)) ? { name: vname, kind: "nfs", claim } : { name: vname, kind: "other" };
     if (vo.nfs !== undefined) return { name: vname, kind: "nfs" };
-    if (vo.hostPath !== undefined) return { name: vname, kind: "hostPath", path: str(rec(vo.hostPath).path) ?? "" };
+    if (vo.hostPath !== undefined) {
+      const path = str(rec(vo.hostPath).path) ?? "";
+      const dataset = ctx.datasetAt(path);
+      return { name: vname, kind: "hostPath", path, ...(dataset !== undefined ? { dataset } : {}) };
+    }
     if (vo.emptyDir !== undefined) return { name: vname, kind: "emptyDir" };
     return { name: vname, kind: "other" };
   });

@@ -81,7 +81,8 @@ export class Simulator {
     const rowsOf: number[][] = workloads.map(() => []);
     this.rows.forEach((r, i) => r.workloads.forEach((w) => rowsOf[w]?.push(i)));
     this.rowsOf = rowsOf;
-    this.nfs = workloads.flatMap((w, i) => (w.volumes.some((v) => v.kind === "nfs") ? [i] : []));
+    // Workloads a storage failure stops: NFS clients, and the NFS server on its datasets.
+    this.nfs = workloads.flatMap((w, i) => (w.volumes.some((v) => v.kind === "nfs" || (v.kind === "hostPath" && v.dataset !== undefined)) ? [i] : []));
     this.onNfs = new Uint8Array(workloads.length);
     for (const w of this.nfs) this.onNfs[w] = 1;
     this.lbRows = this.rows.flatMap((r, i) => (r.service?.type === "LoadBalancer" ? [i] : []));

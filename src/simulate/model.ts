@@ -54,6 +54,9 @@ export function buildModel(plan: ModelPlan, objects: readonly ManifestObject[]):
     claims: new Map(kindOf("PersistentVolumeClaim").map((c) => [`${namespaceOf(c)}/${str(metaOf(c).name)}`, str(rec(c.object.spec).storageClassName)])),
     // csi-driver-nfs's class is the default one, so a claim without a class lands on NFS too.
     onNfs: (cls) => nfsClass !== undefined && (cls === undefined || cls === nfsClass),
+    // The NFS server's hostPaths: what it serves goes down with ZFS (a path there on another node is a folder of
+    // that node, but nothing h5b renders does that).
+    datasetAt: (path) => plan.storage?.datasets.find((d) => path === d.mountpoint || path.startsWith(`${d.mountpoint}/`))?.fullName,
     priorityClasses,
     defaultPriority,
   };

@@ -52,7 +52,8 @@ export interface SpreadConstraint {
 
 export type SimVolume =
   | { readonly name: string; readonly kind: "nfs"; readonly claim?: string }
-  | { readonly name: string; readonly kind: "hostPath"; readonly path: string }
+  /** `dataset`: the ZFS dataset the path lies in, on the storage host (the NFS server's own volumes). */
+  | { readonly name: string; readonly kind: "hostPath"; readonly path: string; readonly dataset?: string }
   | { readonly name: string; readonly kind: "emptyDir" }
   | { readonly name: string; readonly kind: "other" };
 

@@ -21,6 +21,8 @@ export const versionsSchema = z.strictObject({
   kea: version.optional(),
   /** dnscrypt-proxy on Porygon. @default "2.1.18" */
   dnscryptProxy: version.optional(),
+  /** Tag of the NFS server image (ghcr.io/obeone/nfs-server) on the storage host. @default "2.2.3" */
+  nfsServer: version.optional(),
 });
 
 export const clusterSchema = z.strictObject({

@@ -8,7 +8,7 @@ const datasetSchema = z.strictObject({
   dedup: z.boolean().default(false),
   /** ZFS recordsize. @default "128K" */
   recordsize: z.enum(["16K", "32K", "64K", "128K", "256K", "512K", "1M"]).default("128K"),
-  /** Export it over NFS to the LAN (for the cluster's storage class). @default false */
+  /** Serve it over NFS from the NFS server pod on the storage host, to the k3s nodes, at `/<name>`. @default false */
   nfs: z.boolean().default(false),
   /** Back it up to B2 with restic. @default true */
   backup: z.boolean().default(true),
@@ -37,7 +37,7 @@ export const storageSchema = z.strictObject({
   /** The NFS storage class the cluster mounts (csi-driver-nfs). @default every field at its default */
   nfs: z
     .strictObject({
-      /** Dataset (a key of `zfs.datasets`) that backs the storage class. @default "k8s" */
+      /** Dataset (a key of `zfs.datasets`, marked `nfs`) that backs the storage class. @default "k8s" */
       dataset: dnsLabel.default("k8s"),
       /** StorageClass name. @default "nfs" */
       storageClass: dnsLabel.default("nfs"),

@@ -79,7 +79,21 @@ describe("the host variables of the hardware roles", () => {
     expect(zfs.partitions[0]).toEqual({ device: disk("nvme-x86-boot-a"), number: 14, name: "h5b-slog", start: `-${slog + l2arc}MiB`, end: `-${l2arc}MiB` });
     expect(zfs.partitions[1]).toEqual({ device: disk("nvme-x86-boot-a"), number: 15, name: "h5b-l2arc", start: `-${l2arc}MiB`, end: "100%" });
     expect(zfs.datasets.map((d: { name: string }) => d.name)).toEqual(["tank/k8s", "tank/media"]);
-    expect(zfs.datasets[1].properties).toEqual({ mountpoint: "/tank/media", compression: "zstd", dedup: "off", recordsize: "1M", checksum: expect.any(String) });
+    expect(zfs.datasets[1].properties).toEqual({ mountpoint: "/tank/media", compression: "zstd", dedup: "off", recordsize: "1M", checksum: expect.any(String), sharenfs: "off" });
+  });
+
+  it("readies the storage host's kernel for the NFS server pod, with no host NFS server beside it", () => {
+    const { files, yaml } = rendered(planOf());
+    expect(files.get("hosts/x86-1/etc/modules-load.d/h5b-nfs-server.conf")?.split("\n").filter((l) => l !== "" && !l.startsWith("#"))).toEqual(["nfs", "nfsd"]);
+    expect([...files.keys()].filter((p) => p.endsWith("h5b-nfs-server.conf"))).toEqual(["hosts/x86-1/etc/modules-load.d/h5b-nfs-server.conf"]);
+    const tasks = yaml("ansible/roles/zfs/tasks/main.yml") as unknown as Record<string, any>[];
+    const named = (n: string) => tasks.find((t) => t.name === n);
+    expect(named("Remove a host NFS server")?.["ansible.builtin.apt"]).toEqual({ name: ["nfs-kernel-server"], state: "absent" });
+    expect(named("Load the NFS server's kernel modules")).toMatchObject({ "community.general.modprobe": { name: "{{ item }}", state: "present" }, loop: ["nfs", "nfsd"], ignore_errors: "{{ ansible_check_mode }}" });
+    expect(named("Install the NFS server's kernel modules list")?.vars.h5b_pattern).toBe("^(etc/modules-load[.]d/h5b-nfs-server[.]conf)");
+    // The datasets (the pod's hostPaths) and nfsd are ready before the k3s agent that runs the pod is installed.
+    const plays = (yaml("ansible/site.yml") as unknown as { roles: string[] }[]).map((p) => p.roles[0]);
+    expect(plays.indexOf("zfs")).toBeLessThan(plays.indexOf("k3s"));
   });
 
   it("sets the BMC's address, netmask and gateway from the plan", () => {

@@ -102,6 +102,16 @@ describe("the model read from rendered and extra manifests", () => {
     expect(wl("dash2")).toMatchObject({ architectures: ["amd64", "arm64"], architecturesFrom: "spec", essential: false });
   });
 
+  it("reads the NFS server's hostPaths as the ZFS datasets they are, and its architectures from its annotation", () => {
+    expect(wl("nfs-server")).toMatchObject({ architectures: ["amd64", "arm64"], architecturesFrom: "annotation", essential: false, nodeSelector: { "h5b/storage": "zfs" } });
+    expect(wl("nfs-server")?.volumes.filter((v) => v.kind === "hostPath")).toEqual([
+      { name: "dataset-1", kind: "hostPath", path: "/tank/k8s", dataset: "tank/k8s" },
+      { name: "dataset-2", kind: "hostPath", path: "/tank/media", dataset: "tank/media" },
+      { name: "v4recovery", kind: "hostPath", path: "/var/lib/h5b/nfs-server/v4recovery" },
+    ]);
+    expect(wl("nfs-server")?.priority).toBe(2000000000);
+  });
+
   it("classifies volumes: NFS claim templates, hostPath, emptyDir and claims on other classes", () => {
     expect(wl("db")?.volumes).toEqual([{ name: "data", kind: "nfs", claim: "data-db-N" }]);
     expect(wl("node-exporter")?.volumes).toEqual([

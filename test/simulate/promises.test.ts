@@ -26,7 +26,22 @@ describe("the seed's promises on the default spec", () => {
     const media = sim.rows.findIndex((r) => r.name === "media");
     const x86 = sim.scenarios.find((s) => s.id === "x86-1");
     expect(x86?.outcomes[media]).toMatchObject({ status: "down", reasons: ["its only replica ran on x86-1", "not rescheduled: no other worker runs amd64"] });
-    expect(x86?.effects).toContain("storage down (x86-1 is down): every pod that mounts 10.0.0.20:/tank/k8s fails; stateless pods keep running");
+    expect(x86?.effects).toContain("storage down (x86-1 is down): every pod that mounts 10.0.0.20:/k8s fails; stateless pods keep running");
+  });
+
+  it("runs the NFS server on the storage host only: it goes down with the host or with storage, and stays up without the API server", () => {
+    const server = sim.model.workloads.findIndex((w) => w.namespace === "kube-system" && w.name === "nfs-server");
+    expect(sim.placement[server]).toEqual(["x86-1"]);
+    const row = sim.rows.findIndex((r) => r.id === "Deployment kube-system/nfs-server");
+    const at = (id: string) => sim.scenarios.find((s) => s.id === id)?.outcomes[row];
+    expect(at("x86-1")).toMatchObject({
+      status: "down",
+      reasons: ["its only replica ran on x86-1", "not rescheduled: no remaining node matches its node selection and tolerations (pi-cp: taint CriticalAddonsOnly=true:NoExecute not tolerated; pi-worker: does not match nodeSelector h5b/storage=zfs)"],
+    });
+    expect(at("storage")).toMatchObject({ status: "down", reasons: ["its data is on ZFS (tank/k8s) and storage is down (ZFS/NFS failed on x86-1)"] });
+    for (const id of ["api-server", "pi-cp", "pi-worker", "porygon", "gateway"]) expect(at(id)?.status, id).toBe("up");
+    // Not essential: it cannot outlive its host, and the apps that need it are judged on their own.
+    expect(sim.rows[row]?.essential).toBe(false);
   });
 
   it("keeps everything running when the API server is down", () => {

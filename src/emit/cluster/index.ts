@@ -5,6 +5,7 @@ import { ciliumChart } from "./cilium.js";
 import { externalDnsChart } from "./external-dns.js";
 import { metallbChart, metallbPools } from "./metallb.js";
 import { namespaces } from "./namespaces.js";
+import { nfsServerObjects } from "./nfs-server.js";
 import { rbac } from "./rbac.js";
 import { csiNfsChart } from "./storage.js";
 import { workloadObjects } from "./workloads.js";
@@ -35,6 +36,8 @@ export function emitClusterManifests(plan: Plan): OutputFile[] {
     ...file("h5b-20-metallb", [metallbChart(plan)]),
     ...file("h5b-21-metallb-pools", metallbPools(plan)),
     ...file("h5b-30-external-dns", [externalDnsChart(plan)]),
+    // The server before the class that mounts it; 39 keeps the class's file name of earlier outputs.
+    ...file("h5b-39-nfs-server", nfsServerObjects(plan)),
     ...file("h5b-40-csi-driver-nfs", [csiNfsChart(plan)]),
     ...file("h5b-50-rbac", rbac(plan)),
     ...plan.workloads.flatMap((w) => file(`h5b-60-app-${w.name}`, workloadObjects(plan, w))),

@@ -7,16 +7,17 @@ export function csiNfsValues(storage: PlanStorage): Record<string, unknown> {
       create: true,
       name: storage.nfs.storageClass,
       annotations: { "storageclass.kubernetes.io/is-default-class": "true" },
+      // What the NFS server pod exports: the dataset's path under its NFSv4 root, at the storage host's address.
       parameters: { server: storage.nfs.server, share: storage.nfs.exportPath },
       // A deleted claim keeps its data on ZFS until someone removes it on purpose.
       reclaimPolicy: "Retain",
       volumeBindingMode: "Immediate",
-      mountOptions: ["nfsvers=4.2", "hard"],
+      mountOptions: [`nfsvers=${storage.nfs.version}`, "hard"],
     },
   };
 }
 
-/** csi-driver-nfs with one default StorageClass on the ZFS dataset the storage host exports. */
+/** csi-driver-nfs with one default StorageClass on the ZFS dataset the NFS server pod exports (h5b-39-nfs-server). */
 export function csiNfsChart(plan: Plan): Record<string, unknown> | undefined {
   if (plan.storage === undefined) return undefined;
   return helmChart({

@@ -10,16 +10,20 @@ import { checkModeTolerant, overlayTasks, type Role, roleFiles } from "../_role.
 const SLOG_PARTITION = 14;
 const L2ARC_PARTITION = 15;
 const CONTRIB_SOURCES = "/etc/apt/sources.list.d/h5b-contrib.sources";
+const NFS_MODULES_FILE = "/etc/modules-load.d/h5b-nfs-server.conf";
+/** The host kernel's NFS server, which the NFS server pod drives; the image insists on the client module too. */
+const NFS_MODULES = ["nfs", "nfsd"];
 
 /**
- * The ZFS pool from the spec's vdev layout, SLOG and L2ARC on NVMe partitions, datasets and their properties.
+ * The ZFS pool from the spec's vdev layout, SLOG and L2ARC on NVMe partitions, datasets and their properties, and
+ * the kernel modules of the NFS server pod that serves them.
  * community.general 6.6.2 (Debian 12) has no zpool module: the pool is made with `zpool create` only when
  * `zpool list` does not know it, so a second run changes nothing and an existing pool is never touched.
  */
 export function zfsRole(): OutputFile[] {
   const role: Role = {
     name: "zfs",
-    description: "ZFS: the pool from the spec's vdevs with SLOG and L2ARC on NVMe partitions, datasets and properties",
+    description: "ZFS: the pool from the spec's vdevs with SLOG and L2ARC on NVMe partitions, datasets and properties; nfsd for the NFS server pod",
     tasks: [
       ...overlayTasks("Debian's contrib archive (ZFS lives there)", [CONTRIB_SOURCES]),
       checkModeTolerant({
@@ -66,6 +70,14 @@ export function zfsRole(): OutputFile[] {
         loop: "{{ h5b_zfs.datasets }}",
         loop_control: { label: "{{ item.name }}" },
       }),
+      // The NFS server pod is the host's only NFS server: a host nfs-server would take port 2049 and reload the
+      // kernel's export table from its own /etc/exports under the pod's feet.
+      {
+        name: "Remove a host NFS server",
+        "ansible.builtin.apt": { name: ["nfs-kernel-server"], state: "absent" },
+      },
+      ...overlayTasks("the NFS server's kernel modules list", [NFS_MODULES_FILE]),
+      checkModeTolerant({ name: "Load the NFS server's kernel modules", "community.general.modprobe": { name: "{{ item }}", state: "present" }, loop: NFS_MODULES }),
     ],
   };
   return roleFiles(role);
@@ -102,7 +114,15 @@ export function zfsVars(plan: Plan, host: PlanHost): Record<string, unknown> | u
   ];
   const datasets = st.datasets.map((d) => ({
     name: d.fullName,
-    properties: { mountpoint: d.mountpoint, compression: d.compression, dedup: d.dedup ? "on" : "off", recordsize: d.recordsize, checksum: d.checksum },
+    properties: {
+      mountpoint: d.mountpoint,
+      compression: d.compression,
+      dedup: d.dedup ? "on" : "off",
+      recordsize: d.recordsize,
+      checksum: d.checksum,
+      // The pod serves the datasets; ZFS's own sharing would hand them to a host NFS server that is not there.
+      sharenfs: "off",
+    },
   }));
   return { pool: st.pool, create, partitions, datasets };
 }
@@ -110,6 +130,7 @@ export function zfsVars(plan: Plan, host: PlanHost): Record<string, unknown> | u
 export function zfsHostFiles(plan: Plan, host: PlanHost): OutputFile[] {
   if (plan.storage?.host !== host.name) return [];
   return [
+    linesFile(hostPath(host.name, NFS_MODULES_FILE), ["# Rendered by h5b: the NFS server pod drives the kernel's nfsd.", ...NFS_MODULES]),
     linesFile(hostPath(host.name, CONTRIB_SOURCES), [
       "# Rendered by h5b: zfs-dkms and zfsutils-linux are in contrib.",
       "Types: deb",
