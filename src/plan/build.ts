@@ -201,7 +201,6 @@ export function buildPlan(spec: Homelab): Plan {
               .map(([n]) => `${spec.storage?.zfs.pool}/${n}`)
               .sort(),
             snapshot: BACKUP_SNAPSHOT,
-            readOnlyFallback: spec.backups.readOnlyFallback,
           },
         }
       : {}),

@@ -319,7 +319,6 @@ export interface PlanBackups {
   readonly datasets: readonly string[];
   /** Name of the ZFS snapshot each run takes of every dataset and releases afterwards (`<dataset>@<snapshot>`). */
   readonly snapshot: string;
-  readonly readOnlyFallback: boolean;
 }
 
 export interface PlanServiceAccount {

@@ -66,6 +66,4 @@ export const backupsSchema = z.strictObject({
       /** @default 2 */ yearly: z.number().int().min(0).default(2),
     })
     .prefault({}),
-  /** Serve the newest snapshot read-only from B2 while the storage node is down. @default true */
-  readOnlyFallback: z.boolean().default(true),
 });
