@@ -18,6 +18,27 @@ export function parseExports(text: string): { path: string; options: string[] }[
     });
 }
 
+function find(objects: readonly ManifestObject[], kind: string, namespace: string, name: string): ManifestObject | undefined {
+  return objects.find((o) => o.object.kind === kind && o.object.metadata?.namespace === namespace && o.object.metadata?.name === name);
+}
+
+/** The NFS server's Deployment among the rendered objects, when the spec has one. */
+export function nfsServer(plan: Plan, objects: readonly ManifestObject[]): ManifestObject | undefined {
+  const nfs = plan.storage?.nfs;
+  return nfs === undefined ? undefined : find(objects, "Deployment", nfs.workload.namespace, nfs.workload.name);
+}
+
+/** The exports file the server reads: the ConfigMap mounted at /etc/exports in its container, and the text there. */
+export function serverExports(server: ManifestObject, objects: readonly ManifestObject[]): { map: ManifestObject; text: string } | undefined {
+  const pod = rec(rec(rec(server.object.spec).template).spec);
+  const mounts = list(pod.containers).flatMap((c) => list(rec(c).volumeMounts).map(rec));
+  const exportsVolume = mounts.find((m) => m.mountPath === "/etc/exports")?.name;
+  const mapName = rec(list(pod.volumes).map(rec).find((v) => v.name === exportsVolume)?.configMap).name;
+  const map = typeof mapName === "string" ? find(objects, "ConfigMap", String(server.object.metadata?.namespace), mapName) : undefined;
+  const text = rec(map?.object.data).exports;
+  return map !== undefined && typeof text === "string" ? { map, text } : undefined;
+}
+
 /**
  * The storage class and the NFS server agree: the server runs on the storage host's network, pinned there, and
  * exports the class's share under its NFSv4 root (the entry with fsid=0), so that a claim can mount what it asks for.
@@ -26,9 +47,7 @@ export function nfsFindings(plan: Plan, objects: readonly ManifestObject[], chec
   const nfs = plan.storage?.nfs;
   if (nfs === undefined) return [];
   const findings: Finding[] = [];
-  const find = (kind: string, namespace: string, name: string) =>
-    objects.find((o) => o.object.kind === kind && o.object.metadata?.namespace === namespace && o.object.metadata?.name === name);
-  const server = find("Deployment", nfs.workload.namespace, nfs.workload.name);
+  const server = nfsServer(plan, objects);
   if (server === undefined) return [{ check, where: "manifests", message: `no NFS server (Deployment ${nfs.workload.namespace}/${nfs.workload.name}): nothing serves the storage class's share` }];
   const where = `${server.file} (${describe(server)})`;
   const pod = rec(rec(rec(server.object.spec).template).spec);
@@ -37,13 +56,9 @@ export function nfsFindings(plan: Plan, objects: readonly ManifestObject[], chec
     findings.push({ check, where, message: `the NFS server must be pinned to the storage host (nodeSelector ${STORAGE_NODE_LABEL.key}=${STORAGE_NODE_LABEL.value}): it serves that host's datasets` });
   }
 
-  const mounts = list(pod.containers).flatMap((c) => list(rec(c).volumeMounts).map(rec));
-  const exportsVolume = mounts.find((m) => m.mountPath === "/etc/exports")?.name;
-  const mapName = rec(list(pod.volumes).map(rec).find((v) => v.name === exportsVolume)?.configMap).name;
-  const map = typeof mapName === "string" ? find("ConfigMap", nfs.workload.namespace, mapName) : undefined;
-  const exportsText = rec(map?.object.data).exports;
-  if (typeof exportsText !== "string") return [...findings, { check, where, message: "the NFS server has no exports file from a ConfigMap at /etc/exports" }];
-  const entries = parseExports(exportsText);
+  const exportsFile = serverExports(server, objects);
+  if (exportsFile === undefined) return [...findings, { check, where, message: "the NFS server has no exports file from a ConfigMap at /etc/exports" }];
+  const entries = parseExports(exportsFile.text);
   const root = entries.find((e) => e.options.includes("fsid=0") || e.options.includes("fsid=root"))?.path;
 
   const chart = objects.find((o) => o.object.kind === "HelmChart" && rec(o.object.spec).chart === "csi-driver-nfs");

@@ -7,6 +7,7 @@ import { etcdChecker } from "./etcd.js";
 import { k3sConfigChecker } from "./k3s-config.js";
 import { keaChecker } from "./kea.js";
 import { kubernetesSchemaChecker } from "./kubernetes-schema.js";
+import { nfsExportsChecker } from "./nfs-exports.js";
 import { nftablesChecker } from "./nftables.js";
 import { radvdChecker } from "./radvd.js";
 import { rbacAuditChecker } from "./rbac-audit.js";
@@ -25,4 +26,4 @@ export { corefileProblems, parseCorefile } from "./corefile.js";
 export { dnscryptProblems } from "./dnscrypt.js";
 
 /** Every checker `h5b check` runs, in order. */
-export const checkers: readonly Checker[] = [kubernetesSchemaChecker, chartValuesChecker, k3sConfigChecker, designRulesChecker, rbacAuditChecker, promisesChecker, keaChecker, etcdChecker, corefileChecker, dnscryptChecker, nftablesChecker, radvdChecker, systemdChecker, shellChecker, ansibleChecker];
+export const checkers: readonly Checker[] = [kubernetesSchemaChecker, chartValuesChecker, k3sConfigChecker, designRulesChecker, rbacAuditChecker, promisesChecker, keaChecker, etcdChecker, corefileChecker, dnscryptChecker, nftablesChecker, radvdChecker, nfsExportsChecker, systemdChecker, shellChecker, ansibleChecker];
