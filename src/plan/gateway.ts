@@ -14,5 +14,5 @@ export function planGateway(hosts: readonly PlanHost[], loadBalancers: readonly 
     if (lb.pool !== "public" || addresses === undefined) return [];
     return lb.ports.map((p) => ({ service: `${lb.namespace}/${lb.name}`, name: p.name, protocol: p.protocol, port: p.port, addresses }));
   });
-  return { host: host.name, wanNic: host.wanNic.name, lanNic: host.lanNic.name, published };
+  return { host: host.name, wanNic: host.wanNic.name, lanNic: host.lanNic.name, lanIpv4: host.addresses.ipv4, published };
 }

@@ -227,6 +227,8 @@ export interface PlanGateway {
   /** Interface names as the spec gives them: the one `wan` port and the LAN port. */
   readonly wanNic: string;
   readonly lanNic: string;
+  /** The gateway's own IPv4 address on the LAN (from the spec); its WAN address is the ISP's, unknown here. */
+  readonly lanIpv4: string;
   /**
    * Every port of every public service, in service order: forwarded from the gateway's WAN address to the service's
    * IPv4 address, and open from the internet on its IPv6 address (when it has one).

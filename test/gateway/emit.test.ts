@@ -16,6 +16,7 @@ describe("the gateway in the plan", () => {
   it("names its ports as the spec does and publishes every port of every public service, on both families", () => {
     const r = renderGateway(withPublicWeb);
     expect({ host: r.gateway.host, wan: r.gateway.wanNic, lan: r.gateway.lanNic }).toEqual({ host: "gateway", wan: "wan0", lan: "lan0" });
+    expect(r.gateway.lanIpv4).toBe(r.host("gateway").addresses.ipv4);
     const publics = r.plan.loadBalancers.filter((lb) => lb.pool === "public");
     expect(r.gateway.published.map((p) => `${p.service} ${p.port}/${p.protocol}`)).toEqual([
       "apps/web 8443/TCP",
@@ -54,14 +55,21 @@ describe("the gateway's nftables ruleset", () => {
     const prerouting = rules(text, "prerouting");
     for (const p of r.gateway.published) {
       const proto = p.protocol.toLowerCase();
-      expect(prerouting).toContain(`iifname "wan0" fib daddr type local ${proto} dport ${p.port} dnat ip to ${p.addresses.ipv4} comment "${p.service} ${p.name}"`);
-      expect(forward).toContain(`iifname "wan0" oifname "lan0" ip daddr ${p.addresses.ipv4} ${proto} dport ${p.port} ct status dnat accept comment "${p.service} ${p.name}"`);
+      const dnat = `${proto} dport ${p.port} dnat ip to ${p.addresses.ipv4} comment "${p.service} ${p.name}"`;
+      expect(prerouting).toContain(`iifname "wan0" fib daddr type local ${dnat}`);
+      // Hairpin: the same forward for a LAN client at the public address, never at the gateway's LAN address.
+      expect(prerouting).toContain(`iifname "lan0" ip daddr != ${r.gateway.lanIpv4} fib daddr type local ${dnat}`);
+      expect(forward).toContain(`iifname { "wan0", "lan0" } oifname "lan0" ip daddr ${p.addresses.ipv4} ${proto} dport ${p.port} ct status dnat accept comment "${p.service} ${p.name}"`);
       if (p.addresses.ipv6 !== undefined) expect(forward).toContain(`iifname "wan0" oifname "lan0" ip6 daddr ${p.addresses.ipv6} ${proto} dport ${p.port} accept comment "${p.service} ${p.name}"`);
     }
-    expect(prerouting.filter((l) => l.includes(" dnat "))).toHaveLength(r.gateway.published.length);
+    expect(prerouting.filter((l) => l.includes(" dnat "))).toHaveLength(2 * r.gateway.published.length);
     expect(forward.filter((l) => / dport \d+ /.test(l))).toHaveLength(r.gateway.published.length + r.gateway.published.filter((p) => p.addresses.ipv6 !== undefined).length);
     expect(forward.at(-1)).toMatch(/^iifname "wan0" counter drop/);
-    expect(rules(text, "postrouting")).toEqual([`type nat hook postrouting priority srcnat; policy accept;`, `oifname "wan0" ip saddr ${r.plan.lan.ipv4.prefix.cidr} masquerade`]);
+    expect(rules(text, "postrouting")).toEqual([
+      `type nat hook postrouting priority srcnat; policy accept;`,
+      `oifname "wan0" ip saddr ${r.plan.lan.ipv4.prefix.cidr} masquerade`,
+      `iifname "lan0" oifname "lan0" ip saddr ${r.plan.lan.ipv4.prefix.cidr} ct status dnat masquerade comment "hairpin: a LAN client at the public address"`,
+    ]);
   });
 
   it("opens to the LAN only what the gateway host runs", () => {

@@ -8,9 +8,10 @@ import type { PlanPublishedPort } from "../../src/plan/types.js";
 import { type Namespace, NetnsLab } from "../_harness/netns.js";
 import { PATHS, type RenderedGateway, renderGateway, withPublicWeb } from "./_render.js";
 
-// Three namespaces: the internet, the gateway (ports named as the spec names them, loading the rendered ruleset and
-// sysctls as they are), and the LAN, which holds the addresses of public services, the internal pool, a node,
-// Porygon and a BMC, each with a listener. Real TCP connections and UDP datagrams show what gets through.
+// Four namespaces: the internet, the gateway (ports named as the spec names them, loading the rendered ruleset and
+// sysctls as they are), the LAN, which holds the addresses of public services, the internal pool, a node, Porygon
+// and a BMC, each with a listener, and a LAN client (a phone on the Wi-Fi) bridged to the same segment. Real TCP
+// connections and UDP datagrams show what gets through.
 const SOCKETS = fileURLToPath(new URL("./_sockets.mjs", import.meta.url));
 const INTERNET = { ipv4: "192.0.2.2", ipv6: "2001:db8:ffff::2" };
 const GATEWAY_WAN = { ipv4: "192.0.2.1", ipv6: "2001:db8:ffff::1" };
@@ -26,6 +27,7 @@ let r: RenderedGateway;
 let wan: Namespace;
 let gw: Namespace;
 let lan: Namespace;
+let client: Namespace;
 
 type Proto = "tcp" | "udp";
 interface Target {
@@ -56,6 +58,9 @@ const published = (service: string, proto: Proto): PlanPublishedPort => {
   return p;
 };
 
+/** The LAN client's address, one the DHCP server would lend. */
+const lanClient = (): string => r.plan.lan.ipv4.ranges.dhcp.first;
+
 /** Every address in the LAN the internet must not reach, with a listener each. */
 function closedTargets(): Target[] {
   const x86 = r.host("x86-1");
@@ -85,8 +90,14 @@ beforeAll(async () => {
   wan = await lab.namespace("wan");
   gw = await lab.namespace("gw");
   lan = await lab.namespace("lan");
+  client = await lab.namespace("client");
   await lab.veth(gw, r.gateway.wanNic, wan, "w0");
   await lab.veth(gw, r.gateway.lanNic, lan, "eth0");
+  // One segment: the LAN namespace bridges the gateway's port and the client's, and keeps its addresses on the bridge.
+  await lab.veth(lan, "cl0", client, "eth0");
+  await lan.run("ip", ["link", "add", "br0", "type", "bridge"]);
+  for (const port of ["eth0", "cl0"]) await lan.run("ip", ["link", "set", port, "master", "br0"]);
+  await lan.run("ip", ["link", "set", "br0", "up"]);
 
   await wan.address("w0", `${INTERNET.ipv4}/24`);
   await wan.address("w0", `${INTERNET.ipv6}/64`);
@@ -109,8 +120,9 @@ beforeAll(async () => {
   ];
   const lanAddresses = [...new Set(lanTargets.map((t) => t.address))];
   const lanSockets = [...new Map(lanTargets.map((t) => [`${t.proto}:${t.address}:${t.port}`, t])).values()];
-  for (const a of lanAddresses) await lan.address("eth0", `${a}/${a.includes(":") ? lanV6.prefix.prefixLength : r.plan.lan.ipv4.prefix.prefixLength}`);
-  await lan.run("ip", ["route", "add", "default", "via", gwHost.addresses.ipv4]);
+  for (const a of lanAddresses) await lan.address("br0", `${a}/${a.includes(":") ? lanV6.prefix.prefixLength : r.plan.lan.ipv4.prefix.prefixLength}`);
+  await client.address("eth0", `${lanClient()}/${r.plan.lan.ipv4.prefix.prefixLength}`);
+  for (const ns of [lan, client]) await ns.run("ip", ["route", "add", "default", "via", gwHost.addresses.ipv4]);
   await lan.run("ip", ["-6", "route", "add", "default", "via", gwHost.addresses.ipv6 as string]);
 
   await listen(lan, "lan", lanSockets);
@@ -146,7 +158,7 @@ describe("the gateway's rendered firewall, loaded in a network namespace", () =>
     await gw.run("nft", ["-f", ruleset]);
     expect((await gw.run("nft", ["list", "tables"])).trim()).toBe("table inet h5b");
     // IPv6 below must find its neighbours through the ruleset (ND), not from the cache of the probes above.
-    for (const ns of [wan, gw, lan]) await ns.run("ip", ["neigh", "flush", "all"]);
+    for (const ns of [wan, gw, lan, client]) await ns.run("ip", ["neigh", "flush", "all"]);
   });
 
   it("opens each public service's port on its IPv6 address, and the internet's address arrives unchanged", async () => {
@@ -164,6 +176,41 @@ describe("the gateway's rendered firewall, loaded in a network namespace", () =>
       // The service sees the client's own address: nothing rewrites the source on the way in.
       expect({ service, proto, answer }).toEqual({ service, proto, answer: `${p.addresses.ipv4} ${INTERNET.ipv4}` });
     }
+  });
+
+  it("forwards a LAN client at its WAN address to the public service, which sees the gateway's LAN address (hairpin)", async () => {
+    const gwLan = r.host(r.gateway.host).addresses.ipv4;
+    for (const [service, proto] of [["apps/web", "tcp"], ["kube-system/cilium-ingress", "tcp"], ["apps/wireguard", "udp"]] as const) {
+      const p = published(service, proto);
+      const answer = await probe(client, { proto, address: GATEWAY_WAN.ipv4, port: p.port });
+      // Without the gateway's address as source the service would answer the client directly, from an address the
+      // client never spoke to, and the connection would fail.
+      expect({ service, proto, answer }).toEqual({ service, proto, answer: `${p.addresses.ipv4} ${gwLan}` });
+    }
+  });
+
+  it("leaves a LAN client's direct connections to a service as they are", async () => {
+    for (const [service, proto] of [["apps/web", "tcp"], ["apps/wireguard", "udp"]] as const) {
+      const p = published(service, proto);
+      const answer = await probe(client, { proto, address: p.addresses.ipv4, port: p.port });
+      expect({ service, proto, answer }).toEqual({ service, proto, answer: `${p.addresses.ipv4} ${lanClient()}` });
+    }
+  });
+
+  it("forwards nothing else a LAN client sends to its addresses: unpublished ports, and its own LAN address", async () => {
+    const gwLan = r.host(r.gateway.host).addresses.ipv4;
+    const web = published("apps/web", "tcp");
+    const unforwarded = [
+      // Porygon listens on 53 in the LAN, unpublished.
+      { proto: "tcp", address: GATEWAY_WAN.ipv4, port: 53 },
+      // The web service listens on its published port, but the gateway's LAN address is the gateway's alone.
+      { proto: "tcp", address: gwLan, port: web.port },
+    ] as const;
+    const answers = await Promise.all(unforwarded.map((t) => probe(client, t, DROPPED_AFTER_MS)));
+    expect(unforwarded.map((t, i) => ({ ...t, answer: answers[i] }))).toEqual(unforwarded.map((t) => ({ ...t, answer: undefined })));
+    // SSH on the WAN address is the gateway's own, answered by itself and not taken to the node that also listens on 22.
+    const ssh = await probe(client, { proto: "tcp", address: GATEWAY_WAN.ipv4, port: 22 });
+    expect(ssh).toBe(`::ffff:${GATEWAY_WAN.ipv4} ::ffff:${lanClient()}`);
   });
 
   it("closes the internal pool, the nodes, Porygon, the BMCs and every unpublished port to the internet", async () => {
@@ -197,7 +244,7 @@ describe("the gateway's rendered firewall, loaded in a network namespace", () =>
     gw.spawn("radvd", ["--nodaemon", "--logmethod", "stderr", "--config", conf, "--pidfile", join(dir, "radvd.pid")]);
     // rdisc6 solicits (the ruleset must let the solicitation in) and prints the first advertisement it gets.
     let ra = "";
-    for (let i = 0; i < 20 && !ra.includes("Prefix"); i++) ra = await lan.run("rdisc6", ["-1", "-r", "3", "-w", "1000", "eth0"]).catch(() => "");
+    for (let i = 0; i < 20 && !ra.includes("Prefix"); i++) ra = await client.run("rdisc6", ["-1", "-r", "3", "-w", "1000", "eth0"]).catch(() => "");
     const fields = ra.split("\n").map((l) => l.split(/\s*:\s+/).map((x) => x.trim()));
     const field = (name: string) => fields.filter(([k]) => k === name).map(([, v]) => v);
     expect(field("Stateful address conf.")).toEqual(["Yes"]);

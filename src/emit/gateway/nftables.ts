@@ -43,12 +43,15 @@ function input(plan: Plan, gw: PlanGateway): string[] {
 /**
  * Routed traffic: the LAN out freely; from the internet only answers, ICMPv6 errors, and each published port, on
  * its service's own IPv6 address and, through the DNAT below, on its IPv4 address. `ct status dnat` keeps the IPv4
- * services reachable only through the forward, never by routing a private address at the WAN port.
+ * services reachable only through the forward, never by routing a private address at the WAN port. The same
+ * forward comes back out of the LAN port when a LAN client used the public address (hairpin), which the drop
+ * policy would refuse otherwise: the LAN's own traffic never crosses the gateway to stay in the LAN.
  */
 function forward(plan: Plan, gw: PlanGateway): string[] {
   const wan = quoted(gw.wanNic);
   const lan = quoted(gw.lanNic);
   const inbound = `iifname ${wan} oifname ${lan}`;
+  const forwarded = `iifname ${set([wan, lan])} oifname ${lan}`;
   const v6 = plan.lan.ipv6;
   return chain("forward", "filter hook forward priority filter", "drop", [
     "ct state established,related accept",
@@ -60,24 +63,37 @@ function forward(plan: Plan, gw: PlanGateway): string[] {
       const v6addr = p.addresses.ipv6;
       return v6addr !== undefined ? [`${inbound} ip6 daddr ${v6addr} ${proto(p)} dport ${p.port} accept comment ${label(p)}`] : [];
     }),
-    ...gw.published.map((p) => `${inbound} ip daddr ${p.addresses.ipv4} ${proto(p)} dport ${p.port} ct status dnat accept comment ${label(p)}`),
+    ...gw.published.map((p) => `${forwarded} ip daddr ${p.addresses.ipv4} ${proto(p)} dport ${p.port} ct status dnat accept comment ${label(p)}`),
     `iifname ${wan} counter drop comment "nothing else from the internet: internal pool, hosts, Porygon, BMCs"`,
   ]);
 }
 
-/** IPv4: each published port of the gateway's own (WAN) address to its service; the LAN leaves as the WAN address. */
+/**
+ * IPv4: each published port of the gateway's own (WAN) address to its service; the LAN leaves as the WAN address.
+ * A LAN client that names the public address (a phone's VPN or app set up with the public name, used at home) is
+ * forwarded the same way, and its source becomes the gateway's LAN address: the service then answers through the
+ * gateway, which puts the public address back, instead of straight to a client that never spoke to it. Only those
+ * hairpinned connections are rewritten; LAN clients talking to a service directly, and the internet through the
+ * WAN port, arrive with their own addresses. IPv6 needs none of this: every public service has its own global
+ * address, the same inside and out.
+ */
 function nat(plan: Plan, gw: PlanGateway): string[] {
   const wan = quoted(gw.wanNic);
+  const lan = quoted(gw.lanNic);
+  const lanPrefix = plan.lan.ipv4.prefix.cidr;
+  const dnat = (p: PlanPublishedPort) => `${proto(p)} dport ${p.port} dnat ip to ${p.addresses.ipv4} comment ${label(p)}`;
   return [
-    // `fib daddr type local`: only what is sent to the gateway itself, whatever address the ISP gave it.
-    ...chain(
-      "prerouting",
-      "nat hook prerouting priority dstnat",
-      "accept",
-      gw.published.map((p) => `iifname ${wan} fib daddr type local ${proto(p)} dport ${p.port} dnat ip to ${p.addresses.ipv4} comment ${label(p)}`),
-    ),
+    // `fib daddr type local`: only what is sent to the gateway itself, whatever address the ISP gave it. From the
+    // LAN, its LAN address stays its own: SSH, DNS or DHCP there are never taken by a public port of the same number.
+    ...chain("prerouting", "nat hook prerouting priority dstnat", "accept", [
+      ...gw.published.map((p) => `iifname ${wan} fib daddr type local ${dnat(p)}`),
+      ...gw.published.map((p) => `iifname ${lan} ip daddr != ${gw.lanIpv4} fib daddr type local ${dnat(p)}`),
+    ]),
     "",
-    ...chain("postrouting", "nat hook postrouting priority srcnat", "accept", [`oifname ${wan} ip saddr ${plan.lan.ipv4.prefix.cidr} masquerade`]),
+    ...chain("postrouting", "nat hook postrouting priority srcnat", "accept", [
+      `oifname ${wan} ip saddr ${lanPrefix} masquerade`,
+      `iifname ${lan} oifname ${lan} ip saddr ${lanPrefix} ct status dnat masquerade comment "hairpin: a LAN client at the public address"`,
+    ]),
   ];
 }
 
