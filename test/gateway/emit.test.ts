@@ -102,14 +102,15 @@ describe("the gateway's nftables ruleset", () => {
 });
 
 describe("forwarding and router advertisements", () => {
-  it("turns on forwarding, and keeps the WAN port listening to the ISP's advertisements", () => {
+  it("turns on forwarding, sends no redirects for hairpinned connections, and keeps the WAN port listening to the ISP's advertisements", () => {
     expect(renderGateway().file(PATHS.sysctl)?.split("\n").slice(1)).toEqual([
       "net.ipv4.ip_forward = 1",
+      "net.ipv4.conf.lan0.send_redirects = 0",
       "net.ipv6.conf.all.forwarding = 1",
       "net.ipv6.conf.wan0.accept_ra = 2",
       "",
     ]);
-    expect(renderGateway(variants["ipv4-only"]).file(PATHS.sysctl)?.split("\n").slice(1)).toEqual(["net.ipv4.ip_forward = 1", ""]);
+    expect(renderGateway(variants["ipv4-only"]).file(PATHS.sysctl)?.split("\n").slice(1)).toEqual(["net.ipv4.ip_forward = 1", "net.ipv4.conf.lan0.send_redirects = 0", ""]);
   });
 
   it("advertises the prefix with the managed and other-config flags, Porygon as DNS server and the zones", () => {
