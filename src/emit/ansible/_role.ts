@@ -46,7 +46,7 @@ export function roleFiles(role: Role): OutputFile[] {
   ];
 }
 
-/** Path prefixes (relative to `/`) as one anchored regular expression; dots are matched literally. */
+/** Path prefixes (absolute, or relative to `/`) as one anchored regular expression; dots are matched literally. */
 function prefixPattern(prefixes: readonly string[]): string {
   return `^(${prefixes.map((p) => p.replace(/^\//, "").replace(/\./g, "[.]")).join("|")})`;
 }

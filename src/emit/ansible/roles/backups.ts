@@ -5,7 +5,6 @@ import type { OutputFile } from "../../file.js";
 import { checkModeTolerant, overlayTasks, type Role, roleFiles } from "../_role.js";
 import { RELOAD_SYSTEMD, reloadSystemdHandler, requireSecretsDir } from "./_shared.js";
 
-const overlay = (absolute: string) => absolute.replace(/^\//, "");
 
 /**
  * The storage host's backups: restic from Debian, the rendered settings, scripts and units, the secrets copied
@@ -37,7 +36,7 @@ export function backupsRole(): OutputFile[] {
         "ansible.builtin.file": { path: PATHS.dir, state: "directory", owner: "root", group: "root", mode: "0700" },
       },
       // The service and the timer share their name up to the dot.
-      ...overlayTasks("the backup's settings, scripts and units", [`${overlay(PATHS.dir)}/`, overlay(PATHS.script), overlay(PATHS.restic), overlay(PATHS.service.replace(/service$/, ""))], {
+      ...overlayTasks("the backup's settings, scripts and units", [`${PATHS.dir}/`, PATHS.script, PATHS.restic, PATHS.service.replace(/service$/, "")], {
         notify: [RELOAD_SYSTEMD],
       }),
       {

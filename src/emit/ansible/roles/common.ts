@@ -32,7 +32,7 @@ export function commonRole(): OutputFile[] {
         "ansible.builtin.file": { src: "/usr/share/zoneinfo/{{ h5b_site.timeZone }}", dest: "/etc/localtime", state: "link", force: true },
       },
       // Only the common file: the gateway role turns forwarding on itself, once its firewall is loaded.
-      ...overlayTasks("the sysctl settings", [SYSCTL_FILE.slice(1)], { notify: ["Apply sysctl settings"] }),
+      ...overlayTasks("the sysctl settings", [SYSCTL_FILE], { notify: ["Apply sysctl settings"] }),
       ...overlayTasks("the unattended upgrade settings", ["etc/apt/apt.conf.d/"]),
       checkModeTolerant({
         name: "Enable SSH, time synchronisation and unattended upgrades",

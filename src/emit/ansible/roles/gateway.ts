@@ -7,7 +7,6 @@ import { OUTSIDE_CHROOT } from "./_shared.js";
 const LOAD_FIREWALL = "Load the gateway's firewall";
 const APPLY_SYSCTL = "Apply the gateway's forwarding settings";
 const RESTART_RADVD = "Restart radvd";
-const overlay = (absolute: string) => absolute.replace(/^\//, "");
 
 /**
  * The LAN router: nftables and radvd from Debian, the rendered ruleset, forwarding settings and radvd.conf copied
@@ -22,15 +21,15 @@ export function gatewayRole(): OutputFile[] {
         name: "Install the gateway's Debian packages",
         "ansible.builtin.apt": { name: "{{ h5b_gateway.packages }}", state: "present", update_cache: true, cache_valid_time: 3600 },
       },
-      ...overlayTasks("the gateway's firewall", [overlay(PATHS.nftables)], { notify: [LOAD_FIREWALL] }),
+      ...overlayTasks("the gateway's firewall", [PATHS.nftables], { notify: [LOAD_FIREWALL] }),
       { name: "Load the firewall before the gateway forwards", "ansible.builtin.meta": "flush_handlers" },
       checkModeTolerant({
         // Debian's unit loads /etc/nftables.conf at boot, before the network is up.
         name: "Enable the firewall at boot",
         "ansible.builtin.systemd": { name: "nftables.service", enabled: true, state: "started" },
       }),
-      ...overlayTasks("the gateway's forwarding settings", [overlay(PATHS.sysctl)], { notify: [APPLY_SYSCTL] }),
-      ...overlayTasks("the router advertisement settings", [overlay(PATHS.radvd)], { notify: [RESTART_RADVD] }),
+      ...overlayTasks("the gateway's forwarding settings", [PATHS.sysctl], { notify: [APPLY_SYSCTL] }),
+      ...overlayTasks("the router advertisement settings", [PATHS.radvd], { notify: [RESTART_RADVD] }),
       checkModeTolerant({
         name: "Enable router advertisements",
         "ansible.builtin.systemd": { name: "radvd.service", enabled: true, state: "started" },
