@@ -1,5 +1,6 @@
 // What both ddns benchmarks share: the TSIG key and zone they use, and how they wait for and stop daemons.
 import { execFile } from "node:child_process";
+import { readFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
@@ -42,4 +43,11 @@ export function stop(child) {
     child.kill("SIGTERM");
     setTimeout(() => child.kill("SIGKILL"), 5000).unref();
   });
+}
+
+/** A process's name and the CPU seconds (user + system) it has used so far, from /proc (name "?", NaN once gone). */
+export async function processCpu(pid) {
+  const stat = await readFile(`/proc/${pid}/stat`, "utf8").catch(() => "");
+  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return { name: /\((.*)\)/.exec(stat)?.[1] ?? "?", seconds: (Number(f[11]) + Number(f[12])) / 100 };
 }

@@ -26,7 +26,7 @@ import { createWriteStream } from "node:fs";
 import { mkdtemp, mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ddnsCommand, root, run, SECRET, sleep, stop, waitFor, ZONE } from "./_common.mjs";
+import { ddnsCommand, processCpu, root, run, SECRET, sleep, stop, waitFor, ZONE } from "./_common.mjs";
 import { udpPackets } from "./_pcap.mjs";
 
 const { parseMessage } = await import(join(root, "dist/ddns/_wire.js"));
@@ -266,10 +266,8 @@ async function onTheWire(file) {
 
 /** user+system CPU seconds of a child so far (`ip netns exec` execs the program, so the pid is the program's). */
 async function cpuOf(child) {
-  const stat = await readFile(`/proc/${child.pid}/stat`, "utf8").catch(() => "");
-  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  const name = /\((.*)\)/.exec(stat)?.[1] ?? "?";
-  return `${name} ${((Number(f[11]) + Number(f[12])) / 100).toFixed(2)}`;
+  const { name, seconds } = await processCpu(child.pid);
+  return `${name} ${seconds.toFixed(2)}`;
 }
 
 const pct = (a, p) => [...a].sort((x, y) => x - y)[Math.min(a.length - 1, Math.floor(p * a.length))] ?? NaN;

@@ -13,7 +13,7 @@ import { mkdtemp, mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ddnsCommand, root, run, SECRET, stop, waitFor, ZONE } from "./_common.mjs";
+import { ddnsCommand, processCpu, root, run, SECRET, stop, waitFor, ZONE } from "./_common.mjs";
 
 const UPDATES = Number(process.env.UPDATES ?? 20000);
 const INFLIGHT = Number(process.env.INFLIGHT ?? 100);
@@ -32,11 +32,7 @@ const freePort = () =>
 
 
 /** CPU seconds (user + system) a process has used so far. */
-async function cpuSeconds(pid) {
-  const s = await readFile(`/proc/${pid}/stat`, "utf8").catch(() => "");
-  const f = s.slice(s.lastIndexOf(")") + 2).split(" ");
-  return (Number(f[11]) + Number(f[12])) / 100;
-}
+const cpuSeconds = async (pid) => (await processCpu(pid)).seconds;
 
 const perCore = (seconds, wall) => `${((seconds / wall) * 100).toFixed(0)}% of one core`;
 const perUpdate = (seconds) => `${((seconds / UPDATES) * 1e6).toFixed(0)} µs per update`;
