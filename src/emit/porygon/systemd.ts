@@ -96,7 +96,8 @@ export function emitUnits(plan: Plan): OutputFile[] {
       capabilities: [],
       credentials: DDNS_CREDENTIALS,
       // V8's heap sizing for the daemon (see src/ddns/node-options.ts); bin/h5b.js is started by `env node`.
-      extra: [`Environment=NODE_OPTIONS=${DDNS_NODE_OPTIONS}`],
+      // Quoted whole: systemd splits an unquoted Environment= line at spaces into separate assignments.
+      extra: [`Environment="NODE_OPTIONS=${DDNS_NODE_OPTIONS}"`],
       jit: true,
     },
   ];
