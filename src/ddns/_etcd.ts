@@ -154,6 +154,15 @@ function unframe(body: Buffer): Buffer {
   return body.subarray(5, 5 + n);
 }
 
+/**
+ * The largest answer read from etcd, as gRPC clients' default receive limit: a read of a name is bounded by a key
+ * count, not by the size of the values, which a foreign writer decides. Past it the call is cancelled.
+ */
+export const MAX_ANSWER_BYTES = 4 << 20;
+
+/** gRPC's status for a message over the receive limit. */
+const RESOURCE_EXHAUSTED = 8;
+
 /** Errors after which the same call may be sent once more on a fresh connection: the old one died under it. */
 const RESET_CODES = new Set(["ECONNRESET", "EPIPE", "ERR_HTTP2_GOAWAY_SESSION", "ERR_HTTP2_INVALID_SESSION", "ERR_HTTP2_SESSION_ERROR"]);
 
@@ -239,7 +248,16 @@ export class EtcdClient {
         grpcStatus(h);
       });
       stream.on("trailers", grpcStatus);
-      stream.on("data", (c: Buffer) => chunks.push(c));
+      let received = 0;
+      stream.on("data", (c: Buffer) => {
+        received += c.length;
+        if (received <= MAX_ANSWER_BYTES + 5) chunks.push(c);
+        else if (!settled) {
+          chunks.length = 0;
+          settle(new EtcdError(`etcd: an answer larger than ${MAX_ANSWER_BYTES >> 20} MiB`, RESOURCE_EXHAUSTED));
+          stream.close(constants.NGHTTP2_CANCEL);
+        }
+      });
       stream.on("end", () => {
         const code = Number(status?.["grpc-status"] ?? -1);
         if (code !== 0) {

@@ -1,6 +1,6 @@
 import { createServer, type Server } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { EtcdClient, EtcdError } from "../../src/ddns/_etcd.js";
+import { EtcdClient, EtcdError, MAX_ANSWER_BYTES } from "../../src/ddns/_etcd.js";
 import { freePort, startEtcd, type EtcdInstance } from "../_harness/etcd.js";
 
 // The daemon's etcd client against a real etcd: gRPC transactions and ranges, errors, and moving between endpoints.
@@ -49,6 +49,23 @@ describe("EtcdClient (gRPC)", () => {
       // More operations than etcd's --max-txn-ops (128): InvalidArgument (3).
       const ops = Array.from({ length: 200 }, (_, i) => ({ request_put: { key: key(`many/${i}`), value: Buffer.from("x") } }));
       await expect(c.txn([], ops)).rejects.toSatisfy((e) => e instanceof EtcdError && e.code === 3 && /too many operations/.test(e.message));
+    } finally {
+      c.close();
+    }
+  });
+
+  it("cancels an answer larger than 4 MiB with RESOURCE_EXHAUSTED, and the connection goes on", async () => {
+    const c = new EtcdClient({ endpoints: etcd.endpoints, timeoutMs: 5000 });
+    try {
+      // etcd takes at most 1.5 MiB per request: four puts of 1.2 MiB make a range of 4.8 MiB.
+      const big = Buffer.alloc(1.2 * 1024 * 1024, "x");
+      for (let i = 0; i < 4; i++) await c.txn([], [{ request_put: { key: key(`big/${i}`), value: big } }]);
+      await expect(c.range(key("big/"), key("big0"))).rejects.toSatisfy(
+        (e) => e instanceof EtcdError && e.code === 8 && e.message === `etcd: an answer larger than ${MAX_ANSWER_BYTES >> 20} MiB`,
+      );
+      // Three of them fit.
+      expect((await c.range(key("big/"), key("big/3"))).kvs).toHaveLength(3);
+      expect((await c.range(key("a"))).kvs).toHaveLength(1);
     } finally {
       c.close();
     }
