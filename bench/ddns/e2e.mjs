@@ -22,8 +22,7 @@
 //   RUNS=3     runs per server, the servers taking turns; the summary gives the medians (default 3)
 //   ONLY=h5b   run one server; KEEP=1 keeps the working folder (logs, capture) and prints its path
 import { spawn } from "node:child_process";
-import { createWriteStream } from "node:fs";
-import { mkdtemp, mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, mkdir, open, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ddnsCommand, processCpu, root, run, SECRET, sleep, stop, waitFor, ZONE } from "./_common.mjs";
@@ -119,18 +118,16 @@ async function backend(kind, dir) {
       zones: { forward: [ZONE], reverse: [RZONE] },
       tsig: { name: "ddns-key", secretFile: join(dir, "tsig.key") },
       etcd: { endpoints: ["http://127.0.0.1:2379"], timeoutMs: 1500 },
+      metrics: { address: "127.0.0.1", port: METRICS_PORT },
     }));
     const cmd = await ddnsCommand(join(dir, "ddns.json"));
-    const d = inNs(NS, cmd.command, cmd.args, { env: cmd.env, stdio: ["ignore", "ignore", "pipe"] });
-    // The per-update log lines go to a file, as the journal would take them under systemd.
-    let err = "";
-    const log = createWriteStream(join(dir, "ddns.log"));
-    d.stderr.on("data", (c) => {
-      log.write(c);
-      if (err.length < 4096) err += c.toString();
-    });
+    // The log goes straight to a file. Through a pipe to this process it would tie the daemon's writes to how
+    // soon this process, on the same busy cores, reads them.
+    const log = await open(join(dir, "ddns.log"), "w");
+    const d = inNs(NS, cmd.command, cmd.args, { env: cmd.env, stdio: ["ignore", "ignore", log.fd] });
+    await log.close();
     children.push(d);
-    await waitFor(async () => err.includes("ddns listening"), "h5b ddns");
+    await waitFor(async () => (await readFile(join(dir, "ddns.log"), "utf8")).includes("ddns listening"), "h5b ddns");
   } else {
     for (const d of ["run", "db", "zones"]) await mkdir(join(dir, d), { recursive: true });
     for (const z of [ZONE, RZONE]) {
@@ -211,12 +208,23 @@ async function measure(kind, dir) {
       unanswered: wire.unanswered,
       dropped: capture.dropped(),
       daemon: kind === "h5b" ? daemonTimes(await readFile(join(dir, "ddns.log"), "utf8")) : undefined,
+      batches: kind === "h5b" ? await groupCommit() : undefined,
       exchanges,
     };
   } finally {
     cpu = (await Promise.all(children.map(cpuOf))).join(", ");
     for (const c of children.reverse()) await stop(c);
   }
+}
+
+const METRICS_PORT = 9154;
+
+/** The daemon's group-commit counters, read from its metrics inside the namespace. */
+async function groupCommit() {
+  const fetchIt = `fetch("http://127.0.0.1:${METRICS_PORT}/metrics").then((r) => r.text()).then((t) => process.stdout.write(t))`;
+  const text = (await sh("ip", ["netns", "exec", NS, process.execPath, "-e", fetchIt])) ?? "";
+  const num = (name) => Number(new RegExp(`^${name} (\\S+)$`, "m").exec(text)?.[1] ?? NaN);
+  return { transactions: num("h5b_ddns_batches_total"), updates: num("h5b_ddns_batched_updates_total"), fallbacks: num("h5b_ddns_batch_fallbacks_total") };
 }
 
 /** CPU seconds of the last run's processes (read just before they are stopped). */
@@ -316,6 +324,7 @@ function report(kind, r) {
   console.log(`${kind.padEnd(5)} ACK->A stored p50 ${f(r.stored.p50)} p99 ${f(r.stored.p99)} ms (${r.stored.n} names)  ACK->A+PTR p50 ${f(r.both.p50)} p99 ${f(r.both.p99)} ms`);
   console.log(`${kind.padEnd(5)} server round trip on the wire p50 ${f(r.rtt.p50)} p99 ${f(r.rtt.p99)} ms (${r.rtt.n} updates, ${r.unanswered} unanswered${r.dropped ? `, capture dropped ${r.dropped}` : ""})${r.daemon ? `; daemon's own time p50 ${f(r.daemon.p50)} p99 ${f(r.daemon.p99)} ms` : ""}`);
   console.log(`${kind.padEnd(5)} CPU seconds: ${r.cpu}`);
+  if (r.batches) console.log(`${kind.padEnd(5)} group commit: ${r.batches.transactions} transactions, ${(r.batches.updates / r.batches.transactions).toFixed(1)} updates per transaction, ${r.batches.fallbacks} fallbacks`);
 }
 
 const dir = await mkdtemp(join(tmpdir(), "h5b-bench-e2e-"));
