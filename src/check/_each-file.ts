@@ -17,11 +17,18 @@ export interface EachFileCheck {
   /** What a refusal is called in a finding (`nft -c`), and the lines of its stderr that say why. */
   readonly refusal: string;
   readonly reason: RegExp;
+  /** Lines of its stderr that are a finding even when it exits 0: a warning about a line it ignores. */
+  readonly warning?: RegExp;
+  /**
+   * For a command run in namespaces of its own: whether its result says they could not be made (a machine without
+   * unprivileged user namespaces), which skips the check rather than blame the file.
+   */
+  readonly noNamespace?: (r: { readonly exitCode?: number; readonly stderr: string }) => boolean;
 }
 
 /**
- * Runs a program on a temporary copy of each rendered file whose path matches; a non-zero exit is a finding whose
- * message names the rendered file, not the copy.
+ * Runs a program on a temporary copy of each rendered file whose path matches; a non-zero exit (or a warning, where
+ * the check names them) is a finding whose message names the rendered file, not the copy.
  */
 export async function checkEachFile(ctx: CheckContext, c: EachFileCheck): Promise<CheckResult> {
   const files = [...ctx.files].filter(([path]) => c.path.test(path));
@@ -29,6 +36,7 @@ export async function checkEachFile(ctx: CheckContext, c: EachFileCheck): Promis
   if (missing !== undefined) return { findings: [], skipped: [missing] };
   const findings: Finding[] = [];
   if (files.length === 0) return { findings, skipped: [] };
+  const { warning } = c;
   const tmp = mkdtempSync(join(tmpdir(), `h5b-check-${c.check}-`));
   try {
     for (const [path, text] of files) {
@@ -36,7 +44,13 @@ export async function checkEachFile(ctx: CheckContext, c: EachFileCheck): Promis
       writeFileSync(file, text, { mode: 0o600 });
       const [program, args] = c.command(file);
       const r = await execa(program, args, { reject: false });
+      if (c.noNamespace?.(r) === true) {
+        return { findings: [], skipped: [{ check: c.check, reason: `no private namespace to run ${c.refusal} in: ${r.stderr.trim() || `exit ${String(r.exitCode)}`}` }] };
+      }
       if (r.exitCode !== 0) findings.push({ check: c.check, where: path, message: `${c.refusal} refuses it: ${programErrors(r.stderr, file, path, c.reason)}` });
+      else if (warning !== undefined && r.stderr.split("\n").some((l) => warning.test(l.trim()))) {
+        findings.push({ check: c.check, where: path, message: `${c.refusal} accepts it but warns: ${programErrors(r.stderr, file, path, warning)}` });
+      }
     }
   } finally {
     rmSync(tmp, { recursive: true, force: true });

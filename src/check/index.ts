@@ -4,6 +4,7 @@ import { corefileChecker } from "./corefile.js";
 import { designRulesChecker } from "./design-rules.js";
 import { dnscryptChecker } from "./dnscrypt.js";
 import { etcdChecker } from "./etcd.js";
+import { ifupdownChecker } from "./ifupdown.js";
 import { k3sConfigChecker } from "./k3s-config.js";
 import { keaChecker } from "./kea.js";
 import { kubernetesSchemaChecker } from "./kubernetes-schema.js";
@@ -26,4 +27,4 @@ export { corefileProblems, parseCorefile } from "./corefile.js";
 export { dnscryptProblems } from "./dnscrypt.js";
 
 /** Every checker `h5b check` runs, in order. */
-export const checkers: readonly Checker[] = [kubernetesSchemaChecker, chartValuesChecker, k3sConfigChecker, designRulesChecker, rbacAuditChecker, promisesChecker, keaChecker, etcdChecker, corefileChecker, dnscryptChecker, nftablesChecker, radvdChecker, nfsExportsChecker, systemdChecker, shellChecker, ansibleChecker];
+export const checkers: readonly Checker[] = [kubernetesSchemaChecker, chartValuesChecker, k3sConfigChecker, designRulesChecker, rbacAuditChecker, promisesChecker, keaChecker, etcdChecker, corefileChecker, dnscryptChecker, nftablesChecker, radvdChecker, ifupdownChecker, nfsExportsChecker, systemdChecker, shellChecker, ansibleChecker];

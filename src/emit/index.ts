@@ -7,6 +7,7 @@ import { type OutputFile, jsonFile } from "./file.js";
 import { emitGateway } from "./gateway/index.js";
 import { emitK3os } from "./k3os/index.js";
 import { emitK3s } from "./k3s/index.js";
+import { emitHostNetworks } from "./network/index.js";
 import { emitPorygon } from "./porygon/index.js";
 
 export type { OutputFile } from "./file.js";
@@ -17,5 +18,5 @@ export const PLAN_FILE = "plan.json";
 
 /** Every emitter, in one place; each is a pure function of the plan (and of the secrets it must embed). */
 export function emitAll(plan: Plan, secrets: Secrets): OutputFile[] {
-  return [jsonFile(PLAN_FILE, plan), ...emitK3s(plan), ...emitK3os(plan, secrets), ...emitClusterManifests(plan), ...emitAnsible(plan), ...emitPorygon(plan, secrets), ...emitGateway(plan), ...emitBackups(plan)];
+  return [jsonFile(PLAN_FILE, plan), ...emitK3s(plan), ...emitK3os(plan, secrets), ...emitClusterManifests(plan), ...emitAnsible(plan), ...emitPorygon(plan, secrets), ...emitGateway(plan), ...emitHostNetworks(plan), ...emitBackups(plan)];
 }

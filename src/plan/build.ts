@@ -13,6 +13,7 @@ import { parseBytes } from "../_quantity.js";
 import type { Homelab, HostSpec } from "../spec/homelab.js";
 import { allocatable, requestOf } from "./capacity.js";
 import { planGateway } from "./gateway.js";
+import { planHostNetworks } from "./network.js";
 import type {
   FamilyPair,
   LanSide,
@@ -156,16 +157,19 @@ export function buildPlan(spec: Homelab): Plan {
   const rev = (names: readonly ("static" | "dhcp" | "internal" | "public")[]) =>
     [...new Set(families.flatMap((f) => names.flatMap((r) => reverseZones(parseCidr(spec.networks.lan[f]?.ranges[r] as string)))))].sort();
 
+  const site: Plan["site"] = {
+    name: spec.site.name,
+    zones: { ...spec.site.zones },
+    timeZone: spec.site.timeZone,
+    ntpServers: [...spec.site.ntpServers],
+    upstream: { servers: [...spec.site.upstream.servers], relays: [...spec.site.upstream.relays] },
+  };
+  const lan: Plan["lan"] = lan6 !== undefined ? { ipv4: lan4, ipv6: lan6 } : { ipv4: lan4 };
+
   const plan: Plan = {
-    site: {
-      name: spec.site.name,
-      zones: { ...spec.site.zones },
-      timeZone: spec.site.timeZone,
-      ntpServers: [...spec.site.ntpServers],
-      upstream: { servers: [...spec.site.upstream.servers], relays: [...spec.site.upstream.relays] },
-    },
+    site,
     families,
-    lan: lan6 !== undefined ? { ipv4: lan4, ipv6: lan6 } : { ipv4: lan4 },
+    lan,
     pods: pair(spec.networks.pods),
     services: pair(spec.networks.services),
     hosts,
@@ -185,6 +189,7 @@ export function buildPlan(spec: Homelab): Plan {
     workloads,
     loadBalancers,
     ...(gateway !== undefined ? { gateway } : {}),
+    hostNetworks: planHostNetworks(hosts, lan, site),
     ...(spec.storage !== undefined ? { storage: planStorage(spec, hosts) } : {}),
     ...(spec.backups !== undefined && spec.storage !== undefined
       ? {

@@ -24,6 +24,8 @@ export interface Plan {
   readonly loadBalancers: readonly PlanLoadBalancer[];
   /** The LAN router h5b manages (the host with the gateway role); absent when the spec names an unmanaged router. */
   readonly gateway?: PlanGateway;
+  /** The network settings h5b writes on hosts, sorted by host: every Debian host but the Raspberry Pis. */
+  readonly hostNetworks: readonly PlanHostNetwork[];
   readonly storage?: PlanStorage;
   readonly backups?: PlanBackups;
   readonly access: PlanAccess;
@@ -234,6 +236,29 @@ export interface PlanGateway {
    * IPv4 address, and open from the internet on its IPv6 address (when it has one).
    */
   readonly published: readonly PlanPublishedPort[];
+}
+
+/**
+ * A host's own addresses, written as ifupdown's /etc/network/interfaces (Debian's installer sets up ifupdown). Static,
+ * so that no host needs Porygon's DHCP to come up: Porygon cannot lease to itself, the gateway routes for everyone,
+ * and a node whose lease lapsed while Porygon was down would leave the network.
+ */
+export interface PlanHostNetwork {
+  readonly host: string;
+  readonly lan: {
+    readonly nic: string;
+    /** `address/prefix-length`, per family. */
+    readonly addresses: FamilyPair<string>;
+    /**
+     * The IPv4 default route, through the LAN's router; absent on the router itself. IPv6 takes its default route
+     * from the router's advertisements, as the k3s nodes' sysctl settings (`accept_ra = 2`) expect.
+     */
+    readonly gateway?: string;
+  };
+  /** The gateway's WAN port: IPv4 by DHCP and (with an IPv6 LAN) IPv6 by router advertisements, from the ISP. */
+  readonly wan?: string;
+  /** `/etc/resolv.conf`: Porygon and the two zones. Absent with a WAN port, whose DHCP client writes that file. */
+  readonly resolver?: { readonly nameservers: readonly string[]; readonly search: readonly string[] };
 }
 
 export interface PlanPublishedPort {

@@ -7,7 +7,7 @@ import { execa } from "execa";
 export const CACHE_DIR = process.env.H5B_TEST_CACHE ?? "/var/cache/h5b-test";
 const MIRROR = "http://deb.debian.org/debian";
 // What Ansible needs on the target (python3, python3-apt for the apt module) and what a Debian 12 host always has.
-const ARGS = ["--variant=minbase", "--include=python3,python3-apt,systemd,systemd-sysv,ca-certificates", "bookworm"];
+const ARGS = ["--variant=minbase", "--include=python3,python3-apt,systemd,systemd-sysv,ca-certificates,ifupdown", "bookworm"];
 
 async function need(program: string, pkg: string): Promise<void> {
   const r = await execa("sh", ["-c", `command -v ${program}`], { reject: false });

@@ -54,18 +54,26 @@ function prefixPattern(prefixes: readonly string[]): string {
 /**
  * Tasks that copy files of the host's rendered root overlay (`hosts/<host>/…`, listed in `h5b_overlay_files`) to
  * the same paths on the host, byte for byte, in name order, with their rendered modes. With `secrets`, files whose
- * mode keeps group and others out are copied by a second task that never shows a diff.
+ * mode keeps group and others out are copied by a second task that never shows a diff. With `backup`, a file that
+ * is replaced is kept beside it with a time stamp (for files the installer wrote, which h5b takes over).
  */
 export function overlayTasks(
   what: string,
   prefixes: readonly string[] | "all",
-  opts: { notify?: readonly string[]; secrets?: boolean } = {},
+  opts: { notify?: readonly string[]; secrets?: boolean; backup?: boolean } = {},
 ): Task[] {
   const files = prefixes === "all" ? "h5b_overlay_files" : "h5b_overlay_files | selectattr('path', 'match', h5b_pattern)";
   const vars = { ...(prefixes === "all" ? {} : { h5b_pattern: prefixPattern(prefixes) }), h5b_files: `{{ ${files} }}` };
   const task = (name: string, filter: string, secret: boolean): Task => ({
     name,
-    "ansible.builtin.copy": { src: "{{ item.src }}", dest: "/{{ item.path }}", owner: "root", group: "root", mode: "{{ item.mode }}" },
+    "ansible.builtin.copy": {
+      src: "{{ item.src }}",
+      dest: "/{{ item.path }}",
+      owner: "root",
+      group: "root",
+      mode: "{{ item.mode }}",
+      ...(opts.backup === true ? { backup: true } : {}),
+    },
     ...(secret ? { diff: false } : {}),
     loop: `{{ h5b_files${filter} | sort(attribute='path') }}`,
     loop_control: { label: "/{{ item.path }}" },

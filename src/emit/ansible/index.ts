@@ -6,6 +6,7 @@ import { commonHostFiles, commonRole } from "./roles/common.js";
 import { gatewayRole } from "./roles/gateway.js";
 import { ipmiHostFiles, ipmiRole } from "./roles/ipmi.js";
 import { k3sHostFiles, k3sRole } from "./roles/k3s.js";
+import { networkRole } from "./roles/network.js";
 import { porygonRole } from "./roles/porygon.js";
 import { raspberryPiRole } from "./roles/raspberry-pi.js";
 import { zfsHostFiles, zfsRole } from "./roles/zfs.js";
@@ -33,6 +34,7 @@ export function emitAnsible(plan: Plan): OutputFile[] {
     ...gatewayRole(),
     ...porygonRole(),
     ...k3sRole(),
+    ...networkRole(),
     ...debian.flatMap((h) => hostFiles.flatMap((f) => f(plan, h))),
   ];
 }

@@ -1,3 +1,4 @@
+import { isRaspberryPi } from "../../plan/network.js";
 import type { Plan, PlanHost } from "../../plan/types.js";
 import { type OutputFile, yamlFile } from "../file.js";
 import { k3sRelease } from "./_releases.js";
@@ -20,10 +21,11 @@ export function groupsOf(plan: Plan): Record<string, string[]> {
     dhcp_servers: withRole("dhcp"),
     k3s_servers: withRole("k3s-server"),
     k3s_agents: withRole("k3s-agent"),
-    raspberry_pis: names(debian.filter((h) => /raspberry pi/i.test(h.model))),
+    raspberry_pis: names(debian.filter(isRaspberryPi)),
     zfs_hosts: names(debian.filter((h) => plan.storage?.host === h.name)),
     backup_hosts: names(debian.filter((h) => plan.backups?.host === h.name)),
     bmc_hosts: names(debian.filter((h) => h.bmc !== undefined)),
+    network_hosts: plan.hostNetworks.map((n) => n.host),
   };
 }
 

@@ -8,7 +8,11 @@ interface Play {
   readonly hardware?: boolean;
 }
 
-/** In order: the base first, then the hardware (and the backups of the storage), the gateway, Porygon (DNS before the cluster needs it), the k3s server, its agents. */
+/**
+ * In order: the base first, then the hardware (and the backups of the storage), the gateway, Porygon (DNS before the
+ * cluster needs it), the k3s server, its agents, and last the hosts' own addresses and resolver (Porygon's resolver
+ * is the CoreDNS its play starts).
+ */
 const PLAYS: readonly Play[] = [
   { name: "Base of every Debian host", hosts: "debian_hosts", role: "common" },
   { name: "Raspberry Pi specifics", hosts: "raspberry_pis", role: "raspberry_pi" },
@@ -19,6 +23,7 @@ const PLAYS: readonly Play[] = [
   { name: "Porygon (DNS and DHCP)", hosts: "dns_servers:dhcp_servers", role: "porygon" },
   { name: "The k3s server", hosts: "k3s_servers", role: "k3s" },
   { name: "The k3s agents", hosts: "k3s_agents", role: "k3s" },
+  { name: "The hosts' own addresses and resolver (applied at the next boot)", hosts: "network_hosts", role: "network" },
 ];
 
 export function siteFiles(): OutputFile[] {

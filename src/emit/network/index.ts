@@ -1,0 +1,13 @@
+import type { Plan } from "../../plan/types.js";
+import type { OutputFile } from "../file.js";
+import { emitInterfaces } from "./interfaces.js";
+import { emitResolvConf } from "./resolv-conf.js";
+
+export { interfacesFile } from "./interfaces.js";
+export { PATHS } from "./paths.js";
+export { resolvConf } from "./resolv-conf.js";
+
+/** Each Debian host's own addresses and resolver (not the Raspberry Pis': see PlanHostNetwork). */
+export function emitHostNetworks(plan: Plan): OutputFile[] {
+  return plan.hostNetworks.flatMap((net) => [emitInterfaces(net), ...emitResolvConf(net)]);
+}

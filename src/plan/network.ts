@@ -1,0 +1,28 @@
+import type { FamilyPair, Plan, PlanHost, PlanHostNetwork } from "./types.js";
+
+/**
+ * A Raspberry Pi on Raspberry Pi OS: its own role, and NetworkManager instead of ifupdown, so h5b leaves its network
+ * to the DHCP reservation.
+ */
+export function isRaspberryPi(host: PlanHost): boolean {
+  return host.os === "debian" && /raspberry pi/i.test(host.model);
+}
+
+/** The network settings of every Debian host that is not a Raspberry Pi (see {@link PlanHostNetwork}). */
+export function planHostNetworks(hosts: readonly PlanHost[], lan: Plan["lan"], site: Plan["site"]): PlanHostNetwork[] {
+  const withPrefix = (host: PlanHost): FamilyPair<string> => ({
+    ipv4: `${host.addresses.ipv4}/${lan.ipv4.prefix.prefixLength}`,
+    ...(host.addresses.ipv6 !== undefined && lan.ipv6 !== undefined ? { ipv6: `${host.addresses.ipv6}/${lan.ipv6.prefix.prefixLength}` } : {}),
+  });
+  const dns = [lan.ipv4.dns, ...(lan.ipv6 !== undefined ? [lan.ipv6.dns] : [])];
+  return hosts
+    .filter((h) => h.os === "debian" && !isRaspberryPi(h))
+    .map((h): PlanHostNetwork => {
+      const router = h.roles.includes("gateway");
+      return {
+        host: h.name,
+        lan: { nic: h.lanNic.name, addresses: withPrefix(h), ...(router ? {} : { gateway: lan.ipv4.gateway }) },
+        ...(h.wanNic !== undefined ? { wan: h.wanNic.name } : { resolver: { nameservers: dns, search: [site.zones.dhcp, site.zones.services] } }),
+      };
+    });
+}

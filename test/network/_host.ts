@@ -1,0 +1,47 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { Namespace } from "../_harness/netns.js";
+
+/**
+ * What ifup, ifdown and the DHCP client they start would otherwise read and write on this machine, moved into the
+ * test's folder `$1`. /etc becomes an overlay: the programs read this machine's files but their writes (dhclient's
+ * resolv.conf) land in the folder. interfaces.d and dhclient's hook folders are covered with empty tmpfs: the rendered
+ * file's `source` line and dhclient-script would read this machine's, and its timesyncd hook would reconfigure this
+ * machine's time service. /run (dhclient's pid file) and /var/lib/dhcp (its leases and DUID) are folders of the test,
+ * so that each command, in a mount namespace of its own, finds what the one before it left there.
+ */
+const SCRIPT = `set -e
+root=$1; shift
+mount -t overlay h5b -o "lowerdir=/etc,upperdir=$root/etc,workdir=$root/work" /etc
+for d in /etc/network/interfaces.d /etc/dhcp/dhclient-enter-hooks.d /etc/dhcp/dhclient-exit-hooks.d; do
+  if [ -d "$d" ]; then mount -t tmpfs -o mode=0755 h5b "$d"; fi
+done
+mount --bind "$root/run" /run
+mount --bind "$root/dhcp" /var/lib/dhcp
+exec "$@"`;
+
+export interface DebianHost {
+  /** `ifup --all` or `ifdown --all` on the host's interfaces file; rejects when it fails. */
+  ifupdown(verb: "ifup" | "ifdown", timeoutMs?: number): Promise<string>;
+  /** A file the host's programs wrote under /etc (the overlay's upper layer), or undefined. */
+  written(path: string): string | undefined;
+}
+
+/**
+ * A Debian host in network namespace `ns` as far as ifupdown can tell, with `interfaces` as its
+ * /etc/network/interfaces. Each command runs in a mount and UTS namespace of its own (dhclient-script may set the
+ * host name), set up by SCRIPT. `--no-scripts`: the hooks in /etc/network/if-*.d are this machine's, not the host's.
+ */
+export function debianHost(ns: Namespace, dir: string, interfaces: string): DebianHost {
+  for (const d of ["etc", "work", "run", "dhcp", "state"]) mkdirSync(join(dir, d), { recursive: true });
+  const file = join(dir, "interfaces");
+  writeFileSync(file, interfaces);
+  return {
+    ifupdown: (verb, timeoutMs = 30_000) =>
+      ns.run("unshare", ["--mount", "--uts", "--propagation", "private", "sh", "-c", SCRIPT, "sh", dir, verb, "--all", "--no-scripts", "--interfaces", file, "--state-dir", join(dir, "state")], { timeoutMs }),
+    written: (path) => {
+      const p = join(dir, "etc", path.replace(/^\/etc\//, ""));
+      return existsSync(p) ? readFileSync(p, "utf8") : undefined;
+    },
+  };
+}

@@ -1,0 +1,102 @@
+import { describe, expect, it } from "vitest";
+import { emitHostNetworks, interfacesFile } from "../../src/emit/network/index.js";
+import { buildPlan } from "../../src/plan/build.js";
+import type { Plan } from "../../src/plan/types.js";
+import type { HomelabInput } from "../../src/spec/homelab.js";
+import { defaultHomelabInput, parseHomelab } from "../../src/spec/load.js";
+import { variants } from "../gateway/_render.js";
+import { ipv4Only } from "../spec/_helpers.js";
+
+const planOf = (mutate: (s: HomelabInput) => void = () => {}): Plan => {
+  const input = defaultHomelabInput();
+  mutate(input);
+  return buildPlan(parseHomelab(input).spec);
+};
+const networkOf = (plan: Plan, host: string) => plan.hostNetworks.find((n) => n.host === host);
+
+describe("the hosts' own network settings in the plan", () => {
+  it("cover every Debian host but the Raspberry Pis, with the spec's addresses and the LAN's prefix lengths", () => {
+    const plan = planOf();
+    const pis = plan.hosts.filter((h) => /raspberry pi/i.test(h.model)).map((h) => h.name);
+    expect(pis.length).toBeGreaterThan(0);
+    expect(plan.hostNetworks.map((n) => n.host)).toEqual(plan.hosts.filter((h) => h.os === "debian" && !pis.includes(h.name)).map((h) => h.name));
+    for (const n of plan.hostNetworks) {
+      const host = plan.hosts.find((h) => h.name === n.host);
+      expect(n.lan).toMatchObject({
+        nic: host?.lanNic.name,
+        addresses: { ipv4: `${host?.addresses.ipv4}/${plan.lan.ipv4.prefix.prefixLength}`, ipv6: `${host?.addresses.ipv6}/${plan.lan.ipv6?.prefix.prefixLength}` },
+      });
+    }
+  });
+
+  it("route IPv4 through the gateway, except on the gateway, which takes its routes and resolver from the ISP", () => {
+    const plan = planOf();
+    expect(networkOf(plan, "porygon")).toMatchObject({
+      lan: { gateway: plan.lan.ipv4.gateway },
+      resolver: { nameservers: [plan.lan.ipv4.dns, plan.lan.ipv6?.dns], search: [plan.site.zones.dhcp, plan.site.zones.services] },
+    });
+    expect(networkOf(plan, "porygon")?.wan).toBeUndefined();
+    const gw = networkOf(plan, "gateway");
+    expect(gw?.wan).toBe("wan0");
+    expect(gw?.lan.gateway).toBeUndefined();
+    expect(gw?.resolver).toBeUndefined();
+  });
+
+  it("route through the spec's router when h5b does not run it", () => {
+    const plan = planOf((s) => {
+      delete s.hosts.gateway;
+      const nets = s.networks as Required<NonNullable<typeof s.networks>>;
+      (nets.lan.ipv4 as { gateway?: string }).gateway = "10.0.0.254";
+      (nets.lan.ipv6 as { gateway?: string }).gateway = "2001:db8:10::fe";
+    });
+    expect(plan.hostNetworks.map((n) => [n.host, n.lan.gateway])).toEqual([
+      ["porygon", "10.0.0.254"],
+      ["x86-1", "10.0.0.254"],
+    ]);
+  });
+
+  it("leave the Pis on k3OS to their own config, and keep one box that is gateway and Porygon on its WAN's resolver", () => {
+    const k3os = planOf((s) => {
+      for (const h of Object.values(s.hosts)) if (/raspberry pi/i.test(h.hardware.model ?? "")) h.os = "k3os";
+    });
+    expect(k3os.hostNetworks.map((n) => n.host)).toEqual(["gateway", "porygon", "x86-1"]);
+    const oneBox = planOf(variants["gateway-is-porygon"]);
+    expect(oneBox.hostNetworks.map((n) => [n.host, n.wan, n.resolver])).toEqual([
+      ["gateway", "wan0", undefined],
+      ["x86-1", undefined, expect.objectContaining({ nameservers: [oneBox.lan.ipv4.dns, oneBox.lan.ipv6?.dns] })],
+    ]);
+  });
+});
+
+describe("/etc/network/interfaces", () => {
+  const stanzas = (lines: string[]) => lines.filter((l) => /^(auto|iface) /.test(l));
+
+  it("brings every port up at boot: static LAN addresses, DHCP and router advertisements on the WAN", () => {
+    const plan = planOf();
+    const porygon = interfacesFile(networkOf(plan, "porygon") as NonNullable<ReturnType<typeof networkOf>>);
+    expect(stanzas(porygon)).toEqual(["auto lo", "iface lo inet loopback", "auto eth0", "iface eth0 inet6 static", "iface eth0 inet static"]);
+    expect(porygon.filter((l) => l.startsWith("    "))).toEqual(["    address 2001:db8:10::53/64", "    address 10.0.0.53/16", "    gateway 10.0.0.1"]);
+    const gw = interfacesFile(networkOf(plan, "gateway") as NonNullable<ReturnType<typeof networkOf>>);
+    expect(stanzas(gw)).toEqual(["auto lo", "iface lo inet loopback", "auto wan0", "iface wan0 inet dhcp", "iface wan0 inet6 auto", "auto lan0", "iface lan0 inet6 static", "iface lan0 inet static"]);
+    expect(gw).toContain("    accept_ra 2");
+    expect(gw.filter((l) => /gateway/.test(l) && !l.startsWith("#"))).toEqual([]);
+  });
+
+  it("has no IPv6 on an IPv4-only LAN, and resolv.conf is written only where the plan has a resolver", () => {
+    const plan = planOf(ipv4Only);
+    const files = new Map(emitHostNetworks(plan).map((f) => [f.path, f.content]));
+    expect([...files.keys()].sort()).toEqual([
+      "hosts/gateway/etc/network/interfaces",
+      "hosts/porygon/etc/network/interfaces",
+      "hosts/porygon/etc/resolv.conf",
+      "hosts/x86-1/etc/network/interfaces",
+      "hosts/x86-1/etc/resolv.conf",
+    ]);
+    for (const [path, text] of files) expect({ path, inet6: /inet6|:/.test(text.replace(/^#.*$/gm, "")) }).toEqual({ path, inet6: false });
+    expect(files.get("hosts/x86-1/etc/resolv.conf")?.split("\n").filter((l) => !l.startsWith("#"))).toEqual([
+      "search lan.home.example.org svc.home.example.org",
+      "nameserver 10.0.0.53",
+      "",
+    ]);
+  });
+});
