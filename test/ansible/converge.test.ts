@@ -10,11 +10,12 @@ import { renderTree, type RenderedTree } from "./_render.js";
 
 /**
  * The rendered playbook converges real Debian 12 roots through Ansible's chroot connection, as `h5b deploy` runs it:
- * Porygon (common and porygon) and the k3s server (common, raspberry_pi, k3s; an agent differs only in its unit,
- * which the unit tests cover, and CI's time is short). The one switch only this
- * test sets, h5b_skip_release_downloads, leaves out the release binaries (no internet here but the registries).
+ * Porygon (common, porygon, network), the gateway (common, gateway, network) and the k3s server (common,
+ * raspberry_pi, k3s; an agent differs only in its unit, which the unit tests cover, and CI's time is short). The one
+ * switch only this test sets, h5b_skip_release_downloads, leaves out the release binaries (no internet here but the
+ * registries).
  */
-const HOSTS = ["porygon", "pi-cp"];
+const HOSTS = ["gateway", "porygon", "pi-cp"];
 const work = mkdtempSync(join(tmpdir(), "h5b-converge-"));
 const root = (h: string) => join(work, "roots", h);
 let tree: RenderedTree;
@@ -94,9 +95,15 @@ describe("converging Debian 12 roots with the rendered playbook", () => {
   });
 
   it("enables the units of the host's services", () => {
-    const wanted = (h: string, unit: string) => join(root(h), "etc/systemd/system/multi-user.target.wants", unit);
-    const enabled = (h: string, unit: string) => ({ unit, enabled: lstatSync(wanted(h, unit), { throwIfNoEntry: false })?.isSymbolicLink() === true });
+    // Enabled for the target the unit's [Install] names: Debian's nftables.service is wanted by sysinit.target.
+    const wanted = (h: string, unit: string, target: string) => join(root(h), `etc/systemd/system/${target}.wants`, unit);
+    const enabled = (h: string, unit: string, target = "multi-user.target") => ({
+      unit,
+      enabled: lstatSync(wanted(h, unit, target), { throwIfNoEntry: false })?.isSymbolicLink() === true,
+    });
     expect(enabled("pi-cp", "k3s.service")).toEqual({ unit: "k3s.service", enabled: true });
+    expect(enabled("gateway", "nftables.service", "sysinit.target")).toEqual({ unit: "nftables.service", enabled: true });
+    expect(enabled("gateway", "radvd.service")).toEqual({ unit: "radvd.service", enabled: true });
     for (const unit of ["coredns.service", "dnscrypt-proxy.service", "etcd.service", "h5b-ddns.service", "kea-dhcp4-server.service"]) {
       expect(enabled("porygon", unit)).toEqual({ unit, enabled: true });
     }
