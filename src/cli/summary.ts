@@ -13,9 +13,11 @@ export function buildSummary(p: { plan: Plan; source: string; specFile?: string;
   out.push(`${bold("h5b build")} ${plan.site.name} ${dim(`from ${p.specFile !== undefined ? rel(p.specFile) : p.source}`)}`);
   out.push("", bold("Hosts"));
   const hostRows: string[][] = [];
+  // The port and how it gets its address: a static address on a misnamed port leaves the host unreachable.
+  const addressing = (name: string) => (plan.hostNetworks.some((n) => n.host === name) ? "static" : "reserved");
   for (const h of plan.hosts) {
-    hostRows.push([h.name, h.roles.join(","), `${h.arch}/${h.os}`, ...fam(h.addresses)]);
-    if (h.bmc !== undefined) hostRows.push([`  ${h.bmc.name}`, "bmc", "", ...fam(h.bmc.addresses)]);
+    hostRows.push([h.name, h.roles.join(","), `${h.arch}/${h.os}`, `${h.lanNic.name} ${addressing(h.name)}`, ...fam(h.addresses)]);
+    if (h.bmc !== undefined) hostRows.push([`  ${h.bmc.name}`, "bmc", "", "", ...fam(h.bmc.addresses)]);
   }
   out.push(indent(table(hostRows)));
   out.push("", bold("MetalLB pools"));
