@@ -2,6 +2,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 import { PLAN_FILE } from "../emit/index.js";
 import { error, H5bError } from "../issue.js";
+import { PLAN_FORMAT } from "../plan/format.js";
 import type { Plan } from "../plan/types.js";
 import { MARKER } from "../write/writer.js";
 import type { CheckContext, Checker, Finding, Skipped } from "./types.js";
@@ -23,7 +24,12 @@ export function readOutput(outDir: string): CheckContext {
   walk(dir);
   const planText = files.get(PLAN_FILE);
   if (planText === undefined) throw new H5bError("check", [error("no-plan", join(outDir, PLAN_FILE), "is missing; rebuild the output")]);
-  return { outDir: dir, plan: JSON.parse(planText) as Plan, files };
+  const { format, ...plan } = JSON.parse(planText) as Plan & { format?: unknown };
+  if (format !== PLAN_FORMAT) {
+    const found = typeof format === "number" ? `format ${format}` : "no format";
+    throw new H5bError("check", [error("plan-format", join(outDir, PLAN_FILE), `was written by another version of h5b (${found}, this one reads ${PLAN_FORMAT}); run \`h5b build\` again`)]);
+  }
+  return { outDir: dir, plan, files };
 }
 
 export interface CheckReport {

@@ -1,3 +1,4 @@
+import { PLAN_FORMAT } from "../plan/format.js";
 import type { Plan } from "../plan/types.js";
 import type { Secrets } from "../secrets/store.js";
 import { emitAnsible } from "./ansible/index.js";
@@ -13,10 +14,13 @@ import { emitPorygon } from "./porygon/index.js";
 export type { OutputFile } from "./file.js";
 export { hostPath, jsonFile, linesFile, yamlDocuments, yamlFile, yamlText } from "./file.js";
 
-/** Path of the plan as JSON in the output (no secrets in it): what `h5b simulate` and `h5b check` read back. */
+/**
+ * Path of the plan as JSON in the output (no secrets in it): what `h5b simulate` and `h5b check` read back, with the
+ * format it is written in first.
+ */
 export const PLAN_FILE = "plan.json";
 
 /** Every emitter, in one place; each is a pure function of the plan (and of the secrets it must embed). */
 export function emitAll(plan: Plan, secrets: Secrets): OutputFile[] {
-  return [jsonFile(PLAN_FILE, plan), ...emitK3s(plan), ...emitK3os(plan, secrets), ...emitClusterManifests(plan), ...emitAnsible(plan), ...emitPorygon(plan, secrets), ...emitGateway(plan), ...emitHostNetworks(plan), ...emitBackups(plan)];
+  return [jsonFile(PLAN_FILE, { format: PLAN_FORMAT, ...plan }), ...emitK3s(plan), ...emitK3os(plan, secrets), ...emitClusterManifests(plan), ...emitAnsible(plan), ...emitPorygon(plan, secrets), ...emitGateway(plan), ...emitHostNetworks(plan), ...emitBackups(plan)];
 }
