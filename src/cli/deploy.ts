@@ -15,7 +15,8 @@ export function deployCommand(): Command {
     .option("--check", "show what would change (Ansible's check mode, with diffs); change nothing", false)
     .option("-i, --inventory <file>", "an inventory layered over the rendered one (e.g. other addresses for first boot)")
     .option("-e, --extra-vars <vars>", "extra variables for ansible-playbook (repeatable)", (v: string, acc: string[]) => [...acc, v], [] as string[])
-    .action(async (o: { config?: string; out: string; secrets?: string; limit?: string; check: boolean; inventory?: string; extraVars: string[] }) => {
+    .option("--skip-hardware", "leave out the plays that need real hardware (ZFS pool, IPMI): for a VM standing in for a host", false)
+    .action(async (o: { config?: string; out: string; secrets?: string; limit?: string; check: boolean; inventory?: string; extraVars: string[]; skipHardware: boolean }) => {
       const w = (s: string) => process.stdout.write(`${s}\n`);
       let width = 0;
       const report = await deploy(
@@ -24,6 +25,7 @@ export function deployCommand(): Command {
           out: o.out,
           check: o.check,
           extraVars: o.extraVars,
+          skipHardware: o.skipHardware,
           ...(o.config !== undefined ? { config: o.config } : {}),
           ...(o.secrets !== undefined ? { secretsDir: o.secrets } : {}),
           ...(o.limit !== undefined ? { limit: o.limit } : {}),

@@ -25,6 +25,8 @@ export interface DeployOptions {
   readonly inventory?: string;
   /** Passed to ansible-playbook as `-e` each. */
   readonly extraVars: readonly string[];
+  /** Leaves out the plays that need real hardware (ZFS, IPMI): for a virtual machine standing in for a host. */
+  readonly skipHardware?: boolean;
   readonly fetcher?: Fetcher;
 }
 
@@ -76,6 +78,7 @@ export async function deploy(o: DeployOptions, out: DeployOutput): Promise<Deplo
       `@${vars}`,
       ...o.extraVars.flatMap((e) => ["-e", e]),
       ...(o.limit !== undefined ? ["--limit", o.limit] : []),
+      ...(o.skipHardware === true ? ["--skip-tags", "hardware"] : []),
       ...(o.check ? ["--check", "--diff"] : []),
       "site.yml",
     ];

@@ -2,7 +2,7 @@ import { existsSync, lstatSync, readdirSync, readFileSync, rmSync, statSync, wri
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { stringify } from "yaml";
+import { parse, stringify } from "yaml";
 import type { DeployOutput, DeployReport } from "../../src/deploy/run.js";
 import { deploy } from "../../src/deploy/run.js";
 import { unpackDebianRoot } from "../_harness/debian-root.js";
@@ -10,12 +10,14 @@ import { renderTree, type RenderedTree } from "./_render.js";
 
 /**
  * The rendered playbook converges real Debian 12 roots through Ansible's chroot connection, as `h5b deploy` runs it:
- * Porygon (common, porygon, network), the gateway (common, gateway, network) and the k3s server (common,
- * raspberry_pi, k3s; an agent differs only in its unit, which the unit tests cover, and CI's time is short). The one
- * switch only this test sets, h5b_skip_release_downloads, leaves out the release binaries (no internet here but the
- * registries).
+ * Porygon (common, porygon, network), the gateway (common, gateway, network), the k3s server (common, raspberry_pi,
+ * k3s) and the x86 node (common, backups, k3s as an agent, network; its ZFS and IPMI plays need the hardware, and
+ * `--skip-hardware` leaves them out). The one switch only this test sets, h5b_skip_release_downloads, leaves out
+ * the release binaries (no internet here but the registries).
  */
-const HOSTS = ["gateway", "porygon", "pi-cp"];
+const HOSTS = ["gateway", "porygon", "pi-cp", "x86-1"];
+/** What the B2 key files hold here: the user puts real ones in the secrets folder. */
+const B2_KEYS = { "b2-key-id": "0012345678900000000000001\n", "b2-application-key": "K001test-only-not-a-real-key\n" };
 const work = mkdtempSync(join(tmpdir(), "h5b-converge-"));
 const root = (h: string) => join(work, "roots", h);
 let tree: RenderedTree;
@@ -31,6 +33,7 @@ const run = (check = false): Promise<DeployReport> =>
       limit: HOSTS.join(","),
       inventory,
       extraVars: ["h5b_skip_release_downloads=true"],
+      skipHardware: true,
       fetcher: () => Promise.reject(new Error("no internet in this test")),
     },
     quiet,
@@ -42,6 +45,7 @@ function filesUnder(dir: string): string[] {
 
 beforeAll(async () => {
   tree = await renderTree(undefined, work);
+  for (const [name, text] of Object.entries(B2_KEYS)) writeFileSync(join(tree.secretsDir, name), text, { mode: 0o600 });
   await Promise.all(HOSTS.map((h) => unpackDebianRoot(root(h))));
   inventory = join(work, "chroot.yml");
   const hosts = Object.fromEntries(HOSTS.map((h) => [h, { ansible_connection: "community.general.chroot", ansible_host: root(h) }]));
@@ -76,15 +80,27 @@ describe("converging Debian 12 roots with the rendered playbook", () => {
   }, 600_000);
 
   it("leaves every rendered file of each host byte-identical on its root, with its mode", () => {
+    // Files only the hardware plays install, which this test leaves out: those plays' overlay patterns.
+    const hardware = ["zfs", "ipmi"]
+      .flatMap((r) => (parse(readFileSync(join(tree.out, "ansible/roles", r, "tasks/main.yml"), "utf8")) as { vars?: { h5b_pattern?: string } }[]))
+      .flatMap((t) => (t.vars?.h5b_pattern !== undefined ? [new RegExp(t.vars.h5b_pattern)] : []));
+    expect(hardware.length).toBeGreaterThan(0);
     for (const h of HOSTS) {
       const overlay = join(tree.out, "hosts", h);
-      const files = filesUnder(overlay);
+      const files = filesUnder(overlay).filter((f) => !hardware.some((re) => re.test(relative(overlay, f))));
       expect(files.length).toBeGreaterThan(3);
       for (const f of files) {
         const onHost = join(root(h), relative(overlay, f));
         expect({ file: onHost, same: readFileSync(onHost).equals(readFileSync(f)) }).toEqual({ file: onHost, same: true });
         expect((statSync(onHost).mode & 0o777).toString(8)).toBe((statSync(f).mode & 0o777).toString(8));
       }
+    }
+  });
+
+  it("installs the backup's secrets from the store, readable by root only", () => {
+    for (const [name, text] of Object.entries({ ...B2_KEYS, "restic-password": readFileSync(join(tree.secretsDir, "restic-password"), "utf8") })) {
+      const onHost = join(root("x86-1"), "etc/h5b/backup", name);
+      expect({ name, text: readFileSync(onHost, "utf8"), mode: (statSync(onHost).mode & 0o777).toString(8) }).toEqual({ name, text, mode: "600" });
     }
   });
 
@@ -104,6 +120,8 @@ describe("converging Debian 12 roots with the rendered playbook", () => {
     expect(enabled("pi-cp", "k3s.service")).toEqual({ unit: "k3s.service", enabled: true });
     expect(enabled("gateway", "nftables.service", "sysinit.target")).toEqual({ unit: "nftables.service", enabled: true });
     expect(enabled("gateway", "radvd.service")).toEqual({ unit: "radvd.service", enabled: true });
+    expect(enabled("x86-1", "k3s-agent.service")).toEqual({ unit: "k3s-agent.service", enabled: true });
+    expect(enabled("x86-1", "h5b-backup.timer", "timers.target")).toEqual({ unit: "h5b-backup.timer", enabled: true });
     for (const unit of ["coredns.service", "dnscrypt-proxy.service", "etcd.service", "h5b-ddns.service", "kea-dhcp4-server.service"]) {
       expect(enabled("porygon", unit)).toEqual({ unit, enabled: true });
     }

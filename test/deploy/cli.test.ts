@@ -60,6 +60,15 @@ describe("h5b deploy", () => {
     expect(args).toContain(join(dir, "out", "ansible"));
     // The playbook gets the secrets folder and the checksums through a vars file, never on the command line.
     expect(args.some((a) => a.startsWith("@") && a.endsWith("vars.json"))).toBe(true);
+    expect(args).not.toContain("--skip-tags");
+  });
+
+  it("leaves out the plays that need hardware with --skip-hardware", async () => {
+    const bin = fakeAnsible([RECAP, "x86-1 : ok=1 changed=0 unreachable=0 failed=0 skipped=0 rescued=0 ignored=0"], 0);
+    const r = await h5b(["--skip-hardware", "--limit", "x86-1"], bin);
+    expect(r.exitCode).toBe(0);
+    const args = readFileSync(join(bin, "args.txt"), "utf8").split("\n");
+    expect(args.slice(args.indexOf("--skip-tags"), args.indexOf("--skip-tags") + 2)).toEqual(["--skip-tags", "hardware"]);
   });
 
   it("prints failures in full at the end and exits 1 when a host did not converge", async () => {

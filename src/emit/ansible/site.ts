@@ -4,7 +4,7 @@ interface Play {
   readonly name: string;
   readonly hosts: string;
   readonly role: string;
-  /** Roles that need real hardware carry the `hardware` tag, so a root without it can be converged with `--skip-tags hardware`. */
+  /** Roles that need real hardware carry the `hardware` tag, which `h5b deploy --skip-hardware` leaves out. */
   readonly hardware?: boolean;
 }
 
