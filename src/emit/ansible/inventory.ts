@@ -91,5 +91,6 @@ function hostVars(plan: Plan, host: PlanHost): Record<string, unknown> {
     ...optional("h5b_bmc", bmcVars(plan, host)),
     ...optional("h5b_porygon", porygonVars(plan, host)),
     ...optional("h5b_gateway", gatewayVars(plan, host)),
+    ...optional("h5b_network", plan.hostNetworks.find((n) => n.host === host.name)),
   };
 }

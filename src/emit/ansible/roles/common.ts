@@ -25,6 +25,16 @@ export function commonRole(): OutputFile[] {
         name: "Install the base packages",
         "ansible.builtin.apt": { name: PACKAGES, state: "present", update_cache: true, cache_valid_time: 3600 },
       },
+      {
+        // Services bind the host's static LAN addresses (Porygon's etcd, CoreDNS and Kea), which the network play
+        // only writes for the next boot. Added beside the addresses the host has now, they are there at once, and
+        // the connection Ansible runs over keeps its own. Never in a chroot: its network is the machine's.
+        name: "Add the host's static LAN addresses beside its current ones (the rest applies at the next boot)",
+        "ansible.builtin.command": { argv: ["ip", "address", "add", "{{ item }}", "dev", "{{ h5b_network.lan.nic }}"] },
+        loop: "{{ (h5b_network.lan.addresses.values() | list) if h5b_network is defined else [] }}",
+        when: [OUTSIDE_CHROOT, "(item.split('/') | first) not in (ansible_facts['all_ipv4_addresses'] + ansible_facts['all_ipv6_addresses'])"],
+        changed_when: true,
+      },
       ...overlayTasks("the hostname files", ["etc/hostname", "etc/hosts"], { notify: ["Apply the hostname"] }),
       ...overlayTasks("the time settings", ["etc/timezone", "etc/systemd/timesyncd.conf.d/"], { notify: ["Restart systemd-timesyncd"] }),
       {
