@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
+import { namespaceSkip } from "./_namespace.js";
 import { missingProgram } from "./_program.js";
 import { programErrors } from "./_program-errors.js";
 import type { CheckContext, CheckResult, Finding } from "./types.js";
@@ -19,11 +20,8 @@ export interface EachFileCheck {
   readonly reason: RegExp;
   /** Lines of its stderr that are a finding even when it exits 0: a warning about a line it ignores. */
   readonly warning?: RegExp;
-  /**
-   * For a command run in namespaces of its own: whether its result says they could not be made (a machine without
-   * unprivileged user namespaces), which skips the check rather than blame the file.
-   */
-  readonly noNamespace?: (r: { readonly exitCode?: number; readonly stderr: string }) => boolean;
+  /** The command runs under `unshare`: when its namespaces cannot be made, the check is skipped (see namespaceSkip). */
+  readonly namespaced?: boolean;
 }
 
 /**
@@ -44,9 +42,8 @@ export async function checkEachFile(ctx: CheckContext, c: EachFileCheck): Promis
       writeFileSync(file, text, { mode: 0o600 });
       const [program, args] = c.command(file);
       const r = await execa(program, args, { reject: false });
-      if (c.noNamespace?.(r) === true) {
-        return { findings: [], skipped: [{ check: c.check, reason: `no private namespace to run ${c.refusal} in: ${r.stderr.trim() || `exit ${String(r.exitCode)}`}` }] };
-      }
+      const skip = c.namespaced === true ? namespaceSkip(c.check, c.refusal, r, r.stderr) : undefined;
+      if (skip !== undefined) return { findings: [], skipped: [skip] };
       if (r.exitCode !== 0) findings.push({ check: c.check, where: path, message: `${c.refusal} refuses it: ${programErrors(r.stderr, file, path, c.reason)}` });
       else if (warning !== undefined && r.stderr.split("\n").some((l) => warning.test(l.trim()))) {
         findings.push({ check: c.check, where: path, message: `${c.refusal} accepts it but warns: ${programErrors(r.stderr, file, path, warning)}` });

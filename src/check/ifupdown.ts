@@ -36,7 +36,7 @@ export const ifupdownChecker: Checker = {
       refusal: "ifup --no-act",
       reason: /^ifup: /,
       warning: /^ifup: /,
-      noNamespace: (r) => r.exitCode === undefined || r.exitCode >= 125 || /^unshare: /m.test(r.stderr),
+      namespaced: true,
     });
   },
 };

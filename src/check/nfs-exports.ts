@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
+import { namespaceSkip } from "./_namespace.js";
 import { nfsServer, parseExports, serverExports } from "./_nfs-rules.js";
 import { findProgram, missingProgram } from "./_program.js";
 import { describe, renderedManifests } from "./manifests.js";
@@ -62,9 +63,8 @@ export const nfsExportsChecker: Checker = {
     try {
       writeFileSync(join(tmp, "exports"), exportsFile.text, { mode: 0o600 });
       const r = await execa("unshare", ["--user", "--map-root-user", "--mount", "--net", "sh", "-c", SCRIPT, "sh", tmp, findProgram("exportfs") as string, ...paths], { reject: false, all: true });
-      if (r.exitCode === undefined || r.exitCode >= 125 || /^unshare: /m.test(r.all ?? "")) {
-        return { findings: [], skipped: [{ check: this.name, reason: `no private namespace to run exportfs in: ${(r.all ?? "").trim() || `exit ${String(r.exitCode)}`}` }] };
-      }
+      const skip = namespaceSkip(this.name, "exportfs", r, r.all ?? "");
+      if (skip !== undefined) return { findings: [], skipped: [skip] };
       const notes = messages(r.all ?? "").map((m) => atLine(m, exportsFile.text));
       const wrong = notes.filter((m) => !HARMLESS.some((h) => h.test(m)));
       if (r.exitCode === 0 && wrong.length === 0) return { findings: [], skipped: [] };
