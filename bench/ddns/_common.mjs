@@ -51,3 +51,9 @@ export async function processCpu(pid) {
   const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
   return { name: /\((.*)\)/.exec(stat)?.[1] ?? "?", seconds: (Number(f[11]) + Number(f[12])) / 100 };
 }
+
+/** The daemon's group-commit counters from its Prometheus metrics text. */
+export function groupCommit(metrics) {
+  const num = (name) => Number(new RegExp(`^${name} (\\S+)$`, "m").exec(metrics)?.[1] ?? NaN);
+  return { transactions: num("h5b_ddns_batches_total"), updates: num("h5b_ddns_batched_updates_total"), fallbacks: num("h5b_ddns_batch_fallbacks_total") };
+}

@@ -25,7 +25,7 @@ import { spawn } from "node:child_process";
 import { mkdtemp, mkdir, open, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ddnsCommand, processCpu, root, run, SECRET, sleep, stop, waitFor, ZONE } from "./_common.mjs";
+import { ddnsCommand, groupCommit, processCpu, root, run, SECRET, sleep, stop, waitFor, ZONE } from "./_common.mjs";
 import { udpPackets } from "./_pcap.mjs";
 
 const { parseMessage } = await import(join(root, "dist/ddns/_wire.js"));
@@ -208,7 +208,7 @@ async function measure(kind, dir) {
       unanswered: wire.unanswered,
       dropped: capture.dropped(),
       daemon: kind === "h5b" ? daemonTimes(await readFile(join(dir, "ddns.log"), "utf8")) : undefined,
-      batches: kind === "h5b" ? await groupCommit() : undefined,
+      batches: kind === "h5b" ? groupCommit(await daemonMetrics()) : undefined,
       exchanges,
     };
   } finally {
@@ -219,12 +219,10 @@ async function measure(kind, dir) {
 
 const METRICS_PORT = 9154;
 
-/** The daemon's group-commit counters, read from its metrics inside the namespace. */
-async function groupCommit() {
+/** The daemon's metrics, read inside the namespace. */
+async function daemonMetrics() {
   const fetchIt = `fetch("http://127.0.0.1:${METRICS_PORT}/metrics").then((r) => r.text()).then((t) => process.stdout.write(t))`;
-  const text = (await sh("ip", ["netns", "exec", NS, process.execPath, "-e", fetchIt])) ?? "";
-  const num = (name) => Number(new RegExp(`^${name} (\\S+)$`, "m").exec(text)?.[1] ?? NaN);
-  return { transactions: num("h5b_ddns_batches_total"), updates: num("h5b_ddns_batched_updates_total"), fallbacks: num("h5b_ddns_batch_fallbacks_total") };
+  return (await sh("ip", ["netns", "exec", NS, process.execPath, "-e", fetchIt])) ?? "";
 }
 
 /** CPU seconds of the last run's processes (read just before they are stopped). */

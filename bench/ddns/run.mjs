@@ -13,7 +13,7 @@ import { mkdtemp, mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ddnsCommand, processCpu, root, run, SECRET, stop, waitFor, ZONE } from "./_common.mjs";
+import { ddnsCommand, groupCommit, processCpu, root, run, SECRET, stop, waitFor, ZONE } from "./_common.mjs";
 
 const UPDATES = Number(process.env.UPDATES ?? 20000);
 const INFLIGHT = Number(process.env.INFLIGHT ?? 100);
@@ -104,11 +104,10 @@ async function benchH5b(dir, file) {
       const used = [(await cpuSeconds(daemon.pid)) - c0[0], (await cpuSeconds(etcd.pid)) - c0[1]];
       result.cpu = `daemon ${perCore(used[0], wall)} (${perUpdate(used[0])}), etcd ${perCore(used[1], wall)} (${perUpdate(used[1])})`;
       result.rss = await peakRss(daemon.pid);
-      const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
-      const num = (name) => Number(new RegExp(`^${name} (\\S+)$`, "m").exec(metrics)?.[1] ?? NaN);
-      result.batches = num("h5b_ddns_batches_total");
-      result.batchSize = num("h5b_ddns_batched_updates_total") / result.batches;
-      result.fallbacks = num("h5b_ddns_batch_fallbacks_total");
+      const g = groupCommit(await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text());
+      result.batches = g.transactions;
+      result.batchSize = g.updates / g.transactions;
+      result.fallbacks = g.fallbacks;
       return result;
     } finally {
       await stop(daemon);
