@@ -45,3 +45,9 @@ export function debianHost(ns: Namespace, dir: string, interfaces: string): Debi
     },
   };
 }
+
+/** A port's global addresses in a namespace, `address/prefix-length` (link-local ones come with any port that is up). */
+export async function globalAddresses(ns: Namespace, ifname: string): Promise<string[]> {
+  const [link] = JSON.parse(await ns.run("ip", ["-j", "address", "show", "dev", ifname])) as { addr_info: { local: string; prefixlen: number; scope: string }[] }[];
+  return (link?.addr_info ?? []).filter((a) => a.scope === "global").map((a) => `${a.local}/${a.prefixlen}`);
+}

@@ -6,6 +6,7 @@ import { parse, stringify } from "yaml";
 import type { PlanHostNetwork } from "../../src/plan/types.js";
 import { type Namespace, NetnsLab } from "../_harness/netns.js";
 import { renderTree, type RenderedTree } from "../ansible/_render.js";
+import { globalAddresses } from "./_host.js";
 
 // The common role's task that adds a host's static LAN addresses beside the ones it has, so that Porygon's services
 // can bind them at the first deploy, run by the real ansible-playbook (local connection) inside a network namespace
@@ -20,12 +21,7 @@ describe.runIf(process.getuid?.() === 0)("the static LAN addresses added at the 
   let net: PlanHostNetwork;
   let host: Namespace;
 
-  const addresses = async () =>
-    (JSON.parse(await host.run("ip", ["-j", "address", "show", "dev", net.lan.nic])) as { addr_info: { local: string; prefixlen: number; scope: string }[] }[])
-      .flatMap((l) => l.addr_info)
-      .filter((a) => a.scope === "global")
-      .map((a) => `${a.local}/${a.prefixlen}`)
-      .sort();
+  const addresses = async () => (await globalAddresses(host, net.lan.nic)).sort();
   const play = async () => {
     const out = await host.run("ansible-playbook", ["-i", "localhost,", join(dir, "play.yml")], { env: { ANSIBLE_NOCOLOR: "1", ANSIBLE_LOCAL_TEMP: join(dir, "tmp") }, timeoutMs: 120_000 });
     return /localhost\s*:\s*ok=(\d+)\s+changed=(\d+).*failed=(\d+)/.exec(out)?.slice(1).map(Number);

@@ -9,7 +9,7 @@ import type { PlanHostNetwork } from "../../src/plan/types.js";
 import { type Namespace, NetnsLab } from "../_harness/netns.js";
 import { PATHS as GATEWAY, renderGateway } from "../gateway/_render.js";
 import { keaEnv, until } from "../porygon/_kea.js";
-import { type DebianHost, debianHost } from "./_host.js";
+import { type DebianHost, debianHost, globalAddresses } from "./_host.js";
 
 // The rendered /etc/network/interfaces of Porygon and of the gateway, brought up and down by the real ifup and ifdown
 // in network namespaces whose ports are named as the spec names them. Porygon's peer plays the gateway (its LAN
@@ -22,21 +22,10 @@ const interfacesOf = (host: string): string => rendered.get(`hosts/${host}${NETW
 const gatewayLan = networkOf(r.gateway.host).lan.addresses;
 const ISP = { ipv4: "192.0.2.1", pool: "192.0.2.0/24", ipv6: "2001:db8:ffff::1", prefix6: "2001:db8:ffff::/64", dns: "192.0.2.53", domain: "isp.example" };
 
-interface IpAddress {
-  readonly local: string;
-  readonly prefixlen: number;
-  readonly scope: string;
-}
 interface IpRoute {
   readonly gateway?: string;
   readonly dev: string;
   readonly protocol?: string;
-}
-
-/** The port's global addresses, `address/prefix-length` (link-local ones come with any port that is up). */
-async function addresses(ns: Namespace, ifname: string): Promise<string[]> {
-  const [link] = JSON.parse(await ns.run("ip", ["-j", "addr", "show", "dev", ifname])) as { addr_info: IpAddress[] }[];
-  return (link?.addr_info ?? []).filter((a) => a.scope === "global").map((a) => `${a.local}/${a.prefixlen}`);
 }
 
 const defaultRoutes = async (ns: Namespace, family: "-4" | "-6"): Promise<IpRoute[]> => JSON.parse(await ns.run("ip", ["-j", family, "route", "show", "default"])) as IpRoute[];
@@ -76,7 +65,7 @@ describe.runIf(process.getuid?.() === 0)("Porygon's rendered interfaces file, br
   });
 
   it("puts the static IPv4 and IPv6 addresses on the LAN port", async () => {
-    expect(await addresses(host, net.lan.nic)).toEqual(expect.arrayContaining([net.lan.addresses.ipv4, net.lan.addresses.ipv6]));
+    expect(await globalAddresses(host, net.lan.nic)).toEqual(expect.arrayContaining([net.lan.addresses.ipv4, net.lan.addresses.ipv6]));
   });
 
   it("routes IPv4 through the gateway, and reaches it", async () => {
@@ -92,12 +81,12 @@ describe.runIf(process.getuid?.() === 0)("Porygon's rendered interfaces file, br
     // The advertisement has been handled, autonomous prefix included: autoconf is off, the static address alone.
     // ifup turns autoconf off in the inet6 stanza, but the port comes up in whichever of its stanzas comes first: an
     // advertisement in between leaves a SLAAC address for its whole lifetime.
-    expect((await addresses(host, net.lan.nic)).filter((a) => a.includes(":"))).toEqual([net.lan.addresses.ipv6]);
+    expect((await globalAddresses(host, net.lan.nic)).filter((a) => a.includes(":"))).toEqual([net.lan.addresses.ipv6]);
   });
 
   it("is undone by ifdown", async () => {
     await porygon.ifupdown("ifdown");
-    expect(await addresses(host, net.lan.nic)).toEqual([]);
+    expect(await globalAddresses(host, net.lan.nic)).toEqual([]);
     expect(await defaultRoutes(host, "-4")).toEqual([]);
     expect(await defaultRoutes(host, "-6")).toEqual([]);
   });
@@ -172,14 +161,14 @@ describe.runIf(process.getuid?.() === 0)("the gateway's rendered interfaces file
   });
 
   it("puts the static addresses on the LAN port, and routes nothing by default through it", async () => {
-    expect((await addresses(gw, net.lan.nic)).sort()).toEqual([net.lan.addresses.ipv4, net.lan.addresses.ipv6].sort());
+    expect((await globalAddresses(gw, net.lan.nic)).sort()).toEqual([net.lan.addresses.ipv4, net.lan.addresses.ipv6].sort());
     expect((await defaultRoutes(gw, "-4")).filter((x) => x.dev === net.lan.nic)).toEqual([]);
     await ping(client, r.plan.lan.ipv4.gateway);
     await ping(client, (net.lan.addresses.ipv6 as string).split("/")[0] as string);
   });
 
   it("leases the WAN port's IPv4 address from the ISP, with its default route and resolver", async () => {
-    const wan4 = (await addresses(gw, wan)).filter((a) => !a.includes(":"));
+    const wan4 = (await globalAddresses(gw, wan)).filter((a) => !a.includes(":"));
     expect(wan4).toHaveLength(1);
     expect(cidrContainsAddress(parseCidr(ISP.pool), (wan4[0] as string).split("/")[0] as string)).toBe(true);
     expect((await defaultRoutes(gw, "-4")).map((x) => [x.gateway, x.dev])).toEqual([[ISP.ipv4, wan]]);
@@ -190,13 +179,13 @@ describe.runIf(process.getuid?.() === 0)("the gateway's rendered interfaces file
 
   // With forwarding on, the kernel ignores advertisements unless accept_ra is 2 (the file's `accept_ra 2`, and the sysctl's).
   it("configures the WAN port's IPv6 from the ISP's advertisements, though the gateway forwards", async () => {
-    await until("a SLAAC address on the WAN port", async () => (await addresses(gw, wan)).some((a) => cidrContainsAddress(parseCidr(ISP.prefix6), a.split("/")[0] as string)), 15_000);
+    await until("a SLAAC address on the WAN port", async () => (await globalAddresses(gw, wan)).some((a) => cidrContainsAddress(parseCidr(ISP.prefix6), a.split("/")[0] as string)), 15_000);
     expect((await defaultRoutes(gw, "-6")).map((x) => [x.protocol, x.dev])).toEqual([["ra", wan]]);
   });
 
   it("is undone by ifdown, which ends the DHCP client", async () => {
     await gateway.ifupdown("ifdown");
-    for (const p of [wan, net.lan.nic]) expect(await addresses(gw, p)).toEqual([]);
+    for (const p of [wan, net.lan.nic]) expect(await globalAddresses(gw, p)).toEqual([]);
     expect(await defaultRoutes(gw, "-4")).toEqual([]);
     expect(execFileSync("ip", ["netns", "pids", gw.name], { encoding: "utf8" }).trim()).toBe("");
   });
