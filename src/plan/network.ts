@@ -1,14 +1,11 @@
 import type { FamilyPair, Plan, PlanHost, PlanHostNetwork } from "./types.js";
 
-/**
- * A Raspberry Pi on Raspberry Pi OS: its own role, and NetworkManager instead of ifupdown, so h5b leaves its network
- * to the DHCP reservation.
- */
+/** A Raspberry Pi on Raspberry Pi OS: its own role, and NetworkManager instead of ifupdown. */
 export function isRaspberryPi(host: PlanHost): boolean {
   return host.os === "debian" && /raspberry pi/i.test(host.model);
 }
 
-/** The network settings of every Debian host that is not a Raspberry Pi (see {@link PlanHostNetwork}). */
+/** The network settings of every Debian host, Raspberry Pi OS included (see {@link PlanHostNetwork}). */
 export function planHostNetworks(hosts: readonly PlanHost[], lan: Plan["lan"], site: Plan["site"]): PlanHostNetwork[] {
   const withPrefix = (host: PlanHost): FamilyPair<string> => ({
     ipv4: `${host.addresses.ipv4}/${lan.ipv4.prefix.prefixLength}`,
@@ -16,12 +13,16 @@ export function planHostNetworks(hosts: readonly PlanHost[], lan: Plan["lan"], s
   });
   const dns = [lan.ipv4.dns, ...(lan.ipv6 !== undefined ? [lan.ipv6.dns] : [])];
   return hosts
-    .filter((h) => h.os === "debian" && !isRaspberryPi(h))
+    .filter((h) => h.os === "debian")
     .map((h): PlanHostNetwork => {
       const router = h.roles.includes("gateway");
+      const manager = isRaspberryPi(h) ? "networkmanager" : "ifupdown";
+      const addresses = withPrefix(h);
+      const ipv6Gateway = manager === "networkmanager" && addresses.ipv6 !== undefined && lan.ipv6 !== undefined ? { ipv6Gateway: lan.ipv6.gateway } : {};
       return {
         host: h.name,
-        lan: { nic: h.lanNic.name, addresses: withPrefix(h), ...(router ? {} : { gateway: lan.ipv4.gateway }) },
+        manager,
+        lan: { nic: h.lanNic.name, addresses, ...(router ? {} : { gateway: lan.ipv4.gateway, ...ipv6Gateway }) },
         ...(h.wanNic !== undefined ? { wan: h.wanNic.name } : { resolver: { nameservers: dns, search: [site.zones.dhcp, site.zones.services] } }),
       };
     });

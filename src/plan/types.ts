@@ -239,25 +239,36 @@ export interface PlanGateway {
 }
 
 /**
- * A host's own addresses, written as ifupdown's /etc/network/interfaces (Debian's installer sets up ifupdown). Static,
- * so that no host needs Porygon's DHCP to come up: Porygon cannot lease to itself, the gateway routes for everyone,
- * and a node whose lease lapsed while Porygon was down would leave the network.
+ * A host's own addresses, static so that no host needs Porygon's DHCP to come up: Porygon cannot lease to itself,
+ * the gateway routes for everyone, and a node whose lease lapsed while Porygon was down would leave the network.
+ * Written for what already manages the host's ports: ifupdown on Debian (its installer sets it up), NetworkManager
+ * on Raspberry Pi OS. k3OS nodes are not managed by h5b's Ansible and keep their DHCP reservations.
  */
 export interface PlanHostNetwork {
   readonly host: string;
+  /** What reads the settings: `/etc/network/interfaces` for ifupdown, a connection profile for NetworkManager. */
+  readonly manager: "ifupdown" | "networkmanager";
   readonly lan: {
     readonly nic: string;
     /** `address/prefix-length`, per family. */
     readonly addresses: FamilyPair<string>;
     /**
-     * The IPv4 default route, through the LAN's router; absent on the router itself. IPv6 takes its default route
-     * from the router's advertisements, as the k3s nodes' sysctl settings (`accept_ra = 2`) expect.
+     * The IPv4 default route, through the LAN's router; absent on the router itself. With ifupdown, IPv6 takes its
+     * default route from the router's advertisements, as the k3s nodes' sysctl settings (`accept_ra = 2`) expect.
      */
     readonly gateway?: string;
+    /**
+     * The IPv6 default route, NetworkManager only: a profile with static addresses there ignores router
+     * advertisements, so the route is written out. Absent on the router and on an IPv4-only LAN.
+     */
+    readonly ipv6Gateway?: string;
   };
   /** The gateway's WAN port: IPv4 by DHCP and (with an IPv6 LAN) IPv6 by router advertisements, from the ISP. */
   readonly wan?: string;
-  /** `/etc/resolv.conf`: Porygon and the two zones. Absent with a WAN port, whose DHCP client writes that file. */
+  /**
+   * Porygon and the two zones, as the host's resolver (`/etc/resolv.conf` with ifupdown, the profile's DNS settings
+   * with NetworkManager, which writes that file). Absent with a WAN port, whose DHCP client sets the resolver.
+   */
   readonly resolver?: { readonly nameservers: readonly string[]; readonly search: readonly string[] };
 }
 

@@ -36,7 +36,7 @@ describe("the Ansible inventory", () => {
       zfs_hosts: ["x86-1"],
       backup_hosts: ["x86-1"],
       bmc_hosts: ["x86-1"],
-      network_hosts: ["gateway", "porygon", "x86-1"],
+      network_hosts: ["gateway", "pi-cp", "pi-worker", "porygon", "x86-1"],
     });
   });
 

@@ -33,7 +33,7 @@ describe("h5b build", () => {
     expect(r.exitCode).toBe(0);
     expect(r.stdout).toContain("h5b build home from (embedded default)");
     expect(r.stdout).toMatch(/wireguard\.svc\.home\.example\.org\s+10\.0\.65\.\d+\s+2001:db8:10::65:/);
-    expect(r.stdout).toMatch(/pi-cp +k3s-server +arm64\/debian +eth0 reserved +10\.0\.0\.10 /);
+    expect(r.stdout).toMatch(/pi-cp +k3s-server +arm64\/debian +eth0 static +10\.0\.0\.10 /);
     expect(r.stdout).toMatch(/porygon +dhcp,dns +amd64\/debian +eth0 static +10\.0\.0\.53 /);
     expect(r.stdout).toMatch(/Wrote \d+ files/);
     expect(readdirSync(join(dir, "out", "hosts")).sort()).toEqual(expect.arrayContaining(["pi-cp", "pi-worker", "x86-1"]));

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { emitHostNetworks, interfacesFile } from "../../src/emit/network/index.js";
+import { emitHostNetworks, interfacesFile, keyfileLines, lanProfile, profileUuid, wanProfile } from "../../src/emit/network/index.js";
 import { buildPlan } from "../../src/plan/build.js";
-import type { Plan } from "../../src/plan/types.js";
+import type { Plan, PlanHostNetwork } from "../../src/plan/types.js";
 import type { HomelabInput } from "../../src/spec/homelab.js";
 import { defaultHomelabInput, parseHomelab } from "../../src/spec/load.js";
 import { variants } from "../gateway/_render.js";
@@ -15,11 +15,12 @@ const planOf = (mutate: (s: HomelabInput) => void = () => {}): Plan => {
 const networkOf = (plan: Plan, host: string) => plan.hostNetworks.find((n) => n.host === host);
 
 describe("the hosts' own network settings in the plan", () => {
-  it("cover every Debian host but the Raspberry Pis, with the spec's addresses and the LAN's prefix lengths", () => {
+  it("cover every Debian host, with the spec's addresses and the LAN's prefix lengths, for what manages its ports", () => {
     const plan = planOf();
     const pis = plan.hosts.filter((h) => /raspberry pi/i.test(h.model)).map((h) => h.name);
     expect(pis.length).toBeGreaterThan(0);
-    expect(plan.hostNetworks.map((n) => n.host)).toEqual(plan.hosts.filter((h) => h.os === "debian" && !pis.includes(h.name)).map((h) => h.name));
+    expect(plan.hostNetworks.map((n) => n.host)).toEqual(plan.hosts.filter((h) => h.os === "debian").map((h) => h.name));
+    for (const n of plan.hostNetworks) expect([n.host, n.manager]).toEqual([n.host, pis.includes(n.host) ? "networkmanager" : "ifupdown"]);
     for (const n of plan.hostNetworks) {
       const host = plan.hosts.find((h) => h.name === n.host);
       expect(n.lan).toMatchObject({
@@ -36,6 +37,9 @@ describe("the hosts' own network settings in the plan", () => {
       resolver: { nameservers: [plan.lan.ipv4.dns, plan.lan.ipv6?.dns], search: [plan.site.zones.dhcp, plan.site.zones.services] },
     });
     expect(networkOf(plan, "porygon")?.wan).toBeUndefined();
+    // Only a NetworkManager profile writes the IPv6 route out; ifupdown hosts take it from router advertisements.
+    expect(networkOf(plan, "porygon")?.lan.ipv6Gateway).toBeUndefined();
+    expect(networkOf(plan, "pi-cp")?.lan).toMatchObject({ gateway: plan.lan.ipv4.gateway, ipv6Gateway: plan.lan.ipv6?.gateway });
     const gw = networkOf(plan, "gateway");
     expect(gw?.wan).toBe("wan0");
     expect(gw?.lan.gateway).toBeUndefined();
@@ -49,9 +53,11 @@ describe("the hosts' own network settings in the plan", () => {
       (nets.lan.ipv4 as { gateway?: string }).gateway = "10.0.0.254";
       (nets.lan.ipv6 as { gateway?: string }).gateway = "2001:db8:10::fe";
     });
-    expect(plan.hostNetworks.map((n) => [n.host, n.lan.gateway])).toEqual([
-      ["porygon", "10.0.0.254"],
-      ["x86-1", "10.0.0.254"],
+    expect(plan.hostNetworks.map((n) => [n.host, n.lan.gateway, n.lan.ipv6Gateway])).toEqual([
+      ["pi-cp", "10.0.0.254", "2001:db8:10::fe"],
+      ["pi-worker", "10.0.0.254", "2001:db8:10::fe"],
+      ["porygon", "10.0.0.254", undefined],
+      ["x86-1", "10.0.0.254", undefined],
     ]);
   });
 
@@ -61,9 +67,12 @@ describe("the hosts' own network settings in the plan", () => {
     });
     expect(k3os.hostNetworks.map((n) => n.host)).toEqual(["gateway", "porygon", "x86-1"]);
     const oneBox = planOf(variants["gateway-is-porygon"]);
+    const resolver = expect.objectContaining({ nameservers: [oneBox.lan.ipv4.dns, oneBox.lan.ipv6?.dns] });
     expect(oneBox.hostNetworks.map((n) => [n.host, n.wan, n.resolver])).toEqual([
       ["gateway", "wan0", undefined],
-      ["x86-1", undefined, expect.objectContaining({ nameservers: [oneBox.lan.ipv4.dns, oneBox.lan.ipv6?.dns] })],
+      ["pi-cp", undefined, resolver],
+      ["pi-worker", undefined, resolver],
+      ["x86-1", undefined, resolver],
     ]);
   });
 });
@@ -87,16 +96,54 @@ describe("/etc/network/interfaces", () => {
     const files = new Map(emitHostNetworks(plan).map((f) => [f.path, f.content]));
     expect([...files.keys()].sort()).toEqual([
       "hosts/gateway/etc/network/interfaces",
+      "hosts/pi-cp/etc/NetworkManager/system-connections/h5b-lan.nmconnection",
+      "hosts/pi-worker/etc/NetworkManager/system-connections/h5b-lan.nmconnection",
       "hosts/porygon/etc/network/interfaces",
       "hosts/porygon/etc/resolv.conf",
       "hosts/x86-1/etc/network/interfaces",
       "hosts/x86-1/etc/resolv.conf",
     ]);
-    for (const [path, text] of files) expect({ path, inet6: /inet6|:/.test(text.replace(/^#.*$/gm, "")) }).toEqual({ path, inet6: false });
+    const ifupdown = [...files].filter(([path]) => !path.endsWith(".nmconnection"));
+    for (const [path, text] of ifupdown) expect({ path, inet6: /inet6|:/.test(text.replace(/^#.*$/gm, "")) }).toEqual({ path, inet6: false });
     expect(files.get("hosts/x86-1/etc/resolv.conf")?.split("\n").filter((l) => !l.startsWith("#"))).toEqual([
       "search lan.home.example.org svc.home.example.org",
       "nameserver 10.0.0.53",
       "",
     ]);
+  });
+});
+
+describe("NetworkManager profiles (Raspberry Pi OS)", () => {
+  const lines = (plan: Plan, host: string) => keyfileLines("test", lanProfile(networkOf(plan, host) as PlanHostNetwork));
+
+  it("give the Pi's LAN port static addresses, both default routes and the resolver, in NetworkManager's own syntax", () => {
+    const plan = planOf();
+    const pi = lines(plan, "pi-cp");
+    expect(pi).toContain("interface-name=eth0");
+    expect(pi.slice(pi.indexOf("[ipv4]") + 1, pi.indexOf("[ipv6]") - 1)).toEqual(["method=manual", "address1=10.0.0.10/16,10.0.0.1", "dns=10.0.0.53;", "dns-search=lan.home.example.org;svc.home.example.org;"]);
+    expect(pi.slice(pi.indexOf("[ipv6]") + 1)).toEqual(["method=manual", "address1=2001:db8:10::10/64,2001:db8:10::1", "dns=2001:db8:10::53;"]);
+  });
+
+  it("name each profile by a UUID that stays the same from build to build and differs between hosts", () => {
+    expect(profileUuid("pi-cp/h5b-lan")).toBe(profileUuid("pi-cp/h5b-lan"));
+    expect(profileUuid("pi-cp/h5b-lan")).not.toBe(profileUuid("pi-worker/h5b-lan"));
+    expect(profileUuid("pi-cp/h5b-lan")).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+  });
+
+  it("leave IPv6 to the kernel on an IPv4-only LAN, and are readable by root only", () => {
+    const plan = planOf(ipv4Only);
+    expect(lines(plan, "pi-worker").slice(-2)).toEqual(["[ipv6]", "method=ignore"]);
+    const profile = emitHostNetworks(plan).find((f) => f.path === "hosts/pi-worker/etc/NetworkManager/system-connections/h5b-lan.nmconnection");
+    expect(profile?.mode).toBe(0o600);
+  });
+
+  it("give a Pi that is the gateway a WAN profile from the ISP, and no LAN routes or resolver of its own", () => {
+    const plan = planOf((s) => {
+      (s.hosts.gateway as (typeof s.hosts)[string]).hardware.model = "Raspberry Pi 4B";
+    });
+    const net = networkOf(plan, "gateway") as PlanHostNetwork;
+    expect([net.manager, net.wan, net.lan.gateway, net.lan.ipv6Gateway, net.resolver]).toEqual(["networkmanager", "wan0", undefined, undefined, undefined]);
+    expect(keyfileLines("test", wanProfile(net, "wan0")).filter((l) => /^(method|interface-name)=/.test(l))).toEqual(["interface-name=wan0", "method=auto", "method=auto"]);
+    expect(lanProfile(net).find(([section]) => section === "ipv4")?.[1]).toEqual([["method", "manual"], ["address1", "10.0.0.1/16"]]);
   });
 });

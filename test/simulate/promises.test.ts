@@ -51,13 +51,21 @@ describe("the seed's promises on the default spec", () => {
 
   it("says what Porygon and the gateway take with them", () => {
     const porygon = sim.scenarios.find((s) => s.id === "porygon");
-    expect(porygon?.effects.join("\n")).toMatch(/name resolution down \(porygon is down\).*\nDHCP down \(porygon is down\): no new leases.*existing leases keep working until they expire, and then pi-cp and pi-worker lose their LAN address$/m);
+    expect(porygon?.effects.join("\n")).toMatch(/name resolution down \(porygon is down\).*\nDHCP down \(porygon is down\): no new leases.*existing leases keep working until they expire; the homelab's own hosts have static addresses$/m);
     const vpn = sim.rows.findIndex((r) => r.name === "wireguard");
     expect(porygon?.outcomes[vpn]?.reasons).toEqual(["its name wireguard.svc.home.example.org does not resolve for LAN clients (porygon is down); its address still answers"]);
     const gw = sim.scenarios.find((s) => s.id === "gateway");
     expect(gw?.outcomes[vpn]).toMatchObject({ status: "degraded", reasons: ["unreachable from the internet (gateway is down); LAN clients still reach it"] });
     const dash = sim.rows.findIndex((r) => r.name === "dashboard");
     expect(gw?.outcomes[dash]?.status).toBe("up");
+  });
+
+  it("names the hosts that hold their address by a lease: nodes on k3OS", () => {
+    const k3os = simulateSpec((spec) => {
+      for (const h of Object.values(spec.hosts)) if (/raspberry pi/i.test(h.hardware.model ?? "")) h.os = "k3os";
+    });
+    const porygon = k3os.scenarios.find((s) => s.id === "porygon");
+    expect(porygon?.effects.join("\n")).toMatch(/until they expire, and then pi-cp and pi-worker lose their LAN address$/m);
   });
 
   it("adds every pair at depth 2", () => {

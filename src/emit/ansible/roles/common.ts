@@ -77,11 +77,17 @@ export function commonRole(): OutputFile[] {
   return roleFiles(role);
 }
 
-/** Sysctl settings of a host: k3s nodes forward packets, which makes the kernel ignore router advertisements unless told. */
+/**
+ * Sysctl settings of a host: k3s nodes forward packets, which makes the kernel ignore router advertisements unless
+ * told. Not on a host whose ports NetworkManager manages: it handles advertisements itself, turns the kernel's
+ * handling off on the ports it manages, and the profile routes IPv6 statically; turning it on again (at each sysctl
+ * reload) would give the port a second, autoconfigured address.
+ */
 function sysctl(plan: Plan, host: PlanHost): string[] {
   if (host.k3s === undefined) return [];
+  const kernelRa = plan.hostNetworks.find((n) => n.host === host.name)?.manager !== "networkmanager";
   const v6 = plan.families.includes("ipv6")
-    ? ["net.ipv6.conf.all.forwarding = 1", "net.ipv6.conf.all.accept_ra = 2", `net.ipv6.conf.${host.lanNic.name}.accept_ra = 2`]
+    ? ["net.ipv6.conf.all.forwarding = 1", ...(kernelRa ? ["net.ipv6.conf.all.accept_ra = 2", `net.ipv6.conf.${host.lanNic.name}.accept_ra = 2`] : [])]
     : [];
   return [
     "# Rendered by h5b: k3s nodes route pod traffic; Cilium and the kubelet watch many files.",
