@@ -5,6 +5,7 @@ import { designRulesChecker } from "./design-rules.js";
 import { dnscryptChecker } from "./dnscrypt.js";
 import { etcdChecker } from "./etcd.js";
 import { ifupdownChecker } from "./ifupdown.js";
+import { networkManagerChecker } from "./networkmanager.js";
 import { k3sConfigChecker } from "./k3s-config.js";
 import { keaChecker } from "./kea.js";
 import { kubernetesSchemaChecker } from "./kubernetes-schema.js";
@@ -27,4 +28,4 @@ export { corefileProblems, parseCorefile } from "./corefile.js";
 export { dnscryptProblems } from "./dnscrypt.js";
 
 /** Every checker `h5b check` runs, in order. */
-export const checkers: readonly Checker[] = [kubernetesSchemaChecker, chartValuesChecker, k3sConfigChecker, designRulesChecker, rbacAuditChecker, promisesChecker, keaChecker, etcdChecker, corefileChecker, dnscryptChecker, nftablesChecker, radvdChecker, ifupdownChecker, nfsExportsChecker, systemdChecker, shellChecker, ansibleChecker];
+export const checkers: readonly Checker[] = [kubernetesSchemaChecker, chartValuesChecker, k3sConfigChecker, designRulesChecker, rbacAuditChecker, promisesChecker, keaChecker, etcdChecker, corefileChecker, dnscryptChecker, nftablesChecker, radvdChecker, ifupdownChecker, networkManagerChecker, nfsExportsChecker, systemdChecker, shellChecker, ansibleChecker];
