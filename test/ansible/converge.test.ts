@@ -1,6 +1,7 @@
 import { existsSync, lstatSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
+import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse, stringify } from "yaml";
 import type { DeployOutput, DeployReport } from "../../src/deploy/run.js";
@@ -11,7 +12,7 @@ import { renderTree, type RenderedTree } from "./_render.js";
 /**
  * The rendered playbook converges real Debian 12 roots through Ansible's chroot connection, as `h5b deploy` runs it:
  * Porygon (common, porygon, network), the gateway (common, gateway, network), the k3s server (common, raspberry_pi,
- * k3s) and the x86 node (common, backups, k3s as an agent, network; its ZFS and IPMI plays need the hardware, and
+ * k3s, network with its NetworkManager profile) and the x86 node (common, backups, k3s as an agent, network; its ZFS and IPMI plays need the hardware, and
  * `--skip-hardware` leaves them out). The one switch only this test sets, h5b_skip_release_downloads, leaves out
  * the release binaries (no internet here but the registries).
  */
@@ -47,6 +48,11 @@ beforeAll(async () => {
   tree = await renderTree(undefined, work);
   for (const [name, text] of Object.entries(B2_KEYS)) writeFileSync(join(tree.secretsDir, name), text, { mode: 0o600 });
   await Promise.all(HOSTS.map((h) => unpackDebianRoot(root(h))));
+  // Raspberry Pi OS manages its ports with NetworkManager, which the network play checks for; a Debian install has
+  // ifupdown instead (in every root). debootstrap cannot configure NetworkManager among its base packages.
+  await execa("chroot", [root("pi-cp"), "sh", "-c", "apt-get update -qq && apt-get install -y -qq --no-install-recommends network-manager"], {
+    env: { DEBIAN_FRONTEND: "noninteractive" },
+  });
   inventory = join(work, "chroot.yml");
   const hosts = Object.fromEntries(HOSTS.map((h) => [h, { ansible_connection: "community.general.chroot", ansible_host: root(h) }]));
   writeFileSync(inventory, stringify({ all: { hosts } }));

@@ -1,5 +1,5 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import type { Namespace } from "../_harness/netns.js";
 
 /**
@@ -10,15 +10,22 @@ import type { Namespace } from "../_harness/netns.js";
  * machine's time service. /run (dhclient's pid file) and /var/lib/dhcp (its leases and DUID) are folders of the test,
  * so that each command, in a mount namespace of its own, finds what the one before it left there.
  */
+const OVERLAY_ETC = `mount -t overlay h5b -o "lowerdir=/etc,upperdir=$root/etc,workdir=$root/work" /etc`;
 const SCRIPT = `set -e
 root=$1; shift
-mount -t overlay h5b -o "lowerdir=/etc,upperdir=$root/etc,workdir=$root/work" /etc
+${OVERLAY_ETC}
 for d in /etc/network/interfaces.d /etc/dhcp/dhclient-enter-hooks.d /etc/dhcp/dhclient-exit-hooks.d; do
   if [ -d "$d" ]; then mount -t tmpfs -o mode=0755 h5b "$d"; fi
 done
 mount --bind "$root/run" /run
 mount --bind "$root/dhcp" /var/lib/dhcp
 exec "$@"`;
+
+/** A host's view of a file its programs wrote under /etc (the overlay's upper layer in `dir`), or undefined. */
+function writtenUnder(dir: string, path: string): string | undefined {
+  const p = join(dir, "etc", path.replace(/^\/etc\//, ""));
+  return existsSync(p) ? readFileSync(p, "utf8") : undefined;
+}
 
 export interface DebianHost {
   /** `ifup --all` or `ifdown --all` on the host's interfaces file; rejects when it fails. */
@@ -39,10 +46,50 @@ export function debianHost(ns: Namespace, dir: string, interfaces: string): Debi
   return {
     ifupdown: (verb, timeoutMs = 30_000) =>
       ns.run("unshare", ["--mount", "--uts", "--propagation", "private", "sh", "-c", SCRIPT, "sh", dir, verb, "--all", "--no-scripts", "--interfaces", file, "--state-dir", join(dir, "state")], { timeoutMs }),
-    written: (path) => {
-      const p = join(dir, "etc", path.replace(/^\/etc\//, ""));
-      return existsSync(p) ? readFileSync(p, "utf8") : undefined;
-    },
+    written: (path) => writtenUnder(dir, path),
+  };
+}
+
+/**
+ * What NetworkManager would otherwise read and write on this machine, moved into the test's folder `$1`: /etc as an
+ * overlay (the profile and NetworkManager.conf are put in its upper layer, and the resolv.conf NetworkManager writes
+ * lands there), /run and /var/lib/NetworkManager as folders of the test. /sys is made read-only in the mount
+ * namespace: NetworkManager then runs as in a container, without waiting for udev to announce the ports (no udev
+ * runs in a test namespace).
+ */
+const NM_SCRIPT = `set -e
+root=$1; shift
+mount -o remount,bind,ro /sys
+${OVERLAY_ETC}
+mount --bind "$root/run" /run
+mount --bind "$root/lib" /var/lib/NetworkManager
+exec "$@" 2>&1`;
+
+export interface NetworkManagerHost {
+  /** Runs NetworkManager until it has activated what it can at startup, then quits (`--configure-and-quit`); its log. */
+  configure(timeoutMs?: number): Promise<string>;
+  written(path: string): string | undefined;
+}
+
+/**
+ * A Raspberry Pi OS host in network namespace `ns` as far as NetworkManager can tell, with `files` (absolute path ->
+ * text) under its /etc, mode 0600 as NetworkManager wants its profiles. Runs in a mount and UTS namespace of its own.
+ */
+export function networkManagerHost(ns: Namespace, dir: string, files: ReadonlyMap<string, string>): NetworkManagerHost {
+  for (const d of ["etc", "work", "run", "lib"]) mkdirSync(join(dir, d), { recursive: true });
+  for (const [path, text] of files) {
+    const p = join(dir, "etc", path.replace(/^\/etc\//, ""));
+    mkdirSync(dirname(p), { recursive: true });
+    writeFileSync(p, text, { mode: 0o600 });
+  }
+  return {
+    configure: (timeoutMs = 60_000) =>
+      ns.run(
+        "unshare",
+        ["--mount", "--uts", "--propagation", "private", "sh", "-c", NM_SCRIPT, "sh", dir, "/usr/sbin/NetworkManager", "--debug", "--log-level=INFO", "--configure-and-quit=initrd"],
+        { timeoutMs },
+      ),
+    written: (path) => writtenUnder(dir, path),
   };
 }
 
@@ -50,4 +97,15 @@ export function debianHost(ns: Namespace, dir: string, interfaces: string): Debi
 export async function globalAddresses(ns: Namespace, ifname: string): Promise<string[]> {
   const [link] = JSON.parse(await ns.run("ip", ["-j", "address", "show", "dev", ifname])) as { addr_info: { local: string; prefixlen: number; scope: string }[] }[];
   return (link?.addr_info ?? []).filter((a) => a.scope === "global").map((a) => `${a.local}/${a.prefixlen}`);
+}
+
+export interface IpRoute {
+  readonly gateway?: string;
+  readonly dev: string;
+  readonly protocol?: string;
+}
+
+/** A namespace's default routes of one family, from `ip -j route`. */
+export async function defaultRoutes(ns: Namespace, family: "-4" | "-6"): Promise<IpRoute[]> {
+  return JSON.parse(await ns.run("ip", ["-j", family, "route", "show", "default"])) as IpRoute[];
 }

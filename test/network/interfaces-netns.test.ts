@@ -9,7 +9,7 @@ import type { PlanHostNetwork } from "../../src/plan/types.js";
 import { type Namespace, NetnsLab } from "../_harness/netns.js";
 import { PATHS as GATEWAY, renderGateway } from "../gateway/_render.js";
 import { keaEnv, until } from "../porygon/_kea.js";
-import { type DebianHost, debianHost, globalAddresses } from "./_host.js";
+import { type DebianHost, debianHost, defaultRoutes, globalAddresses } from "./_host.js";
 
 // The rendered /etc/network/interfaces of Porygon and of the gateway, brought up and down by the real ifup and ifdown
 // in network namespaces whose ports are named as the spec names them. Porygon's peer plays the gateway (its LAN
@@ -21,14 +21,6 @@ const networkOf = (host: string): PlanHostNetwork => r.plan.hostNetworks.find((n
 const interfacesOf = (host: string): string => rendered.get(`hosts/${host}${NETWORK.interfaces}`) as string;
 const gatewayLan = networkOf(r.gateway.host).lan.addresses;
 const ISP = { ipv4: "192.0.2.1", pool: "192.0.2.0/24", ipv6: "2001:db8:ffff::1", prefix6: "2001:db8:ffff::/64", dns: "192.0.2.53", domain: "isp.example" };
-
-interface IpRoute {
-  readonly gateway?: string;
-  readonly dev: string;
-  readonly protocol?: string;
-}
-
-const defaultRoutes = async (ns: Namespace, family: "-4" | "-6"): Promise<IpRoute[]> => JSON.parse(await ns.run("ip", ["-j", family, "route", "show", "default"])) as IpRoute[];
 
 const ping = (ns: Namespace, address: string) => ns.run("ping", ["-c1", "-W2", address]);
 
