@@ -21,9 +21,12 @@ mount --bind "$root/run" /run
 mount --bind "$root/dhcp" /var/lib/dhcp
 exec "$@"`;
 
-/** A host's view of a file its programs wrote under /etc (the overlay's upper layer in `dir`), or undefined. */
+/** Where a host's file under /etc is in the overlay's upper layer in `dir`. */
+const upper = (dir: string, path: string) => join(dir, "etc", path.replace(/^\/etc\//, ""));
+
+/** A file the host's programs wrote under /etc, or undefined. */
 function writtenUnder(dir: string, path: string): string | undefined {
-  const p = join(dir, "etc", path.replace(/^\/etc\//, ""));
+  const p = upper(dir, path);
   return existsSync(p) ? readFileSync(p, "utf8") : undefined;
 }
 
@@ -78,7 +81,7 @@ export interface NetworkManagerHost {
 export function networkManagerHost(ns: Namespace, dir: string, files: ReadonlyMap<string, string>): NetworkManagerHost {
   for (const d of ["etc", "work", "run", "lib"]) mkdirSync(join(dir, d), { recursive: true });
   for (const [path, text] of files) {
-    const p = join(dir, "etc", path.replace(/^\/etc\//, ""));
+    const p = upper(dir, path);
     mkdirSync(dirname(p), { recursive: true });
     writeFileSync(p, text, { mode: 0o600 });
   }

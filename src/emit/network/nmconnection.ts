@@ -25,7 +25,7 @@ export function profileUuid(name: string): string {
 }
 
 /** The `[connection]` section of an Ethernet profile bound to one port. */
-function connection(host: string, id: string, nic: string): readonly [string, readonly (readonly [string, string])[]] {
+function connection(host: string, id: string, nic: string): Keyfile[number] {
   return [
     "connection",
     [
