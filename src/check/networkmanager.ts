@@ -20,7 +20,23 @@ export function keyfileEntries(text: string): Map<string, string> {
 }
 
 /**
- * Debian 12's `nmcli --offline connection modify` (NetworkManager 1.42) on each rendered connection profile: it reads
+ * The entries as NetworkManager 1.42 (Raspberry Pi OS 12) writes them: from 1.52 on it writes a profile's gateway as
+ * a key of its own (`gateway=`) instead of after the first address (`address1=address/length,gateway`).
+ */
+export function withGatewayInAddress(entries: Map<string, string>): Map<string, string> {
+  for (const family of ["ipv4", "ipv6"]) {
+    const gateway = entries.get(`${family}.gateway`);
+    const first = entries.get(`${family}.address1`);
+    if (gateway === undefined || first === undefined || first.includes(",")) continue;
+    entries.set(`${family}.address1`, `${first},${gateway}`);
+    entries.delete(`${family}.gateway`);
+  }
+  return entries;
+}
+
+/**
+ * `nmcli --offline connection modify` (Debian 12's is NetworkManager 1.42, as on Raspberry Pi OS 12) on each
+ * rendered connection profile: it reads
  * the keyfile with the library the daemon reads profiles with, completes and verifies the profile as the daemon does
  * before using it, and prints it back, without a daemon. It refuses a profile that does not verify (a static method
  * with no address, an unknown type or method); and since it drops, without a word, a property it does not know and a
@@ -41,7 +57,7 @@ export const networkManagerChecker: Checker = {
         findings.push({ check: this.name, where: path, message: `nmcli --offline refuses it: ${r.stderr.trim().split("\n").join("; ")}` });
         continue;
       }
-      const read = keyfileEntries(r.stdout);
+      const read = withGatewayInAddress(keyfileEntries(r.stdout));
       for (const [key, value] of keyfileEntries(text)) {
         const got = read.get(key);
         if (got !== value) {

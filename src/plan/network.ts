@@ -18,7 +18,8 @@ export function planHostNetworks(hosts: readonly PlanHost[], lan: Plan["lan"], s
       const router = h.roles.includes("gateway");
       const manager = isRaspberryPi(h) ? "networkmanager" : "ifupdown";
       const addresses = withPrefix(h);
-      const ipv6Gateway = manager === "networkmanager" && addresses.ipv6 !== undefined && lan.ipv6 !== undefined ? { ipv6Gateway: lan.ipv6.gateway } : {};
+      const v6Route = manager === "networkmanager" && addresses.ipv6 !== undefined ? lan.ipv6?.gateway : undefined;
+      const ipv6Gateway = v6Route !== undefined ? { ipv6Gateway: v6Route } : {};
       return {
         host: h.name,
         manager,

@@ -263,7 +263,10 @@ export interface PlanHostNetwork {
      */
     readonly ipv6Gateway?: string;
   };
-  /** The gateway's WAN port: IPv4 by DHCP and (with an IPv6 LAN) IPv6 by router advertisements, from the ISP. */
+  /**
+   * The gateway's WAN port: IPv4 by DHCP and (with an IPv6 LAN) IPv6 by router advertisements, from the ISP. Written
+   * for ifupdown; NetworkManager's defaults for a port without a profile do the same.
+   */
   readonly wan?: string;
   /**
    * Porygon and the two zones, as the host's resolver (`/etc/resolv.conf` with ifupdown, the profile's DNS settings

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { keyfileEntries, networkManagerChecker } from "../../src/check/networkmanager.js";
+import { keyfileEntries, networkManagerChecker, withGatewayInAddress } from "../../src/check/networkmanager.js";
 import type { CheckContext } from "../../src/check/types.js";
 import { renderWithTestSecrets } from "../_harness/golden.js";
 
@@ -22,6 +22,16 @@ describe("keyfileEntries", () => {
   });
 });
 
+describe("withGatewayInAddress", () => {
+  it("reads a newer NetworkManager's separate gateway key as 1.42 writes it, and leaves 1.42's own form alone", () => {
+    const newer = keyfileEntries("[ipv4]\naddress1=10.0.0.10/16\ngateway=10.0.0.1\n[ipv6]\naddress1=2001:db8::10/64,2001:db8::1\n");
+    expect([...withGatewayInAddress(newer)]).toEqual([
+      ["ipv4.address1", "10.0.0.10/16,10.0.0.1"],
+      ["ipv6.address1", "2001:db8::10/64,2001:db8::1"],
+    ]);
+  });
+});
+
 describe("h5b check: networkmanager", () => {
   it("reads the default build's profiles back unchanged (nmcli --offline)", async () => {
     const read = [...ctx().files.keys()].filter((p) => p.endsWith(".nmconnection")).sort();
@@ -31,7 +41,7 @@ describe("h5b check: networkmanager", () => {
 
   it.each([
     {
-      name: "a static method left without its address",
+      name: "an address it cannot parse, the static method's only one",
       edit: (t: string) => t.replace("address1=10.0.0.10/16,10.0.0.1", "address1=10.0.0.300/16,10.0.0.1"),
       message: "nmcli --offline refuses it: Error: Error writing connection: ipv4.addresses: this property cannot be empty for 'method=manual'",
     },

@@ -1,3 +1,4 @@
+import type { ChildProcess } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import type { Namespace } from "../_harness/netns.js";
@@ -19,7 +20,7 @@ for d in /etc/network/interfaces.d /etc/dhcp/dhclient-enter-hooks.d /etc/dhcp/dh
 done
 mount --bind "$root/run" /run
 mount --bind "$root/dhcp" /var/lib/dhcp
-exec "$@"`;
+exec "$@" 2>&1`;
 
 /** Where a host's file under /etc is in the overlay's upper layer in `dir`. */
 const upper = (dir: string, path: string) => join(dir, "etc", path.replace(/^\/etc\//, ""));
@@ -55,10 +56,11 @@ export function debianHost(ns: Namespace, dir: string, interfaces: string): Debi
 
 /**
  * What NetworkManager would otherwise read and write on this machine, moved into the test's folder `$1`: /etc as an
- * overlay (the profile and NetworkManager.conf are put in its upper layer, and the resolv.conf NetworkManager writes
+ * overlay (the profiles and NetworkManager.conf are put in its upper layer, and the resolv.conf NetworkManager writes
  * lands there), /run and /var/lib/NetworkManager as folders of the test. /sys is made read-only in the mount
  * namespace: NetworkManager then runs as in a container, without waiting for udev to announce the ports (no udev
- * runs in a test namespace).
+ * runs in a test namespace). The daemon needs a system bus: a D-Bus daemon of its own, whose socket is in the test's
+ * /run, with no services to start on demand (its dispatcher would run this machine's hook scripts).
  */
 const NM_SCRIPT = `set -e
 root=$1; shift
@@ -66,11 +68,15 @@ mount -o remount,bind,ro /sys
 ${OVERLAY_ETC}
 mount --bind "$root/run" /run
 mount --bind "$root/lib" /var/lib/NetworkManager
-exec "$@" 2>&1`;
+mount -t tmpfs -o mode=0755 h5b /usr/share/dbus-1/system-services
+mkdir -p /run/dbus
+dbus-daemon --system --fork --nopidfile --print-pid > "$root/dbus.pid"
+exec "$@"`;
 
 export interface NetworkManagerHost {
-  /** Runs NetworkManager until it has activated what it can at startup, then quits (`--configure-and-quit`); its log. */
-  configure(timeoutMs?: number): Promise<string>;
+  /** Starts the NetworkManager daemon, logging to `logFd`; `stop` ends it and its D-Bus daemon. */
+  start(logFd: number): void;
+  stop(): void;
   written(path: string): string | undefined;
 }
 
@@ -85,13 +91,17 @@ export function networkManagerHost(ns: Namespace, dir: string, files: ReadonlyMa
     mkdirSync(dirname(p), { recursive: true });
     writeFileSync(p, text, { mode: 0o600 });
   }
+  let daemon: ChildProcess | undefined;
   return {
-    configure: (timeoutMs = 60_000) =>
-      ns.run(
-        "unshare",
-        ["--mount", "--uts", "--propagation", "private", "sh", "-c", NM_SCRIPT, "sh", dir, "/usr/sbin/NetworkManager", "--debug", "--log-level=INFO", "--configure-and-quit=initrd"],
-        { timeoutMs },
-      ),
+    start: (logFd) => {
+      daemon = ns.spawn("unshare", ["--mount", "--uts", "--propagation", "private", "sh", "-c", NM_SCRIPT, "sh", dir, "/usr/sbin/NetworkManager", "--debug", "--log-level=INFO"], { logFile: logFd });
+    },
+    stop: () => {
+      daemon?.kill();
+      const pidFile = join(dir, "dbus.pid");
+      const pid = existsSync(pidFile) ? Number(readFileSync(pidFile, "utf8").trim()) : 0;
+      if (pid > 0) process.kill(pid);
+    },
     written: (path) => writtenUnder(dir, path),
   };
 }

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -7,12 +7,14 @@ import { emitHostNetworks } from "../../src/emit/network/index.js";
 import type { PlanHostNetwork } from "../../src/plan/types.js";
 import { type Namespace, NetnsLab } from "../_harness/netns.js";
 import { PATHS as GATEWAY, renderGateway } from "../gateway/_render.js";
+import { until } from "../porygon/_kea.js";
 import { defaultRoutes, globalAddresses, type NetworkManagerHost, networkManagerHost } from "./_host.js";
 
-// A Raspberry Pi's rendered NetworkManager profile, activated by the real NetworkManager (Debian 12's, the version of
-// Raspberry Pi OS 12) in a network namespace whose port is named as the spec names it. The peer plays the gateway:
-// its LAN addresses and its rendered router advertisements, whose autonomous prefix would give the Pi a second,
-// SLAAC address if the profile let the kernel or NetworkManager take one. Creating namespaces needs root.
+// A Raspberry Pi's rendered NetworkManager profile, activated by the real NetworkManager daemon (Debian 12's, the
+// version of Raspberry Pi OS 12) in a network namespace whose port is named as the spec names it. The peer plays the
+// gateway: its LAN addresses and its rendered router advertisements, whose managed flag and autonomous prefix would
+// give the Pi a DHCPv6 attempt and a second, SLAAC address if the profile let NetworkManager or the kernel act on
+// them. Creating namespaces needs root.
 const r = renderGateway();
 const pi = r.plan.hostNetworks.find((n) => n.manager === "networkmanager") as PlanHostNetwork;
 const profiles = new Map(
@@ -21,8 +23,11 @@ const profiles = new Map(
     .map((f) => [f.path.slice(`hosts/${pi.host}`.length), f.content]),
 );
 // NetworkManager's own settings for the test, in place of Raspberry Pi OS's: profiles from keyfiles only, and every
-// port managed (Debian's default would leave a port listed in /etc/network/interfaces to ifupdown).
+// port managed (Debian's default leaves a port listed in /etc/network/interfaces to ifupdown).
 const NM_CONF = "[main]\nplugins=keyfile\n\n[device]\nmatch-device=*\nmanaged=1\n";
+// A profile for the same port made earlier by hand (DHCP, NetworkManager's default priority): h5b's must win.
+const OTHER = "/etc/NetworkManager/system-connections/wired.nmconnection";
+const OTHER_PROFILE = `[connection]\nid=wired\ntype=ethernet\ninterface-name=${pi.lan.nic}\n\n[ipv4]\nmethod=auto\n\n[ipv6]\nmethod=auto\n`;
 
 describe.runIf(process.getuid?.() === 0)("a Raspberry Pi's rendered NetworkManager profile, activated by NetworkManager", () => {
   const lab = new NetnsLab();
@@ -32,7 +37,7 @@ describe.runIf(process.getuid?.() === 0)("a Raspberry Pi's rendered NetworkManag
   let host: Namespace;
   let router: Namespace;
   let nm: NetworkManagerHost;
-  let log: string;
+  const log = () => readFileSync(join(dir, "nm.log"), "utf8");
 
   beforeAll(async () => {
     before = machineResolvConf();
@@ -51,28 +56,32 @@ describe.runIf(process.getuid?.() === 0)("a Raspberry Pi's rendered NetworkManag
     await host.run("sysctl", ["-q", "-p", join(dir, "sysctl.conf")]);
     writeFileSync(join(dir, "radvd.conf"), r.file(GATEWAY.radvd) as string);
     router.spawn("radvd", ["--nodaemon", "--logmethod", "stderr", "--config", join(dir, "radvd.conf"), "--pidfile", join(dir, "radvd.pid")]);
-    // Let an advertisement or two go out before the port comes up.
-    await new Promise((res) => setTimeout(res, 1000));
-    nm = networkManagerHost(host, join(dir, "root"), new Map([...profiles, ["/etc/NetworkManager/NetworkManager.conf", NM_CONF]]));
-    log = await nm.configure();
-  });
+    nm = networkManagerHost(host, join(dir, "root"), new Map([...profiles, ["/etc/NetworkManager/NetworkManager.conf", NM_CONF], [OTHER, OTHER_PROFILE]]));
+    nm.start(openSync(join(dir, "nm.log"), "a"));
+    await until("NetworkManager activating the port", () => new RegExp(`device \\(${pi.lan.nic}\\): Activation: successful`).test(log()), 30_000);
+    // An advertisement reaches the port while NetworkManager runs: the Pi solicits one and waits for it. Then time
+    // for NetworkManager, or the kernel, to act on it, had the profile let them.
+    await host.run("rdisc6", ["-1", "-w", "2000", pi.lan.nic]);
+    await new Promise((res) => setTimeout(res, 2000));
+  }, 60_000);
 
   afterAll(async () => {
+    nm?.stop();
     await lab.cleanup();
-    rmSync(dir, { recursive: true, force: true });
+    if (process.env.KEEPNM === undefined) rmSync(dir, { recursive: true, force: true });
   });
 
-  it("activates the profile on the port the spec names", () => {
+  it("activates h5b's profile on the port the spec names, before another profile for the port", () => {
     expect(profiles.size).toBe(1);
-    expect(log).toMatch(new RegExp(`device \\(${pi.lan.nic}\\): Activation: successful`));
-    expect(log).toMatch(/Activation: starting connection 'h5b-lan'/);
+    expect(log()).toMatch(/policy: auto-activating connection 'h5b-lan'/);
+    expect(log()).not.toMatch(/Activation: starting connection 'wired'/);
   });
 
   it("puts the static IPv4 and IPv6 addresses on the LAN port, and no other global address", async () => {
     expect((await globalAddresses(host, pi.lan.nic)).sort()).toEqual([pi.lan.addresses.ipv4, pi.lan.addresses.ipv6].sort());
   });
 
-  it("leaves router advertisements to NetworkManager, also once the Pi's sysctl settings are applied again", async () => {
+  it("leaves router advertisements alone, also once the Pi's sysctl settings are applied again", async () => {
     const acceptRa = async () => (await host.run("sysctl", ["-n", `net.ipv6.conf.${pi.lan.nic}.accept_ra`])).trim();
     // NetworkManager turned the kernel's handling off; a later advertisement would otherwise add a SLAAC address.
     expect(await acceptRa()).toBe("0");

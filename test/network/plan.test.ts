@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { emitHostNetworks, interfacesFile, keyfileLines, lanProfile, profileUuid, wanProfile } from "../../src/emit/network/index.js";
+import { emitHostNetworks, interfacesFile, keyfileLines, lanProfile, profileUuid } from "../../src/emit/network/index.js";
 import { buildPlan } from "../../src/plan/build.js";
 import type { Plan, PlanHostNetwork } from "../../src/plan/types.js";
 import type { HomelabInput } from "../../src/spec/homelab.js";
@@ -137,13 +137,13 @@ describe("NetworkManager profiles (Raspberry Pi OS)", () => {
     expect(profile?.mode).toBe(0o600);
   });
 
-  it("give a Pi that is the gateway a WAN profile from the ISP, and no LAN routes or resolver of its own", () => {
+  it("give a Pi that is the gateway no LAN routes or resolver, and leave its WAN port to NetworkManager's defaults", () => {
     const plan = planOf((s) => {
       (s.hosts.gateway as (typeof s.hosts)[string]).hardware.model = "Raspberry Pi 4B";
     });
     const net = networkOf(plan, "gateway") as PlanHostNetwork;
     expect([net.manager, net.wan, net.lan.gateway, net.lan.ipv6Gateway, net.resolver]).toEqual(["networkmanager", "wan0", undefined, undefined, undefined]);
-    expect(keyfileLines("test", wanProfile(net, "wan0")).filter((l) => /^(method|interface-name)=/.test(l))).toEqual(["interface-name=wan0", "method=auto", "method=auto"]);
     expect(lanProfile(net).find(([section]) => section === "ipv4")?.[1]).toEqual([["method", "manual"], ["address1", "10.0.0.1/16"]]);
+    expect(emitHostNetworks(plan).filter((f) => f.path.startsWith("hosts/gateway/")).map((f) => f.path)).toEqual(["hosts/gateway/etc/NetworkManager/system-connections/h5b-lan.nmconnection"]);
   });
 });

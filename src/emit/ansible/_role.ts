@@ -11,6 +11,8 @@ export interface Role {
   readonly handlers?: readonly Task[];
   /** Role defaults: the knobs a user may override from the inventory. */
   readonly defaults?: Readonly<Record<string, unknown>>;
+  /** Role variables: facts of the role itself, which the inventory does not override. */
+  readonly vars?: Readonly<Record<string, unknown>>;
 }
 
 /**
@@ -43,6 +45,7 @@ export function roleFiles(role: Role): OutputFile[] {
     yamlFile(`${dir}/tasks/main.yml`, role.tasks, { header: HEADER }),
     ...(role.handlers !== undefined && role.handlers.length > 0 ? [yamlFile(`${dir}/handlers/main.yml`, role.handlers, { header: HEADER })] : []),
     ...(role.defaults !== undefined ? [yamlFile(`${dir}/defaults/main.yml`, role.defaults, { header: HEADER })] : []),
+    ...(role.vars !== undefined ? [yamlFile(`${dir}/vars/main.yml`, role.vars, { header: HEADER })] : []),
   ];
 }
 

@@ -79,9 +79,9 @@ export function commonRole(): OutputFile[] {
 
 /**
  * Sysctl settings of a host: k3s nodes forward packets, which makes the kernel ignore router advertisements unless
- * told. Not on a host whose ports NetworkManager manages: it handles advertisements itself, turns the kernel's
- * handling off on the ports it manages, and the profile routes IPv6 statically; turning it on again (at each sysctl
- * reload) would give the port a second, autoconfigured address.
+ * told. Not on a host whose ports NetworkManager manages: with the profile's static addresses it ignores
+ * advertisements, turns the kernel's handling of them off and routes IPv6 statically; turning that handling on again
+ * (at each sysctl reload) would give the port a second, autoconfigured address.
  */
 function sysctl(plan: Plan, host: PlanHost): string[] {
   if (host.k3s === undefined) return [];

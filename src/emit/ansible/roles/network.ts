@@ -4,10 +4,17 @@ import type { OutputFile } from "../../file.js";
 import { overlayTasks, type Role, roleFiles } from "../_role.js";
 
 const APPLY_AT_BOOT = "Tell that the new addresses apply at the next boot";
-const APPLY_AT_BOOT_NM = "Tell that the new profile applies at the next boot";
 
-/** `when` for the tasks of one network manager (PlanHostNetwork.manager, in the host's variables). */
-const managedBy = (manager: PlanHostNetwork["manager"]) => `h5b_network.manager == '${manager}'`;
+/** Per network manager (PlanHostNetwork.manager): the program that must be there, what it reads, how to apply it now. */
+const MANAGERS: Record<PlanHostNetwork["manager"], { program: string; reads: string; applyNow: string }> = {
+  ifupdown: { program: "/sbin/ifup", reads: PATHS.interfaces, applyNow: "systemctl restart networking" },
+  networkmanager: {
+    program: "/usr/sbin/NetworkManager",
+    reads: `${PATHS.networkManagerProfiles}h5b-lan.nmconnection`,
+    applyNow: "nmcli connection reload && nmcli connection up h5b-lan",
+  },
+};
+const manager = "h5b_net_manager";
 
 /**
  * The host's own addresses and resolver (PlanHostNetwork), for ifupdown or NetworkManager, whichever the plan says
@@ -20,45 +27,26 @@ export function networkRole(): OutputFile[] {
   const role: Role = {
     name: "network",
     description: "The host's static LAN addresses (ifupdown or NetworkManager) and its resolver, applied at the next boot",
+    vars: { h5b_managers: MANAGERS, h5b_net_manager: "{{ h5b_managers[h5b_network.manager] }}" },
     tasks: [
-      { name: "Look for ifupdown", "ansible.builtin.stat": { path: "/sbin/ifup" }, register: "h5b_ifup", when: managedBy("ifupdown") },
+      { name: "Look for the program that manages the network", "ansible.builtin.stat": { path: `{{ ${manager}.program }}` }, register: "h5b_manager" },
       {
-        name: "Check that ifupdown manages the network, as Debian's installer sets it up",
+        name: "Check that it is there (ifupdown on Debian, NetworkManager on Raspberry Pi OS)",
         "ansible.builtin.assert": {
-          that: ["h5b_ifup.stat.exists"],
-          // Another network manager (NetworkManager, systemd-networkd) would ignore the file or fight over the port.
-          fail_msg: "{{ inventory_hostname }} has no ifupdown, which reads the addresses h5b writes to /etc/network/interfaces",
+          that: ["h5b_manager.stat.exists"],
+          // Another network manager would ignore the file or fight over the port.
+          fail_msg: `{{ inventory_hostname }} has no {{ ${manager}.program }}, which reads the addresses h5b writes to {{ ${manager}.reads }}`,
           quiet: true,
         },
-        when: managedBy("ifupdown"),
       },
-      { name: "Look for NetworkManager", "ansible.builtin.stat": { path: "/usr/sbin/NetworkManager" }, register: "h5b_nm", when: managedBy("networkmanager") },
-      {
-        name: "Check that NetworkManager manages the network, as on Raspberry Pi OS",
-        "ansible.builtin.assert": {
-          that: ["h5b_nm.stat.exists"],
-          fail_msg: "{{ inventory_hostname }} has no NetworkManager, which reads the profile h5b writes to /etc/NetworkManager/system-connections",
-          quiet: true,
-        },
-        when: managedBy("networkmanager"),
-      },
-      // Each host has only the files of its own manager in its overlay: the other copies loop over nothing.
-      ...overlayTasks("the network ports' settings", [PATHS.interfaces, PATHS.networkManagerProfiles], { notify: [APPLY_AT_BOOT, APPLY_AT_BOOT_NM], backup: true }),
+      // Each host has only the files of its own manager in its overlay: the other pattern matches nothing.
+      ...overlayTasks("the network ports' settings", [PATHS.interfaces, PATHS.networkManagerProfiles], { notify: [APPLY_AT_BOOT], backup: true }),
       ...overlayTasks("the resolver settings", [PATHS.resolvConf], { backup: true }),
     ],
-    // Both notified; each says how its own manager applies the change.
     handlers: [
       {
         name: APPLY_AT_BOOT,
-        "ansible.builtin.debug": {
-          msg: "/etc/network/interfaces changed (the old one is kept beside it): it applies at the next boot or on `systemctl restart networking`",
-        },
-        when: managedBy("ifupdown"),
-      },
-      {
-        name: APPLY_AT_BOOT_NM,
-        "ansible.builtin.debug": { msg: "The NetworkManager profile changed: it applies at the next boot or on `nmcli connection reload && nmcli connection up h5b-lan`" },
-        when: managedBy("networkmanager"),
+        "ansible.builtin.debug": { msg: `{{ ${manager}.reads }} changed (the old one is kept beside it): it applies at the next boot or on \`{{ ${manager}.applyNow }}\`` },
       },
     ],
   };
