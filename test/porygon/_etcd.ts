@@ -8,6 +8,8 @@ import { until } from "./_kea.js";
 import type { RenderedPorygon } from "./_render.js";
 
 export interface RenderedEtcd {
+  /** The namespace etcd runs in. */
+  readonly ns: Namespace;
   /** Folder with ca.crt and `<user>.crt`/`<user>.key` for every etcd user. */
   readonly pki: string;
   readonly log: string;
@@ -55,7 +57,7 @@ export async function startRenderedEtcd(ns: Namespace, r: RenderedPorygon, dir: 
   ns.spawn("etcd", [], { env: { ETCD_NAME: "wrong", ETCD_DATA_DIR: join(dir, "wrong"), ETCD_CONFIG_FILE: join(dir, "etcd.conf.yml") } });
   await until("etcd healthy", () => ctl(ETCD_USERS.root, ["endpoint", "health"]).then(() => true, () => false), 20_000);
   for (let i = 0; i < 2; i++) await ns.run("sh", [join(dir, "h5b-etcd-auth")], { env: { H5B_ETCD_PKI: pki } });
-  return { pki, log, ctl };
+  return { ns, pki, log, ctl };
 }
 
 /** CoreDNS's key path of a zone (no trailing slash). */

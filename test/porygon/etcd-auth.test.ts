@@ -1,9 +1,10 @@
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ETCD_USERS, type EtcdUser } from "../../src/secrets/dns.js";
 import { NetnsLab } from "../_harness/netns.js";
+import { hostRecords, PATHS } from "../../src/emit/porygon/index.js";
 import { type RenderedEtcd, startRenderedEtcd, zonePath } from "./_etcd.js";
 import { type RenderedPorygon, renderPorygon } from "./_render.js";
 
@@ -70,5 +71,30 @@ describe("etcd from the rendered configuration, with the rendered users and role
   it("answers on Porygon's address with a certificate that names it", async () => {
     const url = `https://${r.plan.dns.addresses.ipv4}:${r.plan.dns.etcdPort}`;
     expect(await ctl(ETCD_USERS.coredns, ["get", "--prefix", "--keys-only", r.plan.dns.prefix], url)).toContain("/app/");
+  });
+});
+
+describe("the rendered host records script, against the same etcd", () => {
+  it("writes every host's records as root, keeps them on a second run, and removes those no longer in the spec and what DHCP registered for the hosts", async () => {
+    const script = join(dir, "h5b-host-records");
+    writeFileSync(script, r.file(PATHS.hostRecordsScript), { mode: 0o755 });
+    const stale = `${zone(r.plan.site.zones.dhcp)}/old-host/h5b-host-a`;
+    const foreign = `${zone(r.plan.site.zones.dhcp)}/laptop/h5b-a-0123456789abcdef`;
+    // x86-1's records from a lease before its static address: h5b ddns's A and its DHCID.
+    const leased = [`${zone(r.plan.site.zones.dhcp)}/x86-1/h5b-a-0123456789abcdef`, "/h5b-ddns/dhcid/x86-1.lan.home.example.org/0123456789abcdef"];
+    await ctl(ETCD_USERS.root, ["put", stale, '{"host":"10.0.0.99","ttl":300,"owner":"h5b-hosts"}']);
+    for (const k of [foreign, ...leased]) await ctl(ETCD_USERS.root, ["put", k, '{"host":"10.0.0.20","ttl":300,"owner":"h5b-ddns"}']);
+    for (let i = 0; i < 2; i++) await etcd.ns.run("sh", [script], { env: { H5B_ETCD_PKI: etcd.pki } });
+    const expected = hostRecords(r.plan);
+    expect(expected.length).toBeGreaterThan(0);
+    for (const rec of expected) {
+      const [key, value] = (await ctl(ETCD_USERS.coredns, ["get", rec.key])).split("\n");
+      expect({ key, value: JSON.parse(value ?? "null") as unknown }).toEqual({ key: rec.key, value: rec.value });
+    }
+    const leaves = (await ctl(ETCD_USERS.coredns, ["get", "--prefix", "--keys-only", r.plan.dns.prefix])).split("\n").filter((k) => k.includes("/h5b-host-"));
+    expect(leaves.sort()).toEqual(expected.map((x) => x.key).sort());
+    // What h5b ddns wrote for other names is not the script's to remove; for a host's name it is.
+    expect(await ctl(ETCD_USERS.coredns, ["get", "--keys-only", foreign])).toContain(foreign);
+    for (const k of leased) expect(await ctl(ETCD_USERS.root, ["get", "--keys-only", k])).toBe("");
   });
 });

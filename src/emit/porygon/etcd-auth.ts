@@ -3,6 +3,7 @@ import type { Plan } from "../../plan/types.js";
 import { ETCD_USERS, type EtcdUser } from "../../secrets/dns.js";
 import { type OutputFile, hostPath, linesFile } from "../file.js";
 import { ddnsConfig } from "./ddns-config.js";
+import { etcdctlPrelude, etcdPath, shellQuote } from "./_etcdctl.js";
 import { PATHS } from "./paths.js";
 
 export interface EtcdPermission {
@@ -20,7 +21,7 @@ export interface EtcdRole {
 
 /** CoreDNS's key path of a zone, with the trailing `/` that keeps a sibling such as `svc2` outside it. */
 function zonePrefix(plan: Plan, zone: string): string {
-  return `${plan.dns.prefix}${zone.split(".").reverse().join("/")}/`;
+  return `${etcdPath(plan, zone)}/`;
 }
 
 /**
@@ -42,8 +43,6 @@ export function etcdRoles(plan: Plan): EtcdRole[] {
   ];
 }
 
-const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
-
 /**
  * A script for Porygon that creates the users and roles and turns authentication on; run it again after a
  * change: each role is dropped and made anew, so a permission removed from the plan is removed from etcd.
@@ -53,18 +52,14 @@ export function etcdAuthScript(plan: Plan): string[] {
     "#!/bin/sh",
     "# etcd users and roles of Porygon's DNS (rendered by h5b). Every user is the common name of its client",
     "# certificate; none has a password. Safe to run again.",
-    "set -eu",
-    "export ETCDCTL_API=3",
-    `PKI="\${H5B_ETCD_PKI:-${PATHS.etcdPki}}"`,
-    `ENDPOINTS="\${H5B_ETCD_ENDPOINTS:-https://127.0.0.1:${plan.dns.etcdPort}}"`,
-    'e() { etcdctl --endpoints="$ENDPOINTS" --cacert="$PKI/ca.crt" --cert="$PKI/root.crt" --key="$PKI/root.key" "$@" >/dev/null; }',
+    ...etcdctlPrelude(plan),
     "if ! e user get root 2>/dev/null; then e user add root --no-password; e user grant-role root root; fi",
   ];
   for (const role of etcdRoles(plan)) {
-    const r = quote(role.user);
+    const r = shellQuote(role.user);
     lines.push(`if e role get ${r} 2>/dev/null; then e role delete ${r}; fi`, `e role add ${r}`);
     for (const p of role.permissions) {
-      lines.push(`e role grant-permission${p.prefix ? " --prefix=true" : ""} ${r} ${p.access} ${quote(p.key)}`);
+      lines.push(`e role grant-permission${p.prefix ? " --prefix=true" : ""} ${r} ${p.access} ${shellQuote(p.key)}`);
     }
     lines.push(`e user get ${r} 2>/dev/null || e user add ${r} --no-password`, `e user grant-role ${r} ${r}`);
   }

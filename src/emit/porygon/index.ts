@@ -7,6 +7,7 @@ import { emitDnscrypt } from "./dnscrypt-proxy.js";
 import { emitEtcd } from "./etcd.js";
 import { etcdAuthFiles } from "./etcd-auth.js";
 import { externalDnsEtcdSecret } from "./external-dns-secret.js";
+import { hostRecordsFiles } from "./host-records.js";
 import { keaDhcp4 } from "./kea-dhcp4.js";
 import { keaDhcp6 } from "./kea-dhcp6.js";
 import { keaDhcpDdns } from "./kea-dhcp-ddns.js";
@@ -19,6 +20,7 @@ export { etcdConfig } from "./etcd.js";
 export { etcdAuthScript, etcdRoles } from "./etcd-auth.js";
 export type { EtcdPermission, EtcdRole } from "./etcd-auth.js";
 export { EXTERNAL_DNS_SECRET_FILE } from "./external-dns-secret.js";
+export { HOST_RECORD_OWNER, hostRecords, hostRecordsScript } from "./host-records.js";
 export { PATHS, PORTS, TSIG_KEY_NAME } from "./paths.js";
 
 /** Porygon, the DNS/DHCP host: Kea, kea-dhcp-ddns, h5b ddns, etcd, CoreDNS, dnscrypt-proxy, and their units. */
@@ -31,6 +33,7 @@ export function emitPorygon(plan: Plan, secrets: Secrets): OutputFile[] {
     ...emitDdnsFiles(plan, dns),
     ...emitEtcd(plan, dns),
     ...etcdAuthFiles(plan),
+    ...hostRecordsFiles(plan),
     ...emitCorefile(plan, dns),
     emitDnscrypt(plan),
     ...emitUnits(plan),

@@ -16,6 +16,7 @@ export const PATHS = {
   etcdData: "/var/lib/etcd/default",
   etcdPki: "/etc/etcd/pki",
   etcdAuthScript: "/usr/local/sbin/h5b-etcd-auth",
+  hostRecordsScript: "/usr/local/sbin/h5b-host-records",
   corefile: "/etc/coredns/Corefile",
   corednsPki: "/etc/coredns/etcd",
   dnscrypt: "/etc/dnscrypt-proxy/dnscrypt-proxy.toml",

@@ -12,7 +12,7 @@ const H5B_PREFIX = "/usr/local/lib/h5b/app";
 const H5B_TARBALL = `${RELEASES_DIR}/h5b.tgz`;
 const INSTALL_H5B = "Install h5b for h5b ddns";
 const RESTART = "Restart the Porygon services";
-const ETCD_AUTH = "Apply etcd's users and roles";
+const ETCD_SCRIPTS = "Apply etcd's users and roles, and the hosts' own DNS records";
 
 /**
  * Porygon: Kea and etcd from Debian; CoreDNS, dnscrypt-proxy and Node.js (for h5b ddns) from their releases,
@@ -76,7 +76,7 @@ export function porygonRole(): OutputFile[] {
         when: "not h5b_skip_release_downloads",
         notify: [RESTART],
       }),
-      ...overlayTasks("Porygon's rendered files", "all", { notify: [RELOAD_SYSTEMD, RESTART, ETCD_AUTH], secrets: true }),
+      ...overlayTasks("Porygon's rendered files", "all", { notify: [RELOAD_SYSTEMD, RESTART, ETCD_SCRIPTS], secrets: true }),
       // After the files: the flush in there restarts units, which must be on the host by then.
       ...h5bTasks(),
       checkModeTolerant({
@@ -95,11 +95,12 @@ export function porygonRole(): OutputFile[] {
       reloadSystemdHandler(),
       checkModeTolerant({ name: RESTART, "ansible.builtin.systemd": { name: "{{ item }}", state: "restarted" }, loop: "{{ h5b_porygon_units }}" }),
       {
-        // After the restart (handlers run in this order), so that etcd is up; the script is safe to run again.
-        name: ETCD_AUTH,
-        "ansible.builtin.command": { argv: ["{{ h5b_porygon.etcdAuth }}"] },
+        // After the restart (handlers run in this order), so that etcd is up; the scripts are safe to run again.
+        name: ETCD_SCRIPTS,
+        "ansible.builtin.command": { argv: ["{{ item }}"] },
+        loop: "{{ h5b_porygon.etcdScripts | default([]) }}",
         changed_when: true,
-        when: [OUTSIDE_CHROOT, "h5b_porygon.etcdAuth is defined"],
+        when: OUTSIDE_CHROOT,
       },
     ],
     // Every unit Porygon's emitters render is found in the overlay at run time, so that new ones need no change here.
@@ -149,13 +150,14 @@ export function porygonVars(plan: Plan, host: PlanHost): Record<string, unknown>
   const dhcp = host.name === plan.dns.dhcpHost;
   if (!dns && !dhcp) return undefined;
   const kea = ["kea-dhcp4-server", ...(plan.families.includes("ipv6") ? ["kea-dhcp6-server"] : []), "kea-dhcp-ddns-server"];
-  // Porygon's etcd unit is Debian's etcd-server's, with h5b's drop-in; etcd-client brings etcdctl for h5b-etcd-auth.
+  // Porygon's etcd unit is Debian's etcd-server's, with h5b's drop-in; etcd-client brings etcdctl for the scripts.
   const etcd = ["etcd-server", "etcd-client"];
   return {
     packages: [...(dns ? etcd : []), ...(dhcp ? [...kea, "xz-utils"] : [])],
     units: [...(dns ? ["etcd.service"] : []), ...(dhcp ? kea.map((p) => `${p}.service`) : [])],
     releases: porygonReleases(plan, host),
     ddns: dhcp,
-    ...(dns ? { etcdAuth: PATHS.etcdAuthScript } : {}),
+    // Users and roles first: the records script then finds authentication on, as on every later run.
+    ...(dns ? { etcdScripts: [PATHS.etcdAuthScript, PATHS.hostRecordsScript] } : {}),
   };
 }

@@ -1,0 +1,50 @@
+import { describe, expect, it } from "vitest";
+import { HOST_RECORD_OWNER, hostRecords } from "../../src/emit/porygon/index.js";
+import { decodeName } from "../../src/ddns/layout.js";
+import { TYPE } from "../../src/ddns/_wire.js";
+import { buildPlan } from "../../src/plan/build.js";
+import { defaultHomelabInput, parseHomelab } from "../../src/spec/load.js";
+import { variants } from "./_render.js";
+
+const planOf = (variant: keyof typeof variants) => {
+  const input = defaultHomelabInput();
+  variants[variant]?.(input);
+  return buildPlan(parseHomelab(input).spec);
+};
+const names = (plan: ReturnType<typeof planOf>) => [...new Set(hostRecords(plan).filter((r) => !r.key.includes("/arpa/")).map((r) => r.key.split("/").at(-2)))];
+
+describe("the hosts' own DNS records", () => {
+  it("name every host with a static address and every BMC, forward and reverse, in CoreDNS's etcd layout", () => {
+    const plan = planOf("default");
+    expect(names(plan)).toEqual(["gateway", "pi-cp", "pi-worker", "porygon", "x86-1", "x86-1-bmc"]);
+    const x86 = hostRecords(plan).filter((r) => r.value.host.startsWith("x86-1.") || r.key.includes("/lan/x86-1/"));
+    expect(x86).toEqual([
+      { key: "/skydns/org/example/home/lan/x86-1/h5b-host-a", value: { host: "10.0.0.20", ttl: 300, owner: HOST_RECORD_OWNER } },
+      { key: "/skydns/arpa/in-addr/10/0/0/20/h5b-host-ptr", value: { host: "x86-1.lan.home.example.org.", ttl: 300, owner: HOST_RECORD_OWNER } },
+      { key: "/skydns/org/example/home/lan/x86-1/h5b-host-aaaa", value: { host: "2001:db8:10::20", ttl: 300, owner: HOST_RECORD_OWNER } },
+      {
+        // The reverse name's labels from the root down: the address's nibbles in their own order.
+        key: `/skydns/arpa/ip6/${"2001:0db8:0010:0000:0000:0000:0000:0020".replaceAll(":", "").split("").join("/")}/h5b-host-ptr`,
+        value: { host: "x86-1.lan.home.example.org.", ttl: 300, owner: HOST_RECORD_OWNER },
+      },
+    ]);
+  });
+
+  it("leave nodes on k3OS to their leases, and have no IPv6 records on an IPv4-only LAN", () => {
+    expect(names(planOf("pis-on-k3os"))).toEqual(["gateway", "porygon", "x86-1", "x86-1-bmc"]);
+    expect(hostRecords(planOf("ipv4-only")).filter((r) => r.key.includes("aaaa") || r.key.includes("/ip6/"))).toEqual([]);
+  });
+
+  it("are records h5b ddns reads as somebody else's, so no DHCP client can take or remove a host's name", () => {
+    const plan = planOf("default");
+    const layout = { prefix: plan.dns.prefix, metaPrefix: "/h5b-ddns/", owner: "h5b-ddns" };
+    const kvs = hostRecords(plan)
+      .filter((r) => r.key.includes("/lan/porygon/"))
+      .map((r) => ({ key: r.key, value: Buffer.from(JSON.stringify(r.value)), modRevision: "1" }));
+    const rrs = decodeName(layout, ["porygon", "lan", "home", "example", "org"], kvs, false);
+    expect(rrs.map((rr) => [rr.type, rr.own])).toEqual([
+      [TYPE.A, false],
+      [TYPE.AAAA, false],
+    ]);
+  });
+});
