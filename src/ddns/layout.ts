@@ -5,11 +5,13 @@ import { TYPE } from "./_wire.js";
 
 /**
  * Where records live in etcd. CoreDNS's etcd plugin serves, for a name, every key under `prefix + reversed labels`
- * (and that exact key when there is nothing below it), reading `host` (A/AAAA/CNAME/PTR), `ttl` and `text` (TXT).
- * The daemon's records are leaves `<path>/h5b-<type>-<16 hex of sha256(rdata)>`, so the same RR always has the
- * same key; every value carries `"owner"` and the canonical RDATA in base64, so the daemon can tell its records
- * from external-dns's (`<path>/<8 hex>`, or PTR at `<path>` exactly) and rebuild the RR exactly. DHCID records must
- * not be served, and everything under the CoreDNS prefix is, so they live under `metaPrefix + "dhcid/<name>/"`.
+ * (and that exact key when there is nothing below it), reading `host` (A/AAAA/CNAME/PTR), `ttl` and `text` (TXT),
+ * except for a PTR question, which it answers from the exact key `<path>` alone (an exact read since CoreDNS
+ * 1.2.6). The daemon's A, AAAA and TXT records are leaves `<path>/h5b-<type>-<16 hex of sha256(rdata)>`, so the
+ * same RR always has the same key; its PTR is the value at `<path>` itself, so a reverse name holds one PTR. Every
+ * value carries `"owner"` and the canonical RDATA in base64, so the daemon can tell its records from external-dns's
+ * (`<path>/<8 hex>`, or a PTR at `<path>` without the owner) and rebuild the RR exactly. DHCID records must not be
+ * served, and everything under the CoreDNS prefix is, so they live under `metaPrefix + "dhcid/<name>/"`.
  */
 export interface Layout {
   readonly prefix: string;
@@ -39,6 +41,11 @@ function digest(rdata: Buffer): string {
 
 export function recordKey(layout: Layout, name: Labels, type: number, rdata: Buffer): string {
   if (type === TYPE.DHCID) return dhcidPrefix(layout, name) + digest(rdata);
+  if (type === TYPE.PTR) return namePath(layout, name);
+  return leafKey(layout, name, type, rdata);
+}
+
+function leafKey(layout: Layout, name: Labels, type: number, rdata: Buffer): string {
   return `${namePath(layout, name)}/h5b-${typeName(type).toLowerCase()}-${digest(rdata)}`;
 }
 
@@ -81,7 +88,11 @@ function parseJson(value: Buffer): Record<string, unknown> | undefined {
 const OWN_LEAF = /^h5b-(a|aaaa|ptr|txt)-[0-9a-f]{16}$/;
 const LEAF_TYPES: Readonly<Record<string, number>> = { a: TYPE.A, aaaa: TYPE.AAAA, ptr: TYPE.PTR, txt: TYPE.TXT };
 
-/** Reads our own record from a value, checking that the key is the one the daemon would have written for it. */
+/**
+ * Reads our own record from a value, checking that the key is the one the daemon would have written for it. A PTR
+ * is also accepted as a leaf, where earlier versions wrote it (and CoreDNS never served it): read as the daemon's
+ * own, it is moved to the name's path by the next update of the name.
+ */
 function ownRecord(layout: Layout, name: Labels, kv: KV, type: number, v: Record<string, unknown>): StoredRR | undefined {
   if (v.owner !== layout.owner || typeof v.rdata !== "string" || typeof v.ttl !== "number") return undefined;
   let rdata: Buffer;
@@ -90,7 +101,7 @@ function ownRecord(layout: Layout, name: Labels, kv: KV, type: number, v: Record
   } catch {
     return undefined;
   }
-  if (recordKey(layout, name, type, rdata) !== kv.key) return undefined;
+  if (recordKey(layout, name, type, rdata) !== kv.key && !(type === TYPE.PTR && leafKey(layout, name, type, rdata) === kv.key)) return undefined;
   return { key: kv.key, type, rdata, ttl: v.ttl, own: true };
 }
 
@@ -114,6 +125,13 @@ export function decodeName(layout: Layout, name: Labels, kvs: readonly KV[], rev
     // The read range also covers siblings whose label extends this one (`host` / `host-2`); they are not ours.
     if (kv.key !== path && !kv.key.startsWith(`${path}/`)) continue;
     const rest = kv.key === path ? "" : kv.key.slice(path.length + 1);
+    if (rest === "" && reverseZone && v !== undefined) {
+      const own = ownRecord(layout, name, kv, TYPE.PTR, v);
+      if (own !== undefined) {
+        out.push(own);
+        continue;
+      }
+    }
     const leafMatch = OWN_LEAF.exec(rest);
     if (leafMatch !== null && v !== undefined) {
       const own = ownRecord(layout, name, kv, LEAF_TYPES[leafMatch[1] ?? ""] ?? -1, v);
@@ -122,8 +140,12 @@ export function decodeName(layout: Layout, name: Labels, kvs: readonly KV[], rev
         continue;
       }
     }
-    if (rest.includes("/") && v !== undefined && v.owner === layout.owner && OWN_LEAF.test(rest.slice(rest.lastIndexOf("/") + 1))) {
-      continue;
+    if (rest !== "" && v !== undefined && v.owner === layout.owner) {
+      // Our own records of a name below this one: leaves of it, or its PTR at its own path.
+      const below = rest.split("/");
+      const leaf = below.length > 1 && OWN_LEAF.test(below.at(-1) ?? "");
+      const childPtr = reverseZone && ownRecord(layout, [...below].reverse().concat(name), kv, TYPE.PTR, v) !== undefined;
+      if (leaf || childPtr) continue;
     }
     const ttl = typeof v?.ttl === "number" ? v.ttl : 300;
     const host = typeof v?.host === "string" ? v.host : "";

@@ -230,5 +230,10 @@ export function applyChanges(changes: readonly Change[], state: NameRecords): Ap
         break;
     }
   }
+  for (const [key, rrs] of result) {
+    if (rrs.filter((r) => r.type === TYPE.PTR).length > 1) {
+      return { ok: false, rcode: RCODE.REFUSED, reason: `${key} would hold two PTRs; CoreDNS serves one PTR per name from etcd` };
+    }
+  }
   return { ok: true, result };
 }

@@ -73,6 +73,22 @@ export async function startFixture(
   };
 }
 
+/**
+ * The `host` values CoreDNS's etcd plugin answers for the name at `path` (with or without its trailing `/`), read
+ * from a dump as CoreDNS reads etcd: a PTR question (a name under `arpa`) reads the exact key alone; any other
+ * reads every key below the path, or the path itself when nothing is below.
+ */
+export function servedHosts(dump: Readonly<Record<string, string>>, path: string): string[] {
+  const exact = path.replace(/\/$/, "");
+  const host = (v: string) => (JSON.parse(v) as { host: string }).host;
+  const at = dump[exact] !== undefined ? [host(dump[exact])] : [];
+  if (exact.includes("/arpa/")) return at;
+  const below = Object.entries(dump)
+    .filter(([k]) => k.startsWith(`${exact}/`))
+    .map(([, v]) => host(v));
+  return (below.length > 0 ? below : at).sort();
+}
+
 /** Runs nsupdate (BIND's) with a script; resolves with its exit code and output, never throws on failure. */
 export async function nsupdate(script: string, secret = SECRET, key = "ddns-key", alg = "hmac-sha256"): Promise<{ code: number; out: string }> {
   const { spawn } = await import("node:child_process");

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseName } from "../../src/ddns/_names.js";
 import { dhcidRdata, hexBytes } from "../../src/ddns/dhcid.js";
-import { FORWARD, REVERSE4, REVERSE6, SECRET, startFixture, type Fixture } from "./_fixture.js";
+import { FORWARD, REVERSE4, REVERSE6, SECRET, servedHosts, startFixture, type Fixture } from "./_fixture.js";
 import { checkD2Config, startD2, waitFor, type D2, type Ncr } from "./_kea.js";
 
 /**
@@ -32,11 +32,7 @@ describe("kea-dhcp-ddns (Kea 2.2) -> h5b ddns -> etcd", () => {
     }, 10_000, `D2's verdict on ${ncr.fqdn}`);
   };
   const keysOf = async (part: string) => Object.keys(await fx.dump()).filter((k) => k.includes(part));
-  const hostsAt = async (path: string) =>
-    Object.entries(await fx.dump())
-      .filter(([k]) => k.startsWith(path))
-      .map(([, v]) => (JSON.parse(v) as { host: string }).host)
-      .sort();
+  const hostsAt = async (path: string) => servedHosts(await fx.dump(), path);
 
   const client1 = dhcidRdata(1, hexBytes("01:02:99:00:00:00:43"), parseName("client1.lab.test"));
   const client2 = dhcidRdata(1, hexBytes("01:02:99:00:00:00:44"), parseName("client1.lab.test"));

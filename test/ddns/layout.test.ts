@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { nameWire, parseName, reverseName } from "../../src/ddns/_names.js";
 import { TYPE } from "../../src/ddns/_wire.js";
@@ -50,6 +51,32 @@ describe("etcd key layout (CoreDNS etcd plugin, external-dns)", () => {
     expect(decodeName(L, name, [forged], false)[0]?.own).toBe(false);
     const noOwner = kv(recordKey(L, name, TYPE.A, ipv4("10.99.0.1")), '{"host":"10.99.0.1"}');
     expect(decodeName(L, name, [noOwner], false)[0]?.own).toBe(false);
+  });
+
+  it("a PTR is the value at the reverse name's path itself, the one key CoreDNS reads for a PTR question", () => {
+    const name = reverseName("10.99.0.53");
+    const target = nameWire(parseName("a.lab.test"));
+    expect(recordKey(L, name, TYPE.PTR, target)).toBe("/skydns/arpa/in-addr/10/99/0/53");
+    const rrs = decodeName(L, name, [kv("/skydns/arpa/in-addr/10/99/0/53", encodeValue(L, TYPE.PTR, target, 60))], true);
+    expect(rrs.map((r) => [r.own, r.type])).toEqual([[true, TYPE.PTR]]);
+  });
+
+  it("still reads a PTR leaf of earlier versions as its own, so that the next update moves it", () => {
+    const name = reverseName("10.99.0.53");
+    const target = nameWire(parseName("a.lab.test"));
+    const legacy = `/skydns/arpa/in-addr/10/99/0/53/h5b-ptr-${createHash("sha256").update(target).digest("hex").slice(0, 16)}`;
+    expect(decodeName(L, name, [kv(legacy, encodeValue(L, TYPE.PTR, target, 60))], true).map((r) => r.own)).toEqual([true]);
+    // With another digest it is no record of this name's: it would be the PTR of the name below, at that name's path.
+    const other = "/skydns/arpa/in-addr/10/99/0/53/h5b-ptr-0000000000000000";
+    expect(decodeName(L, name, [kv(other, encodeValue(L, TYPE.PTR, target, 60))], true)).toEqual([]);
+  });
+
+  it("skips the PTRs of the names below a reverse name, as it skips their leaves", () => {
+    const parent = reverseName("10.99.0.53").slice(1);
+    const child = `/skydns/arpa/in-addr/10/99/0/53`;
+    expect(decodeName(L, parent, [kv(child, encodeValue(L, TYPE.PTR, nameWire(parseName("a.lab.test")), 60))], true)).toEqual([]);
+    // Without our owner marker it is somebody else's record under this name.
+    expect(decodeName(L, parent, [kv(child, '{"host":"a.lab.test."}')], true)).toHaveLength(1);
   });
 
   it("an exact-path PTR (external-dns 0.22) is a foreign PTR in a reverse zone", () => {

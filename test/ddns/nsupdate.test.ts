@@ -1,9 +1,12 @@
+import { createHash } from "node:crypto";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { nameWire, parseName } from "../../src/ddns/_names.js";
+import { encodeValue } from "../../src/ddns/layout.js";
 import { TYPE } from "../../src/ddns/_wire.js";
 import { RCODE } from "../../src/ddns/rcode.js";
 import { parseTsig, TSIG_ERROR, verifyResponse } from "../../src/ddns/tsig.js";
 import { buildUpdate, ipv4, KEY, sendUdp, sign } from "./_client.js";
-import { nsupdate, SECRET, startFixture, WRONG_SECRET, type Fixture } from "./_fixture.js";
+import { nsupdate, SECRET, servedHosts, startFixture, WRONG_SECRET, type Fixture } from "./_fixture.js";
 
 /** nsupdate (BIND 9.18, dnsutils) is the independent client here: it signs requests and verifies our responses. */
 describe("nsupdate against h5b ddns and a real etcd", () => {
@@ -34,7 +37,7 @@ describe("nsupdate against h5b ddns and a real etcd", () => {
     expect(await fx.dump()).toEqual({});
   });
 
-  it("PTR in a reverse zone over TCP (nsupdate -v) goes below the exact reverse path", async () => {
+  it("PTR in a reverse zone over TCP (nsupdate -v) goes at the exact reverse path, where CoreDNS reads it", async () => {
     const { spawn } = await import("node:child_process");
     const out = await new Promise<number>((resolve) => {
       const p = spawn("nsupdate", ["-v", "-y", `hmac-sha256:ddns-key:${SECRET}`], { stdio: ["pipe", "ignore", "ignore"] });
@@ -44,8 +47,20 @@ describe("nsupdate against h5b ddns and a real etcd", () => {
     expect(out).toBe(0);
     const keys = await fx.dump();
     const [key, value] = Object.entries(keys)[0] ?? ["", ""];
-    expect(key).toMatch(/^\/skydns\/arpa\/in-addr\/10\/99\/0\/77\/h5b-ptr-[0-9a-f]{16}$/);
+    expect(key).toBe("/skydns/arpa/in-addr/10/99/0/77");
     expect(JSON.parse(value)).toMatchObject({ host: "manual.lab.test.", ttl: 600 });
+  });
+
+  it("a PTR leaf of an earlier version moves to the reverse path on the next replace of the name", async () => {
+    const target = nameWire(parseName("old.lab.test"));
+    const legacy = `/skydns/arpa/in-addr/10/99/0/78/h5b-ptr-${createHash("sha256").update(target).digest("hex").slice(0, 16)}`;
+    const layout = { prefix: "/skydns/", metaPrefix: "/h5b-ddns/", owner: "h5b-ddns" };
+    await fx.etcd.ctl(["put", legacy, encodeValue(layout, TYPE.PTR, target, 600)]);
+    const r = await nsupdate(script("zone 0.99.10.in-addr.arpa.\nupdate delete 78.0.99.10.in-addr.arpa. PTR\nupdate add 78.0.99.10.in-addr.arpa. 600 PTR new.lab.test."));
+    expect(r).toEqual({ code: 0, out: "" });
+    const dump = await fx.dump();
+    expect(Object.keys(dump)).toEqual(["/skydns/arpa/in-addr/10/99/0/78"]);
+    expect(servedHosts(dump, "/skydns/arpa/in-addr/10/99/0/78")).toEqual(["new.lab.test."]);
   });
 
   it("a wrong secret gets NOTAUTH(BADSIG) and writes nothing", async () => {

@@ -7,7 +7,7 @@ import { dhcidRdata, hexBytes } from "../../src/ddns/dhcid.js";
 import { RCODE } from "../../src/ddns/rcode.js";
 import { runReconcile } from "../../src/ddns/run.js";
 import { buildUpdate, ipv4, sendUdp, sign } from "./_client.js";
-import { FORWARD, REVERSE4, REVERSE6, SECRET, startFixture, type Fixture } from "./_fixture.js";
+import { FORWARD, REVERSE4, REVERSE6, SECRET, servedHosts, startFixture, type Fixture } from "./_fixture.js";
 import { startD2, waitFor, type D2 } from "./_kea.js";
 
 /**
@@ -33,14 +33,8 @@ describe("etcd outage", () => {
   /** A Kea 2.2 memfile v4 line: address,hwaddr,client_id,valid_lifetime,expire,subnet_id,fqdn_fwd,fqdn_rev,hostname,state,user_context */
   const leaseLine = (i: number, lifetime = 600) =>
     `${ip(i)},${mac(i)},,${lifetime},${Math.floor(Date.now() / 1000) + lifetime},1,1,1,${host(i)}.,0,`;
-  const hostsOf = async (i: number) =>
-    Object.entries(await fx.dump())
-      .filter(([k]) => k.startsWith(`/skydns/test/lab/host${i}/`))
-      .map(([, v]) => (JSON.parse(v) as { host: string }).host);
-  const ptrOf = async (i: number) =>
-    Object.entries(await fx.dump())
-      .filter(([k]) => k.startsWith(`/skydns/arpa/in-addr/10/99/0/${i}/`))
-      .map(([, v]) => (JSON.parse(v) as { host: string }).host);
+  const hostsOf = async (i: number) => servedHosts(await fx.dump(), `/skydns/test/lab/host${i}`);
+  const ptrOf = async (i: number) => servedHosts(await fx.dump(), `/skydns/arpa/in-addr/10/99/0/${i}`);
   const d2Done = (i: number, what: string) =>
     waitFor(async () => ((await d2.log()).split("\n").some((l) => l.includes(dhcid(i).toString("hex").toUpperCase()) && l.includes(what)) ? true : undefined), 15_000, `${what} for host${i}`);
 

@@ -4,7 +4,7 @@ import { dhcidRdata, hexBytes } from "../../src/ddns/dhcid.js";
 import { leasesFromSocket, parseLeaseCsv } from "../../src/ddns/leases.js";
 import { runReconcile } from "../../src/ddns/run.js";
 import { readFile } from "node:fs/promises";
-import { nsupdate, startFixture, type Fixture } from "./_fixture.js";
+import { nsupdate, servedHosts, startFixture, type Fixture } from "./_fixture.js";
 import { startKeaDhcp, type KeaDhcp } from "./_keadhcp.js";
 
 /** Leases held by real kea-dhcp4/6 2.2 (added through lease_cmds), read back by file and by control socket. */
@@ -57,7 +57,7 @@ describe("reconcile from Kea's lease file and control socket", () => {
       "1.6.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.9.9.d.f.ip6.arpa": "repaired",
     });
     const dump = await fx.dump();
-    const hosts = (prefix: string) => Object.entries(dump).filter(([k]) => k.startsWith(prefix)).map(([, v]) => (JSON.parse(v) as { host: string }).host);
+    const hosts = (path: string) => servedHosts(dump, path);
     expect(hosts("/skydns/test/lab/r61/")).toEqual(["10.99.0.61"]);
     expect(hosts("/skydns/test/lab/r62/")).toEqual(["10.99.0.62"]);
     expect(hosts("/skydns/test/lab/r61v6/")).toEqual(["fd99::61"]);

@@ -113,6 +113,13 @@ describe("update application (RFC 2136 3.4.2) on the daemon's own records", () =
       ]),
     ).toEqual(["16:0178:300", "1:0a000005:30"]);
   });
+  it("a name holds one PTR (CoreDNS reads one key for it): a second is REFUSED, a replace is not", () => {
+    const rev = n("7.0.99.10.in-addr.arpa");
+    const ptr = (target: string) => ({ kind: "add" as const, name: rev, type: TYPE.PTR, ttl: 60, rdata: nameRdata(target) });
+    expect(result([ptr("a.lab.test"), ptr("b.lab.test")])).toBe(RCODE.REFUSED);
+    expect(result([ptr("a.lab.test"), ptr("a.lab.test")])).toHaveLength(1);
+    expect(result([ptr("a.lab.test"), { kind: "delete-rrset", name: rev, type: TYPE.PTR }, ptr("b.lab.test")])).toHaveLength(1);
+  });
   it("any change to a name holding foreign records is REFUSED, deletes included", () => {
     expect(result([{ kind: "delete-all", name: n("svc.lab.test") }])).toBe(RCODE.REFUSED);
     expect(result([{ kind: "add", name: n("svc.lab.test"), type: TYPE.A, ttl: 1, rdata: ipv4("10.0.0.1") }])).toBe(RCODE.REFUSED);

@@ -62,10 +62,16 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** What CoreDNS would serve for a name: every value under its key path. */
+/**
+ * What CoreDNS would serve for a name, read as its etcd plugin reads: for a reverse name (a PTR question) the value
+ * at the exact key; otherwise every value below the key path, or the one at the path when nothing is below.
+ */
 async function served(name: string): Promise<string[]> {
-  const out = await etcd.ctl(ETCD_USERS.coredns, ["get", "--prefix", "--print-value-only", zonePath(r, name)]);
-  return out.split("\n").filter(Boolean);
+  const path = zonePath(r, name);
+  const get = async (args: string[]) => (await etcd.ctl(ETCD_USERS.coredns, ["get", "--print-value-only", ...args])).split("\n").filter(Boolean);
+  if (name.endsWith(".arpa")) return get([path]);
+  const below = await get(["--prefix", `${path}/`]);
+  return below.length > 0 ? below : get([path]);
 }
 const hostsOf = (values: string[]) => values.map((v) => (JSON.parse(v) as { host?: string }).host).filter(Boolean);
 const eventually = (what: string, check: () => Promise<boolean>) => until(what, check, 10_000).then(() => true);
