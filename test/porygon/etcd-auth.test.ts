@@ -4,7 +4,8 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ETCD_USERS, type EtcdUser } from "../../src/secrets/dns.js";
 import { NetnsLab } from "../_harness/netns.js";
-import { hostRecords, PATHS } from "../../src/emit/porygon/index.js";
+import { reverseName } from "../../src/_net.js";
+import { HOST_RECORD_MARKS, hostRecords, PATHS } from "../../src/emit/porygon/index.js";
 import { type RenderedEtcd, startRenderedEtcd, zonePath } from "./_etcd.js";
 import { type RenderedPorygon, renderPorygon } from "./_render.js";
 
@@ -78,12 +79,28 @@ describe("the rendered host records script, against the same etcd", () => {
   it("writes every host's records as root, keeps them on a second run, and removes those no longer in the spec and what DHCP registered for the hosts", async () => {
     const script = join(dir, "h5b-host-records");
     writeFileSync(script, r.file(PATHS.hostRecordsScript), { mode: 0o755 });
-    const stale = `${zone(r.plan.site.zones.dhcp)}/old-host/h5b-host-a`;
-    const foreign = `${zone(r.plan.site.zones.dhcp)}/laptop/h5b-a-0123456789abcdef`;
-    // x86-1's records from a lease before its static address: h5b ddns's A and its DHCID.
-    const leased = [`${zone(r.plan.site.zones.dhcp)}/x86-1/h5b-a-0123456789abcdef`, "/h5b-ddns/dhcid/x86-1.lan.home.example.org/0123456789abcdef"];
-    await ctl(ETCD_USERS.root, ["put", stale, '{"host":"10.0.0.99","ttl":300,"owner":"h5b-hosts"}']);
-    for (const k of [foreign, ...leased]) await ctl(ETCD_USERS.root, ["put", k, '{"host":"10.0.0.20","ttl":300,"owner":"h5b-ddns"}']);
+    const lan = zone(r.plan.site.zones.dhcp);
+    const rev = (a: string) => zonePath(r, reverseName(a));
+    const ddnsValue = '{"host":"10.0.0.20","ttl":300,"owner":"h5b-ddns"}';
+    // An earlier run's records of a host since removed from the spec, with their marks.
+    const stale = [`${lan}/old-host/h5b-host-a`, rev("10.0.0.99")];
+    for (const k of stale) {
+      await ctl(ETCD_USERS.root, ["put", k, '{"host":"10.0.0.99","ttl":300,"owner":"h5b-hosts"}']);
+      await ctl(ETCD_USERS.root, ["put", `${HOST_RECORD_MARKS}${k}`, ""]);
+    }
+    // x86-1's registrations from a lease before its static address: h5b ddns's A, its PTR at the reverse path and
+    // an earlier version's PTR leaf, and the DHCIDs of both names.
+    const leased = [
+      `${lan}/x86-1/h5b-a-0123456789abcdef`,
+      `${rev("10.0.0.20")}/h5b-ptr-0123456789abcdef`,
+      "/h5b-ddns/dhcid/x86-1.lan.home.example.org/0123456789abcdef",
+      `/h5b-ddns/dhcid/${reverseName("10.0.0.20")}/0123456789abcdef`,
+    ];
+    for (const k of [...leased, rev("10.0.0.20")]) await ctl(ETCD_USERS.root, ["put", k, ddnsValue]);
+    // Other names' records: a laptop's, its PTR, and the BMC beside x86-1.
+    const others = [`${lan}/laptop/h5b-a-0123456789abcdef`, rev("10.0.32.7"), "/h5b-ddns/dhcid/x86-10.lan.home.example.org/0123456789abcdef"];
+    for (const k of others) await ctl(ETCD_USERS.root, ["put", k, ddnsValue]);
+
     for (let i = 0; i < 2; i++) await etcd.ns.run("sh", [script], { env: { H5B_ETCD_PKI: etcd.pki } });
     const expected = hostRecords(r.plan);
     expect(expected.length).toBeGreaterThan(0);
@@ -91,10 +108,10 @@ describe("the rendered host records script, against the same etcd", () => {
       const [key, value] = (await ctl(ETCD_USERS.coredns, ["get", rec.key])).split("\n");
       expect({ key, value: JSON.parse(value ?? "null") as unknown }).toEqual({ key: rec.key, value: rec.value });
     }
-    const leaves = (await ctl(ETCD_USERS.coredns, ["get", "--prefix", "--keys-only", r.plan.dns.prefix])).split("\n").filter((k) => k.includes("/h5b-host-"));
-    expect(leaves.sort()).toEqual(expected.map((x) => x.key).sort());
-    // What h5b ddns wrote for other names is not the script's to remove; for a host's name it is.
-    expect(await ctl(ETCD_USERS.coredns, ["get", "--keys-only", foreign])).toContain(foreign);
-    for (const k of leased) expect(await ctl(ETCD_USERS.root, ["get", "--keys-only", k])).toBe("");
+    const marks = (await ctl(ETCD_USERS.root, ["get", "--prefix", "--keys-only", `${HOST_RECORD_MARKS}/`])).split("\n").filter(Boolean);
+    expect(marks.sort()).toEqual(expected.map((x) => `${HOST_RECORD_MARKS}${x.key}`).sort());
+    const gone = async (k: string) => expect({ k, left: await ctl(ETCD_USERS.root, ["get", "--keys-only", k]) }).toEqual({ k, left: "" });
+    for (const k of [...stale, ...leased]) await gone(k);
+    for (const k of others) expect(await ctl(ETCD_USERS.root, ["get", "--keys-only", k])).toContain(k);
   });
 });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { HOST_RECORD_OWNER, hostRecords } from "../../src/emit/porygon/index.js";
-import { decodeName } from "../../src/ddns/layout.js";
+import { reverseName } from "../../src/_net.js";
+import { HOST_RECORD_OWNER, hostRecords, leasedRecordPrefixes } from "../../src/emit/porygon/index.js";
+import { decodeName, namePath, recordKey } from "../../src/ddns/layout.js";
 import { TYPE } from "../../src/ddns/_wire.js";
 import { buildPlan } from "../../src/plan/build.js";
 import { defaultHomelabInput, parseHomelab } from "../../src/spec/load.js";
@@ -12,6 +13,7 @@ const planOf = (variant: keyof typeof variants) => {
   return buildPlan(parseHomelab(input).spec);
 };
 const names = (plan: ReturnType<typeof planOf>) => [...new Set(hostRecords(plan).filter((r) => !r.key.includes("/arpa/")).map((r) => r.key.split("/").at(-2)))];
+const ddnsLayout = (plan: ReturnType<typeof planOf>) => ({ prefix: plan.dns.prefix, metaPrefix: "/h5b-ddns/", owner: "h5b-ddns" });
 
 describe("the hosts' own DNS records", () => {
   it("name every host with a static address and every BMC, forward and reverse, in CoreDNS's etcd layout", () => {
@@ -20,11 +22,12 @@ describe("the hosts' own DNS records", () => {
     const x86 = hostRecords(plan).filter((r) => r.value.host.startsWith("x86-1.") || r.key.includes("/lan/x86-1/"));
     expect(x86).toEqual([
       { key: "/skydns/org/example/home/lan/x86-1/h5b-host-a", value: { host: "10.0.0.20", ttl: 300, owner: HOST_RECORD_OWNER } },
-      { key: "/skydns/arpa/in-addr/10/0/0/20/h5b-host-ptr", value: { host: "x86-1.lan.home.example.org.", ttl: 300, owner: HOST_RECORD_OWNER } },
+      { key: "/skydns/arpa/in-addr/10/0/0/20", value: { host: "x86-1.lan.home.example.org.", ttl: 300, owner: HOST_RECORD_OWNER } },
       { key: "/skydns/org/example/home/lan/x86-1/h5b-host-aaaa", value: { host: "2001:db8:10::20", ttl: 300, owner: HOST_RECORD_OWNER } },
       {
-        // The reverse name's labels from the root down: the address's nibbles in their own order.
-        key: `/skydns/arpa/ip6/${"2001:0db8:0010:0000:0000:0000:0000:0020".replaceAll(":", "").split("").join("/")}/h5b-host-ptr`,
+        // The reverse name's labels from the root down: the address's nibbles in their own order. A PTR is the
+        // value at the reverse name's path itself, the one key CoreDNS reads for it.
+        key: `/skydns/arpa/ip6/${"2001:0db8:0010:0000:0000:0000:0000:0020".replaceAll(":", "").split("").join("/")}`,
         value: { host: "x86-1.lan.home.example.org.", ttl: 300, owner: HOST_RECORD_OWNER },
       },
     ]);
@@ -35,16 +38,30 @@ describe("the hosts' own DNS records", () => {
     expect(hostRecords(planOf("ipv4-only")).filter((r) => r.key.includes("aaaa") || r.key.includes("/ip6/"))).toEqual([]);
   });
 
-  it("are records h5b ddns reads as somebody else's, so no DHCP client can take or remove a host's name", () => {
+  it("are records h5b ddns reads as somebody else's, forward and reverse, so no DHCP client can take or remove a host's name", () => {
     const plan = planOf("default");
-    const layout = { prefix: plan.dns.prefix, metaPrefix: "/h5b-ddns/", owner: "h5b-ddns" };
-    const kvs = hostRecords(plan)
-      .filter((r) => r.key.includes("/lan/porygon/"))
-      .map((r) => ({ key: r.key, value: Buffer.from(JSON.stringify(r.value)), modRevision: "1" }));
-    const rrs = decodeName(layout, ["porygon", "lan", "home", "example", "org"], kvs, false);
-    expect(rrs.map((rr) => [rr.type, rr.own])).toEqual([
+    const kvs = hostRecords(plan).map((r) => ({ key: r.key, value: Buffer.from(JSON.stringify(r.value)), modRevision: "1" }));
+    const decoded = (name: string, reverse: boolean) => decodeName(ddnsLayout(plan), name.split("."), kvs, reverse).map((rr) => [rr.type, rr.own]);
+    expect(decoded("porygon.lan.home.example.org", false)).toEqual([
       [TYPE.A, false],
       [TYPE.AAAA, false],
     ]);
+    expect(decoded(reverseName("10.0.0.53"), true)).toEqual([[TYPE.PTR, false]]);
+  });
+
+  it("the prefixes the script deletes are h5b ddns's own keys for those names, and no other name's", () => {
+    const plan = planOf("default");
+    const layout = ddnsLayout(plan);
+    const prefixes = leasedRecordPrefixes(plan);
+    const deleted = (key: string) => prefixes.some((p) => key.startsWith(p));
+    const x86 = "x86-1.lan.home.example.org".split(".");
+    const rev = reverseName("10.0.0.20").split(".");
+    expect(deleted(recordKey(layout, x86, TYPE.A, Buffer.from([10, 0, 0, 20])))).toBe(true);
+    expect(deleted(recordKey(layout, x86, TYPE.DHCID, Buffer.from("0001", "hex")))).toBe(true);
+    expect(deleted(recordKey(layout, rev, TYPE.DHCID, Buffer.from("0001", "hex")))).toBe(true);
+    expect(deleted(`${namePath(layout, rev)}/h5b-ptr-0123456789abcdef`)).toBe(true);
+    // Siblings whose labels start alike: the BMC, another address.
+    expect(deleted(recordKey(layout, "x86-10.lan.home.example.org".split("."), TYPE.A, Buffer.from([10, 0, 0, 30])))).toBe(false);
+    expect(deleted(recordKey(layout, reverseName("10.0.0.200").split("."), TYPE.DHCID, Buffer.from("0001", "hex")))).toBe(false);
   });
 });

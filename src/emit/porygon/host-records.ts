@@ -1,5 +1,7 @@
 import { reverseName } from "../../_net.js";
+import { dhcidPrefix, type Layout, namePath } from "../../ddns/layout.js";
 import type { Plan } from "../../plan/types.js";
+import { ETCD_USERS } from "../../secrets/dns.js";
 import { hostPath, linesFile, type OutputFile } from "../file.js";
 import { etcdctlPrelude, etcdPath, shellQuote } from "./_etcdctl.js";
 import { DDNS_META_PREFIX } from "./ddns-config.js";
@@ -9,8 +11,11 @@ import { PATHS } from "./paths.js";
 export const HOST_RECORD_TTL = 300;
 /** What marks a record as the spec's own (`h5b ddns` marks its records `h5b-ddns`, and never touches others). */
 export const HOST_RECORD_OWNER = "h5b-hosts";
-/** The leaf keys of those records; the script deletes any such key it did not write this time. */
-const LEAF = /\/h5b-host-(a|aaaa|ptr)$/;
+/**
+ * Where the script notes each record it wrote (`/h5b-hosts` + the record's key, empty value), so that a later run
+ * finds the records of hosts no longer in the spec, PTRs at a bare reverse path included. Outside CoreDNS's prefix.
+ */
+export const HOST_RECORD_MARKS = "/h5b-hosts";
 
 export interface HostRecord {
   readonly key: string;
@@ -32,18 +37,25 @@ function namedHosts(plan: Plan): NamedHost[] {
   return named;
 }
 
+/** `h5b ddns`'s key layout for Porygon's etcd (src/ddns/layout.ts). */
+function ddnsLayout(plan: Plan): Layout {
+  return { prefix: plan.dns.prefix, metaPrefix: DDNS_META_PREFIX, owner: ETCD_USERS.ddns };
+}
+
 /**
- * Key prefixes of what `h5b ddns` registered for those names while they leased (its leaves `h5b-<type>-<hash>` and
- * its DHCIDs): the script deletes them, so that each name holds the spec's records alone. Left there, they would
- * repeat the addresses, and neither kea-dhcp-ddns nor `h5b ddns reconcile` could remove them, since the daemon
- * touches no name that holds records it did not write.
+ * Key prefixes of what `h5b ddns` registered for those names while they leased, that the script deletes so that
+ * each name holds the spec's records alone: its A and AAAA leaves, the PTR leaves of its earlier versions, and its
+ * DHCIDs of the forward and the reverse names. (Its PTR at the bare reverse path the script overwrites.) Left
+ * there, neither kea-dhcp-ddns nor `h5b ddns reconcile` could remove them, since the daemon touches no name that
+ * holds records it did not write.
  */
 export function leasedRecordPrefixes(plan: Plan): string[] {
+  const layout = ddnsLayout(plan);
+  const labels = (name: string) => name.split(".");
   return namedHosts(plan).flatMap(({ fqdn, addresses }) => [
-    `${etcdPath(plan, fqdn)}/h5b-a-`,
-    `${etcdPath(plan, fqdn)}/h5b-aaaa-`,
-    ...addresses.map((a) => `${etcdPath(plan, reverseName(a))}/h5b-ptr-`),
-    `${DDNS_META_PREFIX}dhcid/${fqdn}/`,
+    ...["a", "aaaa"].map((t) => `${namePath(layout, labels(fqdn))}/h5b-${t}-`),
+    dhcidPrefix(layout, labels(fqdn)),
+    ...addresses.flatMap((a) => [`${namePath(layout, labels(reverseName(a)))}/h5b-ptr-`, dhcidPrefix(layout, labels(reverseName(a)))]),
   ]);
 }
 
@@ -51,22 +63,24 @@ export function leasedRecordPrefixes(plan: Plan): string[] {
  * A, AAAA and PTR records, in CoreDNS's etcd layout, for every name whose address comes from the spec rather than a
  * lease: the hosts with static addresses (PlanHostNetwork) and the BMCs, whose address the ipmi play sets. DHCP
  * registered them only while they leased; without these records, their names would go when the last lease ran out.
- * Nodes on k3OS still lease, and Kea registers them.
+ * Nodes on k3OS still lease, and Kea registers them. A and AAAA are leaves below the name's path; a PTR is the value
+ * at the reverse name's path itself, the one key CoreDNS reads for a PTR question.
  */
 export function hostRecords(plan: Plan): HostRecord[] {
   const value = (host: string) => ({ host, ttl: HOST_RECORD_TTL, owner: HOST_RECORD_OWNER });
   return namedHosts(plan).flatMap(({ fqdn, addresses }) =>
     addresses.flatMap((address) => [
       { key: `${etcdPath(plan, fqdn)}/h5b-host-${address.includes(":") ? "aaaa" : "a"}`, value: value(address) },
-      { key: `${etcdPath(plan, reverseName(address))}/h5b-host-ptr`, value: value(`${fqdn}.`) },
+      { key: etcdPath(plan, reverseName(address)), value: value(`${fqdn}.`) },
     ]),
   );
 }
 
 /**
  * A script for Porygon that writes {@link hostRecords} into etcd (as root), deletes what DHCP registered for the same
- * names ({@link leasedRecordPrefixes}) and the spec's records that are no longer in it (a host renamed or removed).
- * Safe to run again; run after a change, with etcd up.
+ * names ({@link leasedRecordPrefixes}) and the records of an earlier run that are no longer in the spec (a host
+ * renamed or removed). Safe to run again; run after a change, with etcd up. The list of marks is read before the
+ * loop, so that an etcd failure stops the script instead of ending the loop early.
  */
 export function hostRecordsScript(plan: Plan): string[] {
   const records = hostRecords(plan);
@@ -75,11 +89,17 @@ export function hostRecordsScript(plan: Plan): string[] {
     "# The names of the homelab's own hosts in Porygon's DNS (rendered by h5b): the hosts with static addresses",
     "# and the BMCs lease no address, so no DHCP update names them. Safe to run again.",
     ...etcdctlPrelude(plan),
-    ...records.map((r) => `e put ${shellQuote(r.key)} ${shellQuote(JSON.stringify(r.value))}`),
+    ...records.flatMap((r) => [`e put ${shellQuote(r.key)} ${shellQuote(JSON.stringify(r.value))}`, `e put ${shellQuote(HOST_RECORD_MARKS + r.key)} ''`]),
     ...leasedRecordPrefixes(plan).map((p) => `e del --prefix ${shellQuote(p)}`),
     `KEEP=${shellQuote(records.map((r) => r.key).join("\n"))}`,
-    `ctl get --prefix --keys-only ${shellQuote(plan.dns.prefix)} | grep -E ${shellQuote(LEAF.source.replace(/\\\//g, "/"))} | while read -r key; do`,
-    '  printf \'%s\\n\' "$KEEP" | grep -qxF "$key" || e del "$key"',
+    `MARKS=$(ctl get --prefix --keys-only ${shellQuote(`${HOST_RECORD_MARKS}/`)})`,
+    'printf \'%s\\n\' "$MARKS" | while read -r mark; do',
+    '  [ -n "$mark" ] || continue',
+    `  key=\${mark#${HOST_RECORD_MARKS}}`,
+    '  printf \'%s\\n\' "$KEEP" | grep -qxF "$key" && continue',
+    // Only while it is still the spec's: an address given to a DHCP client since holds that client's PTR.
+    `  if ctl get --print-value-only "$key" | grep -qF ${shellQuote(`"owner":"${HOST_RECORD_OWNER}"`)}; then e del "$key"; fi`,
+    '  e del "$mark"',
     "done",
   ];
 }

@@ -20,7 +20,7 @@ export { etcdConfig } from "./etcd.js";
 export { etcdAuthScript, etcdRoles } from "./etcd-auth.js";
 export type { EtcdPermission, EtcdRole } from "./etcd-auth.js";
 export { EXTERNAL_DNS_SECRET_FILE } from "./external-dns-secret.js";
-export { HOST_RECORD_OWNER, hostRecords, hostRecordsScript } from "./host-records.js";
+export { HOST_RECORD_MARKS, HOST_RECORD_OWNER, hostRecords, hostRecordsScript, leasedRecordPrefixes } from "./host-records.js";
 export { PATHS, PORTS, TSIG_KEY_NAME } from "./paths.js";
 
 /** Porygon, the DNS/DHCP host: Kea, kea-dhcp-ddns, h5b ddns, etcd, CoreDNS, dnscrypt-proxy, and their units. */
