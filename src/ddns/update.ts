@@ -133,6 +133,11 @@ export function checkUpdate(
     if (!allowedType(c.type, zone.reverse)) {
       return fail(RCODE.REFUSED, `type ${typeName(c.type)} is not updatable in ${zone.reverse ? "a reverse" : "a forward"} zone`);
     }
+    // CoreDNS answers a forward name with every record below its path: a record two labels below the apex
+    // (`foo.x86-1`) would also be answered for the name between, which may be somebody else's (a host's, a service's).
+    if (c.kind === "add" && !zone.reverse && c.name.length > zone.name.length + 1) {
+      return fail(RCODE.REFUSED, `${nameText(c.name)} is more than one label below ${nameText(zone.name)}: CoreDNS would answer its records for ${nameText(c.name.slice(1))} too`);
+    }
   }
   // Every name is read and compared in one etcd transaction (at most 128 operations); Kea names one per update.
   if (names.size > MAX_NAMES_PER_UPDATE) return fail(RCODE.REFUSED, `more than ${MAX_NAMES_PER_UPDATE} names in one update`);
