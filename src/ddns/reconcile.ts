@@ -1,12 +1,11 @@
-import { inZone, nameText, reverseName, type Labels } from "./_names.js";
+import { inZone, nameText, nameWire, reverseName, type Labels } from "./_names.js";
 import { addressRdata } from "./_rdata.js";
-import { nameWire } from "./_names.js";
 import { TYPE } from "./_wire.js";
 import type { UpdateEngine } from "./engine.js";
 import type { Lease } from "./leases.js";
 import { RCODE, rcodeName } from "./rcode.js";
 import type { EtcdStore } from "./store.js";
-import type { Change, CheckedUpdate, Zone } from "./update.js";
+import { type Change, type CheckedUpdate, namePolicy, type Zone } from "./update.js";
 
 /**
  * `h5b ddns reconcile`: makes etcd hold exactly the records Kea's current leases call for, after an outage in
@@ -63,6 +62,12 @@ export async function reconcile(
   for (const [k, name] of [...names].sort(([a], [b]) => a.localeCompare(b))) {
     const zone = zoneOf(name);
     if (zone === undefined) continue;
+    // The rules an update meets: a lease Kea holds for a name the daemon refused is not written here either.
+    const refused = namePolicy(name, zone, wants.has(k));
+    if (refused !== undefined) {
+      actions.push({ name: nameText(name), result: "refused", detail: refused });
+      continue;
+    }
     const snap = await store.read([name]);
     const current = snap.records.get(k) ?? [];
     if (current.some((r) => !r.own)) {

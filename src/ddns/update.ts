@@ -128,25 +128,44 @@ export function checkUpdate(
   // Policy (RFC 2136 3.3): only the record types Kea uses, each in its kind of zone, on names the etcd layout can
   // represent. Everything else is REFUSED rather than half-supported.
   for (const c of changes) {
-    if (!isSafeName(c.name)) return fail(RCODE.REFUSED, `name ${nameText(c.name)} has labels the etcd layout cannot hold`);
+    const refused = namePolicy(c.name, zone, c.kind === "add");
+    if (refused !== undefined) return fail(RCODE.REFUSED, refused);
     if (c.kind === "delete-all") continue;
     if (!allowedType(c.type, zone.reverse)) {
       return fail(RCODE.REFUSED, `type ${typeName(c.type)} is not updatable in ${zone.reverse ? "a reverse" : "a forward"} zone`);
-    }
-    // CoreDNS answers a forward name with every record below its path: a record two labels below the apex
-    // (`foo.x86-1`) would also be answered for the name between, which may be somebody else's (a host's, a service's).
-    if (c.kind === "add" && !zone.reverse && c.name.length > zone.name.length + 1) {
-      return fail(RCODE.REFUSED, `${nameText(c.name)} is more than one label below ${nameText(zone.name)}: CoreDNS would answer its records for ${nameText(c.name.slice(1))} too`);
     }
   }
   // Every name is read and compared in one etcd transaction (at most 128 operations); Kea names one per update.
   if (names.size > MAX_NAMES_PER_UPDATE) return fail(RCODE.REFUSED, `more than ${MAX_NAMES_PER_UPDATE} names in one update`);
   for (const n of names.values()) {
-    if (!isSafeName(n)) return fail(RCODE.REFUSED, `name ${nameText(n)} has labels the etcd layout cannot hold`);
-    // CoreDNS answers a name with everything below its path, so the apex would stand for the whole zone.
-    if (sameName(n, zone.name)) return fail(RCODE.REFUSED, "records at the zone apex cannot be represented in the etcd layout");
+    const refused = namePolicy(n, zone, false);
+    if (refused !== undefined) return fail(RCODE.REFUSED, refused);
   }
   return { ok: true, update: { zone, prereqs, changes, names: [...names.values()] } };
+}
+
+/** Each RDATA once. */
+function distinct(rdatas: readonly Buffer[]): Buffer[] {
+  return rdatas.filter((d, i) => rdatas.findIndex((o) => o.equals(d)) === i);
+}
+
+/**
+ * Why the daemon keeps no records at `name` in `zone` (RFC 2136 3.3 policy; `adding` for a name it would add
+ * to), or undefined. The same rules hold for updates and for `h5b ddns reconcile`.
+ */
+export function namePolicy(name: Labels, zone: Zone, adding: boolean): string | undefined {
+  if (!isSafeName(name)) return `name ${nameText(name)} has labels the etcd layout cannot hold`;
+  // The daemon's own keys are leaves named `h5b-…` below a name's path: a name with such a label would have its
+  // records at the keys of the name above it.
+  if (name.some((l) => l.startsWith("h5b-"))) return `name ${nameText(name)} has a label starting with h5b-, which the daemon's keys use`;
+  // CoreDNS answers a name with everything below its path, so the apex would stand for the whole zone.
+  if (sameName(name, zone.name)) return "records at the zone apex cannot be represented in the etcd layout";
+  // For the same reason a record two labels below the apex (`foo.x86-1`) would also be answered for the name
+  // between, which may be somebody else's (a host's, another client's).
+  if (adding && !zone.reverse && name.length > zone.name.length + 1) {
+    return `${nameText(name)} is more than one label below ${nameText(zone.name)}: CoreDNS would answer its records for ${nameText(name.slice(1))} too`;
+  }
+  return undefined;
 }
 
 export function allowedType(type: number, reverse: boolean): boolean {
@@ -180,8 +199,10 @@ export function evaluatePrereqs(prereqs: readonly Prereq[], state: NameRecords):
         if (rrs.some((r) => r.type === p.type)) return { rcode: RCODE.YXRRSET, reason: `${label} ${typeName(p.type)} exists` };
         break;
       case "rrset-equals": {
-        const have = rrs.filter((r) => r.type === p.type).map((r) => r.rdata);
-        const same = have.length === p.rdatas.length && p.rdatas.every((d) => have.some((h) => h.equals(d)));
+        // RRsets are sets (RFC 2136 3.2.3): a PTR at the name's path and as an earlier version's leaf is one RR.
+        const have = distinct(rrs.filter((r) => r.type === p.type).map((r) => r.rdata));
+        const want = distinct(p.rdatas);
+        const same = have.length === want.length && want.every((d) => have.some((h) => h.equals(d)));
         if (!same) return { rcode: RCODE.NXRRSET, reason: `${label} ${typeName(p.type)} differs` };
         break;
       }
@@ -214,7 +235,9 @@ export function applyChanges(changes: readonly Change[], state: NameRecords): Ap
     if (current.some((r) => !r.own)) {
       return { ok: false, rcode: RCODE.REFUSED, reason: `${nameText(c.name)} holds records h5b ddns did not write` };
     }
-    if (!result.has(key)) result.set(key, current.map((r) => ({ name: c.name, type: r.type, rdata: r.rdata, ttl: r.ttl })));
+    // One RR once: a PTR can be there twice, at the name's path and as an earlier version's leaf.
+    const once = current.filter((r, i) => current.findIndex((o) => o.type === r.type && o.rdata.equals(r.rdata)) === i);
+    if (!result.has(key)) result.set(key, once.map((r) => ({ name: c.name, type: r.type, rdata: r.rdata, ttl: r.ttl })));
     const rrs = result.get(key) ?? [];
     switch (c.kind) {
       case "add": {

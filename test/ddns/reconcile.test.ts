@@ -85,4 +85,12 @@ describe("reconcile from Kea's lease file and control socket", () => {
     expect(actions.find((a) => a.name === "web.lab.test")?.result).toBe("refused");
     expect(await fx.etcd.ctl(["get", "--print-value-only", "/skydns/test/lab/web/1a2b3c4d"])).toContain("10.99.0.200");
   });
+
+  it("a lease for a name two labels below the zone is refused as an update would be, and nothing is written", async () => {
+    expect((await kea4.command("lease4-add", { "ip-address": "10.99.0.65", "hw-address": "02:99:00:00:02:65", hostname: "foo.r61.lab.test.", "fqdn-fwd": true, "fqdn-rev": false, "subnet-id": 1 })).result).toBe(0);
+    const actions = await runReconcile(fx.configFile, { sockets: [kea4.socket] });
+    expect(actions.find((a) => a.name === "foo.r61.lab.test")).toMatchObject({ result: "refused", detail: expect.stringContaining("more than one label below") });
+    expect(Object.keys(await fx.dump()).filter((k) => k.includes("/r61/foo"))).toEqual([]);
+    expect(servedHosts(await fx.dump(), "/skydns/test/lab/r61")).toEqual(["10.99.0.61"]);
+  });
 });
