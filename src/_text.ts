@@ -5,3 +5,8 @@ export function indent(s: string): string {
     .map((l) => `  ${l}`)
     .join("\n");
 }
+
+/** A single-quoted word for sh and bash: nothing in it is expanded. */
+export function shellQuote(s: string): string {
+  return `'${s.replace(/'/g, `'\\''`)}'`;
+}

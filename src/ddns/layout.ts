@@ -27,7 +27,8 @@ export interface StoredValue {
   rdata: string;
 }
 
-export function namePath(layout: Layout, name: Labels): string {
+/** CoreDNS's etcd key of a name: the prefix, then the labels from the root down. Only the prefix is read. */
+export function namePath(layout: Pick<Layout, "prefix">, name: Labels): string {
   return layout.prefix + [...name].reverse().join("/");
 }
 

@@ -1,3 +1,4 @@
+import { shellQuote } from "../../_text.js";
 import { BACKUP_SECRETS } from "../../secrets/backups.js";
 
 const DIR = "/etc/h5b/backup";
@@ -23,5 +24,5 @@ export const TIMER_UNIT = "h5b-backup.timer";
 
 /** A word for bash, quoted only when it has to be (dataset names and paths seldom do). */
 export function shellWord(s: string): string {
-  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
+  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(s) ? s : shellQuote(s);
 }

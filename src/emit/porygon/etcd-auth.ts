@@ -3,7 +3,9 @@ import type { Plan } from "../../plan/types.js";
 import { ETCD_USERS, type EtcdUser } from "../../secrets/dns.js";
 import { type OutputFile, hostPath, linesFile } from "../file.js";
 import { ddnsConfig } from "./ddns-config.js";
-import { etcdctlPrelude, etcdPath, shellQuote } from "./_etcdctl.js";
+import { namePath } from "../../ddns/layout.js";
+import { shellQuote } from "../../_text.js";
+import { etcdctlPrelude } from "./_etcdctl.js";
 import { PATHS } from "./paths.js";
 
 export interface EtcdPermission {
@@ -21,7 +23,7 @@ export interface EtcdRole {
 
 /** CoreDNS's key path of a zone, with the trailing `/` that keeps a sibling such as `svc2` outside it. */
 function zonePrefix(plan: Plan, zone: string): string {
-  return `${etcdPath(plan, zone)}/`;
+  return `${namePath(plan.dns, zone.split("."))}/`;
 }
 
 /**

@@ -3,7 +3,8 @@ import { dhcidPrefix, type Layout, namePath } from "../../ddns/layout.js";
 import type { Plan } from "../../plan/types.js";
 import { ETCD_USERS } from "../../secrets/dns.js";
 import { hostPath, linesFile, type OutputFile } from "../file.js";
-import { etcdctlPrelude, etcdPath, shellQuote } from "./_etcdctl.js";
+import { shellQuote } from "../../_text.js";
+import { etcdctlPrelude } from "./_etcdctl.js";
 import { DDNS_META_PREFIX } from "./ddns-config.js";
 import { PATHS } from "./paths.js";
 
@@ -70,8 +71,8 @@ export function hostRecords(plan: Plan): HostRecord[] {
   const value = (host: string) => ({ host, ttl: HOST_RECORD_TTL, owner: HOST_RECORD_OWNER });
   return namedHosts(plan).flatMap(({ fqdn, addresses }) =>
     addresses.flatMap((address) => [
-      { key: `${etcdPath(plan, fqdn)}/h5b-host-${address.includes(":") ? "aaaa" : "a"}`, value: value(address) },
-      { key: etcdPath(plan, reverseName(address)), value: value(`${fqdn}.`) },
+      { key: `${namePath(plan.dns, fqdn.split("."))}/h5b-host-${address.includes(":") ? "aaaa" : "a"}`, value: value(address) },
+      { key: namePath(plan.dns, reverseName(address).split(".")), value: value(`${fqdn}.`) },
     ]),
   );
 }
