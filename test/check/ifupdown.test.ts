@@ -6,17 +6,14 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ifupdownChecker } from "../../src/check/ifupdown.js";
 import { findProgram } from "../../src/check/_program.js";
 import type { CheckContext } from "../../src/check/types.js";
+import { editedContext } from "./_context.js";
 import { renderWithTestSecrets, ROOT } from "../_harness/golden.js";
 
 const PORYGON = "hosts/porygon/etc/network/interfaces";
 const rendered = await renderWithTestSecrets(undefined);
 
 /** The default build's files, Porygon's interfaces file edited. */
-function ctx(edit: (text: string) => string = (t) => t): CheckContext {
-  const files = new Map(rendered.files.map((f) => [f.path, f.content]));
-  files.set(PORYGON, edit(files.get(PORYGON) as string));
-  return { outDir: "/nonexistent", plan: rendered.plan, files };
-}
+const ctx = (edit?: (text: string) => string): CheckContext => editedContext(rendered, PORYGON, edit);
 
 describe("h5b check: ifupdown", () => {
   it("accepts the default build's interfaces files (ifup --no-act --all)", async () => {

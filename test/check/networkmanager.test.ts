@@ -1,17 +1,14 @@
 import { describe, expect, it } from "vitest";
 import { keyfileEntries, networkManagerChecker, withGatewayInAddress } from "../../src/check/networkmanager.js";
 import type { CheckContext } from "../../src/check/types.js";
+import { editedContext } from "./_context.js";
 import { renderWithTestSecrets } from "../_harness/golden.js";
 
 const PI = "hosts/pi-cp/etc/NetworkManager/system-connections/h5b-lan.nmconnection";
 const rendered = await renderWithTestSecrets(undefined);
 
 /** The default build's files, pi-cp's profile edited. */
-function ctx(edit: (text: string) => string = (t) => t): CheckContext {
-  const files = new Map(rendered.files.map((f) => [f.path, f.content]));
-  files.set(PI, edit(files.get(PI) as string));
-  return { outDir: "/nonexistent", plan: rendered.plan, files };
-}
+const ctx = (edit?: (text: string) => string): CheckContext => editedContext(rendered, PI, edit);
 
 describe("keyfileEntries", () => {
   it("reads sections, keys and values, and skips comments and blank lines", () => {

@@ -6,6 +6,7 @@ import { describe, expect, it } from "vitest";
 import { nfsExportsChecker } from "../../src/check/nfs-exports.js";
 import { findProgram } from "../../src/check/_program.js";
 import type { CheckContext } from "../../src/check/types.js";
+import { editedContext } from "./_context.js";
 import { renderWithTestSecrets, ROOT } from "../_harness/golden.js";
 
 const FILE = "hosts/pi-cp/var/lib/rancher/k3s/server/manifests/h5b-39-nfs-server.yaml";
@@ -13,11 +14,7 @@ const WHERE = `${FILE} (ConfigMap kube-system/nfs-server-exports)`;
 const rendered = await renderWithTestSecrets(undefined);
 
 /** The default build's files, the NFS server's manifest edited as text (the exports are a block scalar in it). */
-function ctx(edit: (text: string) => string = (t) => t): CheckContext {
-  const files = new Map(rendered.files.map((f) => [f.path, f.content]));
-  files.set(FILE, edit(files.get(FILE) as string));
-  return { outDir: "/nonexistent", plan: rendered.plan, files };
-}
+const ctx = (edit?: (text: string) => string): CheckContext => editedContext(rendered, FILE, edit);
 
 describe("h5b check: nfs-exports", () => {
   it("accepts the default build's exports (exportfs -ra, in namespaces of its own)", async () => {
