@@ -122,3 +122,13 @@ export interface IpRoute {
 export async function defaultRoutes(ns: Namespace, family: "-4" | "-6"): Promise<IpRoute[]> {
   return JSON.parse(await ns.run("ip", ["-j", family, "route", "show", "default"])) as IpRoute[];
 }
+
+/**
+ * radvd in `ns` with `config` (written to `dir/<name>.conf`), as a router: forwarding on, which radvd checks before
+ * it advertises. Ends with the namespace's other daemons.
+ */
+export async function startRadvd(ns: Namespace, dir: string, name: string, config: string): Promise<void> {
+  await ns.run("sysctl", ["-qw", "net.ipv6.conf.all.forwarding=1"]);
+  writeFileSync(join(dir, `${name}.conf`), config);
+  ns.spawn("radvd", ["--nodaemon", "--logmethod", "stderr", "--config", join(dir, `${name}.conf`), "--pidfile", join(dir, `${name}.pid`)]);
+}

@@ -9,7 +9,7 @@ import type { PlanHostNetwork } from "../../src/plan/types.js";
 import { type Namespace, NetnsLab } from "../_harness/netns.js";
 import { PATHS as GATEWAY, renderGateway } from "../gateway/_render.js";
 import { keaEnv, until } from "../porygon/_kea.js";
-import { type DebianHost, debianHost, defaultRoutes, globalAddresses } from "./_host.js";
+import { type DebianHost, debianHost, defaultRoutes, globalAddresses, startRadvd } from "./_host.js";
 
 // The rendered /etc/network/interfaces of Porygon and of the gateway, brought up and down by the real ifup and ifdown
 // in network namespaces whose ports are named as the spec names them. Porygon's peer plays the gateway (its LAN
@@ -44,9 +44,7 @@ describe.runIf(process.getuid?.() === 0)("Porygon's rendered interfaces file, br
     await host.run("ip", ["link", "set", net.lan.nic, "down"]);
     for (const a of Object.values(gatewayLan)) await router.address(r.gateway.lanNic, a);
     // The gateway's router advertisements, autonomous prefix included: what would give Porygon a SLAAC address.
-    await router.run("sysctl", ["-qw", "net.ipv6.conf.all.forwarding=1"]);
-    writeFileSync(join(dir, "radvd.conf"), r.file(GATEWAY.radvd) as string);
-    router.spawn("radvd", ["--nodaemon", "--logmethod", "stderr", "--config", join(dir, "radvd.conf"), "--pidfile", join(dir, "radvd.pid")]);
+    await startRadvd(router, dir, "radvd", r.file(GATEWAY.radvd) as string);
     porygon = debianHost(host, join(dir, "root"), interfacesOf(net.host));
     await porygon.ifupdown("ifup");
   });
@@ -136,9 +134,7 @@ describe.runIf(process.getuid?.() === 0)("the gateway's rendered interfaces file
     writeFileSync(join(dir, "isp-kea.json"), JSON.stringify(kea));
     isp.spawn("kea-dhcp4", ["-c", join(dir, "isp-kea.json")], { env: keaEnv(dir) });
     await until("the ISP's kea-dhcp4", () => existsSync(join(dir, "isp-kea.log")) && readFileSync(join(dir, "isp-kea.log"), "utf8").includes("DHCP4_STARTED"));
-    writeFileSync(join(dir, "isp-radvd.conf"), `interface isp0 {\n\tAdvSendAdvert on;\n\tprefix ${ISP.prefix6} {\n\t\tAdvOnLink on;\n\t\tAdvAutonomous on;\n\t};\n};\n`);
-    await isp.run("sysctl", ["-qw", "net.ipv6.conf.all.forwarding=1"]);
-    isp.spawn("radvd", ["--nodaemon", "--logmethod", "stderr", "--config", join(dir, "isp-radvd.conf"), "--pidfile", join(dir, "isp-radvd.pid")]);
+    await startRadvd(isp, dir, "isp-radvd", `interface isp0 {\n\tAdvSendAdvert on;\n\tprefix ${ISP.prefix6} {\n\t\tAdvOnLink on;\n\t\tAdvAutonomous on;\n\t};\n};\n`);
 
     // At boot systemd-sysctl runs before networking.service: forwarding is on when ifup starts.
     writeFileSync(join(dir, "sysctl.conf"), r.file(GATEWAY.sysctl) as string);

@@ -8,7 +8,7 @@ import type { PlanHostNetwork } from "../../src/plan/types.js";
 import { type Namespace, NetnsLab } from "../_harness/netns.js";
 import { PATHS as GATEWAY, renderGateway } from "../gateway/_render.js";
 import { until } from "../porygon/_kea.js";
-import { defaultRoutes, globalAddresses, type NetworkManagerHost, networkManagerHost } from "./_host.js";
+import { defaultRoutes, globalAddresses, type NetworkManagerHost, networkManagerHost, startRadvd } from "./_host.js";
 
 // A Raspberry Pi's rendered NetworkManager profile, activated by the real NetworkManager daemon (Debian 12's, the
 // version of Raspberry Pi OS 12) in a network namespace whose port is named as the spec names it. The peer plays the
@@ -49,13 +49,11 @@ describe.runIf(process.getuid?.() === 0)("a Raspberry Pi's rendered NetworkManag
     await host.run("ip", ["link", "set", pi.lan.nic, "down"]);
     const gatewayLan = (r.plan.hostNetworks.find((n) => n.host === r.gateway.host) as PlanHostNetwork).lan.addresses;
     for (const a of Object.values(gatewayLan)) await router.address(r.gateway.lanNic, a);
-    await router.run("sysctl", ["-qw", "net.ipv6.conf.all.forwarding=1"]);
     // The Pi's own sysctl settings (a k3s node), applied before NetworkManager starts, as systemd-sysctl does at boot.
     const sysctlFile = commonHostFiles(r.plan, r.host(pi.host)).find((f) => f.path.startsWith(`hosts/${pi.host}/etc/sysctl.d/`));
     writeFileSync(join(dir, "sysctl.conf"), sysctlFile?.content as string);
     await host.run("sysctl", ["-q", "-p", join(dir, "sysctl.conf")]);
-    writeFileSync(join(dir, "radvd.conf"), r.file(GATEWAY.radvd) as string);
-    router.spawn("radvd", ["--nodaemon", "--logmethod", "stderr", "--config", join(dir, "radvd.conf"), "--pidfile", join(dir, "radvd.pid")]);
+    await startRadvd(router, dir, "radvd", r.file(GATEWAY.radvd) as string);
     nm = networkManagerHost(host, join(dir, "root"), new Map([...profiles, ["/etc/NetworkManager/NetworkManager.conf", NM_CONF], [OTHER, OTHER_PROFILE]]));
     nm.start(openSync(join(dir, "nm.log"), "a"));
     await until("NetworkManager activating the port", () => new RegExp(`device \\(${pi.lan.nic}\\): Activation: successful`).test(log()), 30_000);
