@@ -1,4 +1,5 @@
-export { buildModel, type ModelPlan, parseTaint } from "./model.js";
+export { parseTaint } from "../plan/taint.js";
+export { buildModel, type ModelPlan } from "./model.js";
 export { extraObjects, type ManifestObject, renderedObjects } from "./manifests.js";
 export { modelOf } from "./load.js";
 export { type Outcome, type Row, Simulator, type Status } from "./engine.js";

@@ -4,7 +4,8 @@ import { num, rec, str } from "./_obj.js";
 import { readServices } from "./_services.js";
 import { readWorkload, type WorkloadContext } from "./_workload.js";
 import { type ManifestObject, metaOf, namespaceOf } from "./manifests.js";
-import type { Effect, Model, SimNode, Taint } from "./types.js";
+import { parseTaint } from "../plan/taint.js";
+import type { Model, SimNode } from "./types.js";
 
 /** The parts of the plan the model reads (the bench and the checker build it from these alone). */
 export type ModelPlan = Pick<Plan, "site" | "hosts" | "hostNetworks" | "cluster" | "dns" | "workloads" | "loadBalancers" | "storage">;
@@ -88,10 +89,4 @@ export function buildModel(plan: ModelPlan, objects: readonly ManifestObject[]):
     publicPools: plan.cluster.pools.filter((p) => p.name === "public").map((p) => p.name),
     warnings: issues,
   };
-}
-
-export function parseTaint(text: string): Taint {
-  const m = /^([^=:]+)(?:=([^:]*))?:(NoSchedule|PreferNoSchedule|NoExecute)$/.exec(text);
-  if (m === null) throw new Error(`bad taint in the plan: ${text}`);
-  return { key: m[1] as string, value: m[2] ?? "", effect: m[3] as Effect };
 }

@@ -1,13 +1,8 @@
 import type { Issue } from "../issue.js";
 import type { Allocatable } from "../plan/capacity.js";
+import type { Taint } from "../plan/taint.js";
 
-export type Effect = "NoSchedule" | "PreferNoSchedule" | "NoExecute";
-
-export interface Taint {
-  readonly key: string;
-  readonly value: string;
-  readonly effect: Effect;
-}
+export type { Effect, Taint } from "../plan/taint.js";
 
 export interface Toleration {
   readonly key?: string;

@@ -1,4 +1,4 @@
-import { parseTaint } from "../../src/simulate/model.js";
+import { parseTaint } from "../../src/plan/taint.js";
 import type { Model, SimNode, SimService, SimWorkload } from "../../src/simulate/types.js";
 
 const GI = 2 ** 30;

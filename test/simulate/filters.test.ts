@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { affinityFilter, architectureFilter, capacityFilter, taintFilter, tolerates } from "../../src/simulate/filters.js";
-import { parseTaint } from "../../src/simulate/model.js";
+import { parseTaint } from "../../src/plan/taint.js";
 import type { NodeSelectorTerm, Toleration } from "../../src/simulate/types.js";
 import { node } from "./_fixtures.js";
 

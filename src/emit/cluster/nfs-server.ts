@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import { STORAGE_NODE_LABEL } from "../../plan/build.js";
+import { parseTaint } from "../../plan/taint.js";
 import type { Plan, PlanNfs } from "../../plan/types.js";
 import { managedBy } from "./_helm.js";
 
@@ -38,11 +39,10 @@ export function nfsExports(nfs: PlanNfs): string[] {
   ];
 }
 
-/** `key=value:Effect` as a toleration of exactly that taint. */
-function toleration(taint: string): Record<string, string> {
-  const [kv = "", effect = ""] = taint.split(":");
-  const [key = "", value] = kv.split("=");
-  return value !== undefined ? { key, operator: "Equal", value, effect } : { key, operator: "Exists", effect };
+/** A toleration of exactly that taint (any value when the taint has none). */
+function toleration(text: string): Record<string, string> {
+  const { key, value, effect } = parseTaint(text);
+  return value !== "" ? { key, operator: "Equal", value, effect } : { key, operator: "Exists", effect };
 }
 
 /**
