@@ -7,6 +7,8 @@ import type { Checker, Finding } from "./types.js";
 
 const POOL_ANNOTATIONS = ["metallb.io/address-pool", "metallb.universe.tf/address-pool"];
 const HOSTNAME_ANNOTATIONS = ["external-dns.kubernetes.io/hostname", "external-dns.alpha.kubernetes.io/hostname"];
+/** containerd's own CNI paths, which k3s leaves in place when its flannel is off (flannel-backend: none). */
+const CONTAINERD_CNI_PATHS = { binPath: "/opt/cni/bin", confPath: "/etc/cni/net.d" } as const;
 const POD_TEMPLATES: Readonly<Record<string, (o: Record<string, unknown>) => unknown>> = {
   Deployment: (o) => dig(o, "spec", "template", "spec"),
   StatefulSet: (o) => dig(o, "spec", "template", "spec"),
@@ -80,6 +82,12 @@ export function designFindings(plan: Plan, objects: readonly ManifestObject[], c
       const ic = dig(values, "ingressController") as Record<string, unknown> | undefined;
       if (ic?.enabled === true) {
         findings.push(...lbServiceFindings(plan, `${where} ingressController.service`, { annotations: dig(ic, "service", "annotations"), externalTrafficPolicy: dig(ic, "service", "externalTrafficPolicy") }, check, true));
+      }
+      const cni = (dig(values, "cni") ?? {}) as Record<string, unknown>;
+      for (const [key, path] of Object.entries(CONTAINERD_CNI_PATHS)) {
+        if (cni[key] !== undefined && cni[key] !== path) {
+          findings.push({ check, where: `${where} cni.${key}`, message: `k3s runs without flannel, so its containerd reads CNI from ${path}; Cilium's ${String(cni[key])} would never be read and no node would turn Ready` });
+        }
       }
       if (values?.kubeProxyReplacement !== true && values?.kubeProxyReplacement !== "true" && values?.kubeProxyReplacement !== "strict") {
         findings.push({ check, where, message: "k3s runs without kube-proxy, so Cilium must replace it (kubeProxyReplacement)" });

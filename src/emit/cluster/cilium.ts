@@ -3,10 +3,6 @@ import type { Plan } from "../../plan/types.js";
 import { helmChart } from "./_helm.js";
 import { lbAnnotations } from "./_service.js";
 
-/** k3s keeps its CNI binaries and configuration outside the usual /opt/cni and /etc/cni paths. */
-const K3S_CNI_BIN = "/var/lib/rancher/k3s/data/current/bin";
-const K3S_CNI_CONF = "/var/lib/rancher/k3s/agent/etc/cni/net.d";
-
 export function ciliumValues(plan: Plan): Record<string, unknown> {
   const v = plan.cluster.versions.cilium;
   const ingress = plan.cluster.cilium.ingress;
@@ -20,7 +16,9 @@ export function ciliumValues(plan: Plan): Record<string, unknown> {
     ipv6: { enabled: plan.families.includes("ipv6") },
     // Use the per-node pod CIDRs that k3s allocates from cluster-cidr, so both families come from the spec.
     ipam: { mode: "kubernetes" },
-    cni: { binPath: K3S_CNI_BIN, confPath: K3S_CNI_CONF },
+    // No cni paths: k3s points its containerd at its own CNI folders only while its flannel runs. With
+    // flannel-backend none, containerd reads its defaults, /etc/cni/net.d and /opt/cni/bin, which are also the
+    // chart's; Cilium installs its plugin and loopback there.
     // MetalLB owns LoadBalancer addresses and their announcement; Cilium must not compete.
     ...(atLeast(v, "1.14.0") ? { l2announcements: { enabled: false } } : {}),
     ...(atLeast(v, "1.17.0") ? { defaultLBServiceIPAM: "none" } : atLeast(v, "1.13.0") ? { enableLBIPAM: false } : {}),
