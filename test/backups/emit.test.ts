@@ -58,7 +58,7 @@ describe("the backup script", () => {
   it("snapshots every dataset in one command and backs each one up under its own tag", () => {
     const script = backupScript(backupsOf(planOf()));
     expect(script).toContain("zfs snapshot tank/k8s@h5b-backup tank/media@h5b-backup");
-    expect(script.filter((l) => /^backup /.test(l))).toEqual(["backup tank/k8s", "backup tank/media"]);
+    expect(script.filter((l) => /^backup /.test(l))).toEqual(["backup tank/k8s || status=$?", "backup tank/media || status=$?"]);
     expect(script).toContain("h5b-restic forget --prune --host x86-1 --group-by host,tags --keep-daily 7 --keep-weekly 4 --keep-monthly 12 --keep-yearly 2");
   });
 
@@ -104,7 +104,7 @@ describe("h5b check: shell scripts", () => {
     const at = `hosts/x86-1${PATHS.script}`;
     const broken = await shellChecker.run(context(planOf(), (f) => f.set(at, `${f.get(at)}if true; then\n`)));
     expect(broken.findings.map((f) => [f.where, f.message.split(":")[0]])).toEqual([[at, "bash -n refuses it"]]);
-    const unquoted = await shellChecker.run(context(planOf(), (f) => f.set(at, `${f.get(at)}cd $HOME\n`)));
+    const unquoted = await shellChecker.run(context(planOf(), (f) => f.set(at, (f.get(at) ?? "").replace("set -euo pipefail\n", "set -euo pipefail\ncd $HOME\n"))));
     expect(unquoted.findings).toHaveLength(1);
     expect(unquoted.findings[0]?.message).toMatch(/^shellcheck: line \d+:\d+: .*SC2086/);
   });

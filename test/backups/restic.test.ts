@@ -41,14 +41,19 @@ interface Run {
   readonly calls: string[];
 }
 
-/** A command on the storage host (see _host.sh); never throws. */
-async function onHost(argv: readonly string[], extra: Record<string, string> = {}): Promise<Run> {
-  writeFileSync(calls, "");
-  const r = await execa("ip", ["netns", "exec", b2.name, "unshare", "--mount", "--propagation", "private", join(HERE, "_host.sh"), ...argv], {
+/** Starts a command on the storage host (see _host.sh); every step execs, so the process is the command's own. */
+function startOnHost(argv: readonly string[], extra: Record<string, string> = {}) {
+  return execa("ip", ["netns", "exec", b2.name, "unshare", "--mount", "--propagation", "private", join(HERE, "_host.sh"), ...argv], {
     env: { ...env, ...extra },
     reject: false,
     timeout: 300_000,
   });
+}
+
+/** A command on the storage host; never throws. */
+async function onHost(argv: readonly string[], extra: Record<string, string> = {}): Promise<Run> {
+  writeFileSync(calls, "");
+  const r = await startOnHost(argv, extra);
   return { exitCode: r.exitCode ?? -1, stdout: r.stdout, stderr: r.stderr, calls: readFileSync(calls, "utf8").split("\n").filter(Boolean) };
 }
 
@@ -137,6 +142,7 @@ describe("the rendered backup against an S3 server", () => {
     expect(r.exitCode, r.stderr).toBe(0);
     expect(r.calls).toEqual([
       ...snapshotCalls("before"),
+      "restic unlock",
       "restic cat config",
       "restic init",
       "zfs snapshot tank/k8s@h5b-backup tank/media@h5b-backup",
@@ -167,7 +173,7 @@ describe("the rendered backup against an S3 server", () => {
       "zfs list -H -o name -t snapshot tank/k8s@h5b-backup",
       "zfs list -H -o name -t snapshot tank/media@h5b-backup",
       "zfs destroy tank/media@h5b-backup",
-      "restic cat config",
+      "restic unlock",
     ]);
     expect(r.calls).not.toContain("restic init");
     // --keep-daily keeps the newest snapshot of each day and dataset: the first run's are forgotten when both runs
@@ -192,6 +198,31 @@ describe("the rendered backup against an S3 server", () => {
     expect(check.exitCode, check.stderr).toBe(0);
   }, 600_000);
 
+  it("a run killed while it held the repository's lock does not block the next one", async () => {
+    // A backup reading a stdin that never ends holds its lock until it is killed; SIGKILL leaves the lock behind.
+    const held = startOnHost(["h5b-restic", "backup", "--stdin", "--stdin-filename", "held"]);
+    const locks = async () => (await onHost(["h5b-restic", "list", "locks", "--no-lock"])).stdout.trim();
+    for (let i = 0; i < 300 && (await locks()) === ""; i++) await new Promise((r) => setTimeout(r, 100));
+    expect(await locks()).not.toBe("");
+    held.kill("SIGKILL");
+    await held;
+    expect(await locks()).not.toBe("");
+    const before = await snapshots();
+    const r = await onHost(["h5b-backup"]);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.calls).toContain("restic forget --prune --host x86-1 --group-by host,tags --keep-daily 7 --keep-weekly 4 --keep-monthly 12 --keep-yearly 2");
+    expect(await locks()).toBe("");
+    expect((await snapshots()).length).toBeGreaterThanOrEqual(before.length);
+  }, 600_000);
+
+  it("a dataset restic cannot read completely does not stop the others nor the retention, and the run fails", async () => {
+    const r = await onHost(["h5b-backup"], { RESTIC_FAIL_TAG: "tank/k8s" });
+    expect(r.exitCode).toBe(3);
+    expect(r.calls).toContain("restic backup --host x86-1 --tag tank/media .");
+    expect(r.calls).toContain("restic forget --prune --host x86-1 --group-by host,tags --keep-daily 7 --keep-weekly 4 --keep-monthly 12 --keep-yearly 2");
+    expect(r.calls.slice(-snapshotCalls("after").length)).toEqual(snapshotCalls("after"));
+  }, 600_000);
+
   it("refuses a wrong password, and the backup stops before it takes a snapshot", async () => {
     const before = await snapshots();
     const list = await onHost(["h5b-restic", "snapshots"], { WRONG_PASSWORD: "1" });
@@ -199,7 +230,7 @@ describe("the rendered backup against an S3 server", () => {
     expect(list.stderr).toMatch(/wrong password/);
     const run = await onHost(["h5b-backup"], { WRONG_PASSWORD: "1" });
     expect(run.exitCode).not.toBe(0);
-    expect(run.calls).toEqual([...snapshotCalls("before"), "restic cat config", "restic init", ...snapshotCalls("before")]);
+    expect(run.calls).toEqual([...snapshotCalls("before"), "restic unlock", "restic cat config", "restic init", ...snapshotCalls("before")]);
     expect((await snapshots()).map((s) => s.tags)).toEqual(before.map((s) => s.tags));
   }, 600_000);
 });

@@ -32,6 +32,10 @@ export function backupScript(b: PlanBackups): string[] {
     "release",
     "trap release EXIT",
     "",
+    "# A run that was killed leaves its lock in the repository, and restic never skips a lock by itself: every later",
+    "# run would fail on it. `unlock` removes only stale locks (a live run's stay); before `init` it has nothing to open.",
+    "h5b-restic unlock >/dev/null 2>&1 || true",
+    "",
     "# A repository that cannot be opened is created; `init` refuses one that exists, so a wrong password stops here.",
     "if ! h5b-restic cat config >/dev/null 2>&1; then",
     "  h5b-restic init",
@@ -51,7 +55,10 @@ export function backupScript(b: PlanBackups): string[] {
     "  fi",
     `  (cd "$mountpoint/.zfs/snapshot/${b.snapshot}" && h5b-restic backup --host ${shellWord(b.host)} --tag "$1" .)`,
     "}",
-    ...b.datasets.map((d) => `backup ${shellWord(d)}`),
+    "# A dataset that fails does not stop the others nor the retention; the run still fails at the end. restic exits 3",
+    "# when it made the snapshot but could not read some files (a file ZFS cannot repair fails every night).",
+    "status=0",
+    ...b.datasets.map((d) => `backup ${shellWord(d)} || status=$?`),
     "",
     ...(keep.length > 0
       ? [
@@ -59,6 +66,7 @@ export function backupScript(b: PlanBackups): string[] {
           `h5b-restic forget --prune --host ${shellWord(b.host)} --group-by host,tags ${keep.join(" ")}`,
         ]
       : ["# The retention keeps every snapshot (all its counts are 0)."]),
+    'exit "$status"',
   ];
 }
 
