@@ -7,6 +7,7 @@ import { parse, stringify } from "yaml";
 import type { DeployOutput, DeployReport } from "../../src/deploy/run.js";
 import { deploy } from "../../src/deploy/run.js";
 import { unpackDebianRoot } from "../_harness/debian-root.js";
+import { covers, overlayPrefixes } from "../_harness/overlay.js";
 import { renderTree, type RenderedTree } from "./_render.js";
 
 /**
@@ -87,13 +88,11 @@ describe("converging Debian 12 roots with the rendered playbook", () => {
 
   it("leaves every rendered file of each host byte-identical on its root, with its mode", () => {
     // Files only the hardware plays install, which this test leaves out: those plays' overlay patterns.
-    const hardware = ["zfs", "ipmi"]
-      .flatMap((r) => (parse(readFileSync(join(tree.out, "ansible/roles", r, "tasks/main.yml"), "utf8")) as { vars?: { h5b_pattern?: string } }[]))
-      .flatMap((t) => (t.vars?.h5b_pattern !== undefined ? [new RegExp(t.vars.h5b_pattern)] : []));
+    const hardware = ["zfs", "ipmi"].flatMap((r) => overlayPrefixes(parse(readFileSync(join(tree.out, "ansible/roles", r, "tasks/main.yml"), "utf8")) as { vars?: { h5b_prefixes?: string[] } }[]));
     expect(hardware.length).toBeGreaterThan(0);
     for (const h of HOSTS) {
       const overlay = join(tree.out, "hosts", h);
-      const files = filesUnder(overlay).filter((f) => !hardware.some((re) => re.test(relative(overlay, f))));
+      const files = filesUnder(overlay).filter((f) => !hardware.some((p) => covers(p, relative(overlay, f))));
       expect(files.length).toBeGreaterThan(3);
       for (const f of files) {
         const onHost = join(root(h), relative(overlay, f));
@@ -108,6 +107,12 @@ describe("converging Debian 12 roots with the rendered playbook", () => {
       const onHost = join(root("x86-1"), "etc/h5b/backup", name);
       expect({ name, text: readFileSync(onHost, "utf8"), mode: (statSync(onHost).mode & 0o777).toString(8) }).toEqual({ name, text, mode: "600" });
     }
+  });
+
+  it("lets kea-dhcp-ddns (Debian's unit runs it as _kea, its AppArmor profile allows /etc/kea only) read its config, and nobody else", () => {
+    const conf = statSync(join(root("porygon"), "etc/kea/kea-dhcp-ddns.conf"));
+    const kea = readFileSync(join(root("porygon"), "etc/group"), "utf8").split("\n").find((l) => l.startsWith("_kea:"));
+    expect({ mode: (conf.mode & 0o777).toString(8), uid: conf.uid, gid: String(conf.gid) }).toEqual({ mode: "640", uid: 0, gid: kea?.split(":")[2] });
   });
 
   it("installs the join token from the secrets, readable by root only", () => {

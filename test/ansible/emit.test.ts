@@ -5,6 +5,7 @@ import { buildPlan } from "../../src/plan/build.js";
 import type { Plan } from "../../src/plan/types.js";
 import type { HomelabInput } from "../../src/spec/homelab.js";
 import { defaultHomelabInput, parseHomelab } from "../../src/spec/load.js";
+import { covers, overlayPrefixes } from "../_harness/overlay.js";
 import { variants } from "./_render.js";
 
 function planOf(mutate: (s: HomelabInput) => void = () => {}): Plan {
@@ -91,7 +92,7 @@ describe("the host variables of the hardware roles", () => {
     const named = (n: string) => tasks.find((t) => t.name === n);
     expect(named("Remove a host NFS server")?.["ansible.builtin.apt"]).toEqual({ name: ["nfs-kernel-server"], state: "absent" });
     expect(named("Load the NFS server's kernel modules")).toMatchObject({ "community.general.modprobe": { name: "{{ item }}", state: "present" }, loop: ["nfs", "nfsd"], ignore_errors: "{{ ansible_check_mode }}" });
-    expect(named("Install the NFS server's kernel modules list")?.vars.h5b_pattern).toBe("^(etc/modules-load[.]d/h5b-nfs-server[.]conf)");
+    expect(named("Install the NFS server's kernel modules list")?.vars.h5b_prefixes).toEqual(["etc/modules-load.d/h5b-nfs-server.conf"]);
     // The datasets (the pod's hostPaths) and nfsd are ready before the k3s agent that runs the pod is installed.
     const plays = (yaml("ansible/site.yml") as unknown as { roles: string[] }[]).map((p) => p.roles[0]);
     expect(plays.indexOf("zfs")).toBeLessThan(plays.indexOf("k3s"));
@@ -143,6 +144,19 @@ describe("the overlay files of the roles", () => {
     expect(files.get("hosts/pi-cp/etc/systemd/system/k3s.service")).toContain("\nType=notify\n");
     expect(files.get("hosts/pi-cp/etc/systemd/system/k3s.service")).toContain("\nExecStart=/usr/local/bin/k3s server\n");
     expect(files.get("hosts/x86-1/etc/systemd/system/k3s-agent.service")).toContain("\nExecStart=/usr/local/bin/k3s agent\n");
+  });
+
+  it("the porygon role installs Porygon's files only: the resolver, the ports and the name wait for their roles", () => {
+    const { yaml } = rendered(planOf());
+    const prefixes = overlayPrefixes(yaml("ansible/roles/porygon/tasks/main.yml") as unknown as { vars?: { h5b_prefixes?: string[] } }[]);
+    expect(prefixes.length).toBeGreaterThan(0);
+    const installs = (path: string) => prefixes.some((p) => covers(p, path));
+    for (const path of ["etc/resolv.conf", "etc/network/interfaces", "etc/hostname", "etc/hosts", "etc/sysctl.d/90-h5b.conf", "etc/systemd/system/k3s.service"]) {
+      expect({ path, installed: installs(path) }).toEqual({ path, installed: false });
+    }
+    for (const path of ["etc/kea/kea-dhcp-ddns.conf", "etc/coredns/Corefile", "etc/systemd/system/h5b-ddns.service", "etc/systemd/system/etcd.service.d/h5b.conf", "usr/local/sbin/h5b-host-records"]) {
+      expect({ path, installed: installs(path) }).toEqual({ path, installed: true });
+    }
   });
 
   it("turns SSH passwords off only once the spec names a key", () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
+import { covers, overlayPrefixes } from "../_harness/overlay.js";
 import { emitAnsible } from "../../src/emit/ansible/index.js";
 import { emitGateway } from "../../src/emit/gateway/index.js";
 import { buildPlan } from "../../src/plan/build.js";
@@ -102,15 +103,31 @@ describe("the gateway's nftables ruleset", () => {
 });
 
 describe("forwarding and router advertisements", () => {
-  it("turns on forwarding, sends no redirects for hairpinned connections, and keeps the WAN port listening to the ISP's advertisements", () => {
+  it("sends no redirects for hairpinned connections, and keeps the WAN port listening to the ISP's advertisements", () => {
     expect(renderGateway().file(PATHS.sysctl)?.split("\n").slice(1)).toEqual([
-      "net.ipv4.ip_forward = 1",
+      "net.ipv4.conf.all.send_redirects = 0",
+      "net.ipv4.conf.default.send_redirects = 0",
       "net.ipv4.conf.lan0.send_redirects = 0",
-      "net.ipv6.conf.all.forwarding = 1",
       "net.ipv6.conf.wan0.accept_ra = 2",
       "",
     ]);
-    expect(renderGateway(variants["ipv4-only"]).file(PATHS.sysctl)?.split("\n").slice(1)).toEqual(["net.ipv4.ip_forward = 1", "net.ipv4.conf.lan0.send_redirects = 0", ""]);
+    expect(renderGateway(variants["ipv4-only"]).file(PATHS.sysctl)?.split("\n").slice(1)).toEqual([
+      "net.ipv4.conf.all.send_redirects = 0",
+      "net.ipv4.conf.default.send_redirects = 0",
+      "net.ipv4.conf.lan0.send_redirects = 0",
+      "",
+    ]);
+  });
+
+  it("forwards only while nftables.service has the ruleset loaded: on after its start, off after its stop or failure", () => {
+    expect(renderGateway().file(PATHS.forwarding)?.split("\n").slice(1)).toEqual([
+      "[Service]",
+      "ExecStartPost=/usr/sbin/sysctl -q -w net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1",
+      "ExecStopPost=/usr/sbin/sysctl -q -w net.ipv4.ip_forward=0 net.ipv6.conf.all.forwarding=0",
+      "",
+    ]);
+    expect(renderGateway(variants["ipv4-only"]).file(PATHS.forwarding)).toContain("\nExecStartPost=/usr/sbin/sysctl -q -w net.ipv4.ip_forward=1\n");
+    expect(renderGateway().file(PATHS.sysctl)).not.toMatch(/ip_forward|forwarding =/);
   });
 
   it("advertises the prefix with the managed and other-config flags, Porygon as DNS server and the zones", () => {
@@ -136,18 +153,23 @@ describe("the gateway's Ansible role", () => {
     expect(yaml(f, "ansible/host_vars/porygon.yml").h5b_gateway).toBeUndefined();
   });
 
-  it("loads the firewall before it turns forwarding on, and never the machine's own from a chroot", () => {
+  it("turns forwarding on only with the firewall, and never loads the machine's own from a chroot", () => {
     const f = files();
     const tasks: { name: string }[] = yaml(f, "ansible/roles/gateway/tasks/main.yml");
     const at = (name: string) => tasks.findIndex((t) => t.name === name);
-    expect(at("Install the gateway's firewall")).toBeLessThan(at("Load the firewall before the gateway forwards"));
-    expect(at("Load the firewall before the gateway forwards")).toBeLessThan(at("Install the gateway's forwarding settings"));
-    const load = yaml(f, "ansible/roles/gateway/handlers/main.yml").find((h: { name: string }) => h.name === "Load the gateway's firewall");
-    expect(load["ansible.builtin.command"].argv).toEqual(["nft", "-f", PATHS.nftables]);
-    expect(load.when).toMatch(/is_chroot/);
-    // The common role copies only its own sysctl file, so forwarding cannot come before the firewall.
-    const common: { vars?: { h5b_pattern?: string } }[] = yaml(f, "ansible/roles/common/tasks/main.yml");
-    const sysctlPatterns = common.map((t) => t.vars?.h5b_pattern).filter((p): p is string => p?.includes("sysctl") === true);
-    for (const p of sysctlPatterns) expect(new RegExp(p).test(PATHS.sysctl.slice(1))).toBe(false);
+    expect(at("Install the gateway's firewall")).toBeLessThan(at("Load the firewall, and forwarding with it"));
+    expect(at("Install the switch of forwarding with the firewall")).toBeLessThan(at("Load the firewall, and forwarding with it"));
+    expect(at("Load the firewall, and forwarding with it")).toBeLessThan(at("Enable the firewall at boot"));
+    const handlers: { name: string; when?: string; "ansible.builtin.command"?: { argv: string[] }; "ansible.builtin.systemd"?: Record<string, unknown> }[] = yaml(f, "ansible/roles/gateway/handlers/main.yml");
+    const load = handlers.find((h) => h.name === "Load the gateway's firewall");
+    expect(load?.["ansible.builtin.command"]?.argv).toEqual(["nft", "-f", PATHS.nftables]);
+    expect(load?.when).toMatch(/is_chroot/);
+    const restart = handlers.findIndex((h) => h.name === "Restart the firewall, and forwarding with it");
+    expect(handlers[restart]?.["ansible.builtin.systemd"]).toEqual({ name: "nftables.service", state: "restarted" });
+    expect(handlers.findIndex((h) => h.name === "Reload systemd units")).toBeLessThan(restart);
+    // The common role copies only its own sysctl file, so it cannot turn forwarding on either.
+    const common = overlayPrefixes(yaml(f, "ansible/roles/common/tasks/main.yml"));
+    expect(common.some((p) => covers(p, "etc/sysctl.d/90-h5b.conf"))).toBe(true);
+    for (const p of [PATHS.sysctl, PATHS.forwarding]) expect(common.some((c) => covers(c, p.slice(1)))).toBe(false);
   });
 });

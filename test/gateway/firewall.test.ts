@@ -135,6 +135,11 @@ beforeAll(async () => {
   const sysctl = join(dir, "sysctl.conf");
   writeFileSync(sysctl, r.file(PATHS.sysctl) as string);
   await gw.run("sysctl", ["-q", "-p", sysctl]);
+  // What nftables.service runs once it has loaded the ruleset (h5b's drop-in): forwarding on.
+  const start = /^ExecStartPost=(.*)$/m.exec(r.file(PATHS.forwarding) ?? "")?.[1];
+  if (start === undefined) throw new Error("the forwarding drop-in has no ExecStartPost");
+  const [cmd = "", ...args] = start.split(" ");
+  await gw.run(cmd, args);
 }, 120_000);
 
 afterAll(async () => {

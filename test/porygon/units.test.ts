@@ -4,11 +4,11 @@ import { PATHS } from "../../src/emit/porygon/index.js";
 import { renderPorygon } from "./_render.js";
 
 // The same run as `h5b check`: systemd-analyze verify on each unit, and on each drop-in appended to the Debian
-// unit it changes (etcd-server's and kea-dhcp-ddns-server's, installed here).
+// unit it changes (etcd-server's, installed here).
 describe("Porygon's systemd units and drop-ins", () => {
   it("pass systemd-analyze verify", async () => {
     const r = await renderPorygon();
-    expect([...r.files.keys()].filter((p) => p.startsWith(`${PATHS.units}/`))).toHaveLength(5);
+    expect([...r.files.keys()].filter((p) => p.startsWith(`${PATHS.units}/`))).toHaveLength(4);
     expect(await systemdChecker.run({ outDir: "/nonexistent", plan: r.plan, files: r.output })).toEqual({ findings: [], skipped: [] });
   });
 

@@ -49,31 +49,31 @@ export function roleFiles(role: Role): OutputFile[] {
   ];
 }
 
-/** Path prefixes (absolute, or relative to `/`) as one anchored regular expression; dots are matched literally. */
-function prefixPattern(prefixes: readonly string[]): string {
-  return `^(${prefixes.map((p) => p.replace(/^\//, "").replace(/\./g, "[.]")).join("|")})`;
-}
-
 /**
- * Tasks that copy files of the host's rendered root overlay (`hosts/<host>/…`, listed in `h5b_overlay_files`) to
- * the same paths on the host, byte for byte, in name order, with their rendered modes. With `secrets`, files whose
- * mode keeps group and others out are copied by a second task that never shows a diff. With `backup`, a file that
- * is replaced is kept beside it with a time stamp (for files the installer wrote, which h5b takes over).
+ * Tasks that copy files of the host's rendered root overlay (`hosts/<host>/…`, listed in `h5b_overlay_files`) under
+ * the given path prefixes (absolute, or relative to `/`) to the same paths on the host, byte for byte, in name order, with their rendered modes,
+ * owned by root and, unless `group` (a Jinja expression per `item`) says otherwise, group root. With `secrets`, files
+ * that others may not read are copied by a second task that never shows a diff. With `backup`, a file that is
+ * replaced is kept beside it with a time stamp (for files the installer wrote, which h5b takes over).
  */
 export function overlayTasks(
   what: string,
-  prefixes: readonly string[] | "all",
-  opts: { notify?: readonly string[]; secrets?: boolean; backup?: boolean } = {},
+  prefixes: readonly string[],
+  opts: { notify?: readonly string[]; secrets?: boolean; backup?: boolean; group?: string } = {},
 ): Task[] {
-  const files = prefixes === "all" ? "h5b_overlay_files" : "h5b_overlay_files | selectattr('path', 'match', h5b_pattern)";
-  const vars = { ...(prefixes === "all" ? {} : { h5b_pattern: prefixPattern(prefixes) }), h5b_files: `{{ ${files} }}` };
+  // A list, one path a line, and the pattern built from it by Ansible: a long alternation would be one long line.
+  const vars = {
+    h5b_prefixes: prefixes.map((p) => p.replace(/^\//, "")),
+    h5b_pattern: "^({{ h5b_prefixes | map('regex_escape') | join('|') }})",
+    h5b_files: "{{ h5b_overlay_files | selectattr('path', 'match', h5b_pattern) }}",
+  };
   const task = (name: string, filter: string, secret: boolean): Task => ({
     name,
     "ansible.builtin.copy": {
       src: "{{ item.src }}",
       dest: "/{{ item.path }}",
       owner: "root",
-      group: "root",
+      group: opts.group ?? "root",
       mode: "{{ item.mode }}",
       ...(opts.backup === true ? { backup: true } : {}),
     },
@@ -99,6 +99,6 @@ export function overlayTasks(
     },
   ];
   if (opts.secrets !== true) return [...folders, task(`Install ${what}`, "", false)];
-  const secretMode = "'mode', 'match', '^0[0-7]00$'";
+  const secretMode = "'mode', 'match', '^0[0-7][0-7]0$'";
   return [...folders, task(`Install ${what}`, ` | rejectattr(${secretMode})`, false), task(`Install ${what} (secret files)`, ` | selectattr(${secretMode})`, true)];
 }

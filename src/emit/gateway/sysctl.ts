@@ -8,21 +8,39 @@ function interfaceKey(family: "ipv4" | "ipv6", nic: string, setting: string): st
 }
 
 /**
- * The gateway routes. IPv6 forwarding only with an IPv6 LAN; with it on, the kernel ignores router advertisements
- * unless told, and the WAN port still needs the ISP's for its default route (accept_ra = 2). Hairpinned connections
- * (a LAN client at the public IPv4 address) leave by the LAN port they came in on, for which the kernel would send
- * ICMP redirects naming the services' own addresses, which those clients are not talking to: none are sent.
+ * The gateway's kernel settings that hold whether it forwards or not. Forwarding itself is not here (see
+ * {@link forwardingDropIn}). With forwarding on, the kernel ignores router advertisements unless told, and the WAN port
+ * still needs the ISP's for its default route (accept_ra = 2). Hairpinned connections (a LAN client at the public
+ * IPv4 address) leave by the LAN port they came in on, for which the kernel would send ICMP redirects naming the
+ * services' own addresses, which those clients are not talking to: none are sent. The kernel sends them while
+ * `all` or the port says so, so both are off (and `default`, for a port that appears later).
  */
 export function gatewaySysctl(plan: Plan, gw: PlanGateway): string[] {
-  const v6 = plan.lan.ipv6 !== undefined ? ["net.ipv6.conf.all.forwarding = 1", `${interfaceKey("ipv6", gw.wanNic, "accept_ra")} = 2`] : [];
   return [
-    `# Rendered by h5b: ${gw.host} routes between ${gw.lanNic} and ${gw.wanNic}.`,
-    "net.ipv4.ip_forward = 1",
+    `# Rendered by h5b: ${gw.host} routes between ${gw.lanNic} and ${gw.wanNic} (forwarding: nftables.service).`,
+    "net.ipv4.conf.all.send_redirects = 0",
+    "net.ipv4.conf.default.send_redirects = 0",
     `${interfaceKey("ipv4", gw.lanNic, "send_redirects")} = 0`,
-    ...v6,
+    ...(plan.lan.ipv6 !== undefined ? [`${interfaceKey("ipv6", gw.wanNic, "accept_ra")} = 2`] : []),
   ];
 }
 
-export function emitGatewaySysctl(plan: Plan, gw: PlanGateway): OutputFile {
-  return linesFile(hostPath(gw.host, PATHS.sysctl), gatewaySysctl(plan, gw));
+/**
+ * Forwarding goes on once nftables.service has loaded the ruleset and off when the service stops or fails to start
+ * (Debian's stop flushes the ruleset). In sysctl.d it would be on at every boot whether the ruleset loaded or not,
+ * and routing unfiltered over IPv6 opens every LAN address to the internet.
+ */
+export function forwardingDropIn(plan: Plan, gw: PlanGateway): string[] {
+  const keys = ["net.ipv4.ip_forward", ...(plan.lan.ipv6 !== undefined ? ["net.ipv6.conf.all.forwarding"] : [])];
+  const set = (v: 0 | 1) => `/usr/sbin/sysctl -q -w ${keys.map((k) => `${k}=${v}`).join(" ")}`;
+  return [
+    `# Rendered by h5b: ${gw.host} forwards only while its firewall is loaded.`,
+    "[Service]",
+    `ExecStartPost=${set(1)}`,
+    `ExecStopPost=${set(0)}`,
+  ];
+}
+
+export function emitGatewaySysctl(plan: Plan, gw: PlanGateway): OutputFile[] {
+  return [linesFile(hostPath(gw.host, PATHS.sysctl), gatewaySysctl(plan, gw)), linesFile(hostPath(gw.host, PATHS.forwarding), forwardingDropIn(plan, gw))];
 }

@@ -1,12 +1,16 @@
 import type { Plan } from "../../plan/types.js";
 import type { DnsSecrets } from "../../secrets/dns.js";
-import { type OutputFile, hostPath, jsonFile, linesFile } from "../file.js";
+import { type OutputFile, hostPath, jsonFile } from "../file.js";
 import { controlSocket, keaLoggers } from "./_kea.js";
 import { fqdn, PATHS, PORTS, TSIG_KEY_NAME } from "./paths.js";
 
+/** The group of Debian's Kea daemons. */
+export const KEA_GROUP = "_kea";
+
 /**
  * kea-dhcp-ddns turns Kea's name change requests into TSIG-signed RFC 2136 updates, all sent to `h5b ddns` on
- * loopback: the DHCP zone and the reverse zones of the static and DHCP ranges. It embeds the TSIG key: mode 0600.
+ * loopback: the DHCP zone and the reverse zones of the static and DHCP ranges. It embeds the TSIG key: mode 0640,
+ * group {@link KEA_GROUP}.
  */
 export function keaDhcpDdns(plan: Plan, secrets: DnsSecrets): OutputFile[] {
   const domain = (name: string) => ({ name: fqdn(name), "key-name": TSIG_KEY_NAME, "dns-servers": [{ "ip-address": "127.0.0.1", port: PORTS.ddns }] });
@@ -25,14 +29,7 @@ export function keaDhcpDdns(plan: Plan, secrets: DnsSecrets): OutputFile[] {
       loggers: keaLoggers("kea-dhcp-ddns"),
     },
   };
-  return [
-    jsonFile(hostPath(plan.dns.dhcpHost, PATHS.keaDdns), config, { mode: 0o600 }),
-    // The file stays root's; Debian's unit runs as _kea, so it gets a private copy as a systemd credential (%d).
-    linesFile(hostPath(plan.dns.dhcpHost, `${PATHS.units}/kea-dhcp-ddns-server.service.d/h5b.conf`), [
-      "[Service]",
-      `LoadCredential=kea-dhcp-ddns.conf:${PATHS.keaDdns}`,
-      "ExecStart=",
-      "ExecStart=/usr/sbin/kea-dhcp-ddns -c %d/kea-dhcp-ddns.conf",
-    ]),
-  ];
+  // Debian's unit runs kea-dhcp-ddns as _kea, and Debian's AppArmor profile lets it read only /etc/kea: the file is
+  // root's, group _kea (set by the porygon role), unreadable to others. Kea 2.2 has no key file of its own.
+  return [jsonFile(hostPath(plan.dns.dhcpHost, PATHS.keaDdns), config, { mode: 0o640 })];
 }

@@ -12,7 +12,6 @@ export const PATHS = {
   keaSocket6: "/run/kea/kea6-ctrl-socket",
   keaSocketDdns: "/run/kea/kea-ddns-ctrl-socket",
   etcdConfig: "/etc/etcd/etcd.conf.yml",
-  etcdDefaults: "/etc/default/etcd",
   etcdData: "/var/lib/etcd/default",
   etcdPki: "/etc/etcd/pki",
   etcdAuthScript: "/usr/local/sbin/h5b-etcd-auth",

@@ -8,6 +8,11 @@ import { ETCD_UNIT } from "./etcd.js";
 import { PATHS } from "./paths.js";
 
 /** Binaries that Debian 12 does not package; Ansible installs them here. */
+export const DNSCRYPT_UNIT = "dnscrypt-proxy.service";
+
+/** The units h5b writes whole for Porygon (etcd's and Kea's are Debian's). */
+export const PORYGON_UNITS = [COREDNS_UNIT, DNSCRYPT_UNIT, DDNS_UNIT] as const;
+
 export const BINARIES = { coredns: "/usr/local/bin/coredns", dnscrypt: "/usr/local/bin/dnscrypt-proxy", h5b: "/usr/local/bin/h5b" } as const;
 
 interface UnitSpec {
@@ -64,13 +69,12 @@ function unit(u: UnitSpec): string[] {
 }
 
 export function emitUnits(plan: Plan): OutputFile[] {
-  const dnscryptUnit = "dnscrypt-proxy.service";
   const units: UnitSpec[] = [
     {
       host: plan.dns.host,
       name: COREDNS_UNIT,
       description: "CoreDNS: the home zones from etcd, everything else through dnscrypt-proxy",
-      after: [ETCD_UNIT, dnscryptUnit],
+      after: [ETCD_UNIT, DNSCRYPT_UNIT],
       exec: `${BINARIES.coredns} -conf ${PATHS.corefile}`,
       capabilities: ["CAP_NET_BIND_SERVICE"],
       credentials: COREDNS_CREDENTIALS,
@@ -78,7 +82,7 @@ export function emitUnits(plan: Plan): OutputFile[] {
     },
     {
       host: plan.dns.host,
-      name: dnscryptUnit,
+      name: DNSCRYPT_UNIT,
       description: "dnscrypt-proxy: Oblivious DoH through relays, for CoreDNS on loopback",
       after: [],
       exec: `${BINARIES.dnscrypt} -config ${PATHS.dnscrypt}`,

@@ -2,33 +2,36 @@ import type { Plan, PlanHost } from "../../../plan/types.js";
 import type { OutputFile } from "../../file.js";
 import { PATHS } from "../../gateway/paths.js";
 import { checkModeTolerant, overlayTasks, type Role, roleFiles } from "../_role.js";
-import { OUTSIDE_CHROOT } from "./_shared.js";
+import { OUTSIDE_CHROOT, RELOAD_SYSTEMD, reloadSystemdHandler } from "./_shared.js";
 
 const LOAD_FIREWALL = "Load the gateway's firewall";
-const APPLY_SYSCTL = "Apply the gateway's forwarding settings";
+const RESTART_FIREWALL = "Restart the firewall, and forwarding with it";
+const APPLY_SYSCTL = "Apply the gateway's kernel settings";
 const RESTART_RADVD = "Restart radvd";
 
 /**
- * The LAN router: nftables and radvd from Debian, the rendered ruleset, forwarding settings and radvd.conf copied
- * from its overlay. The ruleset is loaded before forwarding is turned on, so a first deploy never routes unfiltered.
+ * The LAN router: nftables and radvd from Debian, the rendered ruleset, kernel settings and radvd.conf copied from its
+ * overlay. Forwarding is switched by nftables.service itself (h5b's drop-in): on once the ruleset is loaded, off
+ * when the service stops, so neither a first deploy nor a boot whose ruleset fails to load routes unfiltered.
  */
 export function gatewayRole(): OutputFile[] {
   const role: Role = {
     name: "gateway",
-    description: "The LAN router: nftables ruleset, IP forwarding and router advertisements (radvd) from the spec",
+    description: "The LAN router: nftables ruleset, IP forwarding with it, and router advertisements (radvd) from the spec",
     tasks: [
       {
         name: "Install the gateway's Debian packages",
         "ansible.builtin.apt": { name: "{{ h5b_gateway.packages }}", state: "present", update_cache: true, cache_valid_time: 3600 },
       },
       ...overlayTasks("the gateway's firewall", [PATHS.nftables], { notify: [LOAD_FIREWALL] }),
-      { name: "Load the firewall before the gateway forwards", "ansible.builtin.meta": "flush_handlers" },
+      ...overlayTasks("the gateway's kernel settings", [PATHS.sysctl], { notify: [APPLY_SYSCTL] }),
+      ...overlayTasks("the switch of forwarding with the firewall", [PATHS.forwarding], { notify: [RELOAD_SYSTEMD, RESTART_FIREWALL] }),
+      { name: "Load the firewall, and forwarding with it", "ansible.builtin.meta": "flush_handlers" },
       checkModeTolerant({
-        // Debian's unit loads /etc/nftables.conf at boot, before the network is up.
+        // Debian's unit loads /etc/nftables.conf at boot, before the network is up; h5b's drop-in then turns forwarding on.
         name: "Enable the firewall at boot",
         "ansible.builtin.systemd": { name: "nftables.service", enabled: true, state: "started" },
       }),
-      ...overlayTasks("the gateway's forwarding settings", [PATHS.sysctl], { notify: [APPLY_SYSCTL] }),
       ...overlayTasks("the router advertisement settings", [PATHS.radvd], { notify: [RESTART_RADVD] }),
       checkModeTolerant({
         name: "Enable router advertisements",
@@ -45,7 +48,11 @@ export function gatewayRole(): OutputFile[] {
         changed_when: true,
         when: OUTSIDE_CHROOT,
       },
+      reloadSystemdHandler(),
       { name: APPLY_SYSCTL, "ansible.builtin.systemd": { name: "systemd-sysctl.service", state: "restarted" } },
+      // A new switch takes effect as at boot: the stop flushes the ruleset with forwarding off, the start loads it and
+      // turns forwarding on.
+      { name: RESTART_FIREWALL, "ansible.builtin.systemd": { name: "nftables.service", state: "restarted" }, when: OUTSIDE_CHROOT },
       checkModeTolerant({ name: RESTART_RADVD, "ansible.builtin.systemd": { name: "radvd.service", state: "restarted" }, when: "h5b_gateway.radvd" }),
     ],
   };

@@ -2,7 +2,10 @@ import type { Plan, PlanHost } from "../../../plan/types.js";
 import type { OutputFile } from "../../file.js";
 import { porygonReleases } from "../_releases.js";
 import { PATHS } from "../../porygon/paths.js";
-import { BINARIES } from "../../porygon/systemd.js";
+import { KEA_GROUP } from "../../porygon/kea-dhcp-ddns.js";
+import { COREDNS_UNIT } from "../../porygon/corefile.js";
+import { DDNS_UNIT } from "../../porygon/ddns-config.js";
+import { BINARIES, DNSCRYPT_UNIT, PORYGON_UNITS } from "../../porygon/systemd.js";
 import { checkModeTolerant, overlayTasks, type Role, roleFiles, type Task } from "../_role.js";
 import { OUTSIDE_CHROOT, RELOAD_SYSTEMD, reloadSystemdHandler, requireChecksums } from "./_shared.js";
 
@@ -13,6 +16,19 @@ const H5B_TARBALL = `${RELEASES_DIR}/h5b.tgz`;
 const INSTALL_H5B = "Install h5b for h5b ddns";
 const RESTART = "Restart the Porygon services";
 const ETCD_SCRIPTS = "Apply etcd's users and roles, and the hosts' own DNS records";
+
+const folder = (file: string) => `${file.slice(0, file.lastIndexOf("/"))}/`;
+/**
+ * Where Porygon's emitters write on the host. Only these: the host's other overlay files (its resolver, its ports,
+ * its name) belong to the common and network roles, which install them when it is safe to.
+ */
+const PORYGON_FILES = [
+  ...[PATHS.kea4, PATHS.etcdConfig, PATHS.corefile, PATHS.dnscrypt, PATHS.ddnsConfig].map(folder),
+  PATHS.etcdAuthScript,
+  PATHS.hostRecordsScript,
+  ...PORYGON_UNITS.map((u) => `${PATHS.units}/${u}`),
+  `${PATHS.units}/etcd.service.d/`,
+];
 
 /**
  * Porygon: Kea and etcd from Debian; CoreDNS, dnscrypt-proxy and Node.js (for h5b ddns) from their releases,
@@ -76,13 +92,17 @@ export function porygonRole(): OutputFile[] {
         when: "not h5b_skip_release_downloads",
         notify: [RESTART],
       }),
-      ...overlayTasks("Porygon's rendered files", "all", { notify: [RELOAD_SYSTEMD, RESTART, ETCD_SCRIPTS], secrets: true }),
+      ...overlayTasks("Porygon's rendered files", PORYGON_FILES, {
+        notify: [RELOAD_SYSTEMD, RESTART, ETCD_SCRIPTS],
+        secrets: true,
+        group: "{{ h5b_porygon.groups[item.path] | default('root') }}",
+      }),
       // After the files: the flush in there restarts units, which must be on the host by then.
       ...h5bTasks(),
       checkModeTolerant({
         name: "Enable and start Porygon's services",
         "ansible.builtin.systemd": { name: "{{ item }}", enabled: true, state: "started" },
-        loop: "{{ h5b_porygon_units }}",
+        loop: "{{ h5b_porygon.units }}",
       }),
     ],
     handlers: [
@@ -93,7 +113,7 @@ export function porygonRole(): OutputFile[] {
         notify: [RESTART],
       },
       reloadSystemdHandler(),
-      checkModeTolerant({ name: RESTART, "ansible.builtin.systemd": { name: "{{ item }}", state: "restarted" }, loop: "{{ h5b_porygon_units }}" }),
+      checkModeTolerant({ name: RESTART, "ansible.builtin.systemd": { name: "{{ item }}", state: "restarted" }, loop: "{{ h5b_porygon.units }}" }),
       {
         // After the restart (handlers run in this order), so that etcd is up; the scripts are safe to run again.
         name: ETCD_SCRIPTS,
@@ -103,12 +123,6 @@ export function porygonRole(): OutputFile[] {
         when: OUTSIDE_CHROOT,
       },
     ],
-    // Every unit Porygon's emitters render is found in the overlay at run time, so that new ones need no change here.
-    defaults: {
-      h5b_porygon_unit_pattern: "^etc/systemd/system/[^/]+[.](service|timer)$",
-      h5b_porygon_overlay_units: "{{ h5b_overlay_files | selectattr('path', 'match', h5b_porygon_unit_pattern) | map(attribute='path') | map('basename') | list }}",
-      h5b_porygon_units: "{{ h5b_porygon.units + h5b_porygon_overlay_units }}",
-    },
   };
   return roleFiles(role);
 }
@@ -154,7 +168,12 @@ export function porygonVars(plan: Plan, host: PlanHost): Record<string, unknown>
   const etcd = ["etcd-server", "etcd-client"];
   return {
     packages: [...(dns ? etcd : []), ...(dhcp ? [...kea, "xz-utils"] : [])],
-    units: [...(dns ? ["etcd.service"] : []), ...(dhcp ? kea.map((p) => `${p}.service`) : [])],
+    units: [
+      ...(dns ? ["etcd.service", COREDNS_UNIT, DNSCRYPT_UNIT] : []),
+      ...(dhcp ? [...kea.map((p) => `${p}.service`), DDNS_UNIT] : []),
+    ],
+    // Files others must not read but a daemon's group must (path in the overlay -> group).
+    groups: dhcp ? { [PATHS.keaDdns.slice(1)]: KEA_GROUP } : {},
     releases: porygonReleases(plan, host),
     ddns: dhcp,
     // Users and roles first: the records script then finds authentication on, as on every later run.
