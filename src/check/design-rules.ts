@@ -25,11 +25,18 @@ function dig(o: unknown, ...keys: string[]): unknown {
   return cur;
 }
 
-/** Checks one LoadBalancer service (or the chart-made ingress service's settings) against the design. */
+/**
+ * Checks one LoadBalancer service (or the chart-made ingress service's settings) against the design. The ingress is
+ * the one exception to the Local policy: its Service has no pods behind it (Envoy runs in every Cilium agent).
+ */
 export function lbServiceFindings(plan: Plan, where: string, s: { annotations: unknown; externalTrafficPolicy: unknown; ipFamilyPolicy?: unknown }, check: string, chartMade = false): Finding[] {
   const f: Finding[] = [];
   const ann = (s.annotations ?? {}) as Record<string, unknown>;
-  if (s.externalTrafficPolicy !== "Local") f.push({ check, where, message: "a LoadBalancer service must use externalTrafficPolicy: Local (clients' source addresses, no extra hop)" });
+  if (chartMade && s.externalTrafficPolicy !== "Cluster") {
+    f.push({ check, where, message: "the Cilium ingress Service must use externalTrafficPolicy: Cluster: it has no endpoint on any node, so with Local MetalLB would announce it from none" });
+  } else if (!chartMade && s.externalTrafficPolicy !== "Local") {
+    f.push({ check, where, message: "a LoadBalancer service must use externalTrafficPolicy: Local (clients' source addresses, no extra hop)" });
+  }
   const pool = POOL_ANNOTATIONS.map((a) => ann[a]).find((v) => v !== undefined);
   if (pool === undefined) f.push({ check, where, message: "a LoadBalancer service must name its MetalLB pool (metallb.io/address-pool)" });
   else if (!plan.cluster.pools.some((p) => p.name === pool)) f.push({ check, where, message: `pool ${String(pool)} is not one of ${plan.cluster.pools.map((p) => p.name).join(", ")}` });

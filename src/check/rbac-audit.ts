@@ -5,12 +5,28 @@ import type { Checker, Finding } from "./types.js";
 const ESCALATING = new Set(["escalate", "bind", "impersonate"]);
 const BROAD_SUBJECTS = new Set(["system:authenticated", "system:unauthenticated", "system:serviceaccounts", "system:masters"]);
 
+/** Resources whose creation runs pods of the creator's choosing. */
+const POD_MAKERS = new Set(["pods", "jobs", "cronjobs", "deployments", "replicasets", "statefulsets", "daemonsets", "replicationcontrollers"]);
+/** Pod Security levels that refuse privileged pods, host namespaces and hostPath volumes. */
+const GUARDED = new Set(["baseline", "restricted"]);
+
+/** Namespaces whose rendered Namespace object enforces at least Pod Security's baseline level. */
+function guardedNamespaces(objects: readonly ManifestObject[]): Set<string> {
+  const out = new Set<string>();
+  for (const { object: o } of objects) {
+    const meta = (o.metadata ?? {}) as { name?: unknown; labels?: Record<string, unknown> };
+    if (o.kind === "Namespace" && typeof meta.name === "string" && GUARDED.has(String(meta.labels?.["pod-security.kubernetes.io/enforce"]))) out.add(meta.name);
+  }
+  return out;
+}
+
 /**
  * The seed's minimal RBAC: one administrator (the k3s admin kubeconfig, no binding needed), read-only monitoring
  * and namespaced job spawners. Anything broader in the rendered (or extra) objects is a finding.
  */
 export function rbacFindings(objects: readonly ManifestObject[], check: string): Finding[] {
   const findings: Finding[] = [];
+  const guarded = guardedNamespaces(objects);
   for (const o of objects) {
     const obj = o.object as Record<string, unknown>;
     const where = `${o.file} (${describe(o)})`;
@@ -26,6 +42,12 @@ export function rbacFindings(objects: readonly ManifestObject[], check: string):
         const verbs = Array.isArray(r.verbs) ? (r.verbs as string[]) : [];
         for (const v of verbs.filter((x) => ESCALATING.has(x))) findings.push({ check, where, message: `rules[${i}] grants '${v}', which lets the account raise its own rights` });
         const resources = Array.isArray(r.resources) ? (r.resources as string[]) : [];
+        const makes = verbs.includes("create") ? resources.filter((x) => POD_MAKERS.has(x)) : [];
+        const ns = (obj.metadata as { namespace?: unknown } | undefined)?.namespace;
+        if (makes.length > 0 && (obj.kind === "ClusterRole" || typeof ns !== "string" || !guarded.has(ns))) {
+          const scope = obj.kind === "ClusterRole" ? "in every namespace" : `in ${String(ns)}, which does not enforce Pod Security's baseline level`;
+          findings.push({ check, where, message: `rules[${i}] creates ${makes.join(", ")} ${scope}: such an account can run a privileged pod on any node and take the cluster` });
+        }
         if (resources.includes("secrets") && verbs.some((v) => ["get", "list", "watch"].includes(v))) {
           findings.push({ check, where, message: `rules[${i}] reads Secrets: only the administrator may` });
         }
@@ -47,7 +69,7 @@ export function rbacFindings(objects: readonly ManifestObject[], check: string):
 
 export const rbacAuditChecker: Checker = {
   name: "rbac-audit",
-  description: "no wildcard or escalating grants, no Secret reads, no cluster-admin binding",
+  description: "no wildcard or escalating grants, no Secret reads, no cluster-admin binding, no pod creation outside namespaces that enforce Pod Security's baseline",
   async run(ctx) {
     return { findings: rbacFindings(renderedManifests(ctx.files).objects, this.name) };
   },

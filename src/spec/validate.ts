@@ -1,6 +1,7 @@
 import { type Cidr, canonicalAddress, cidrContains, cidrContainsAddress, cidrOverlaps, cidrSize, isNetworkAddress, nthAddress, parseCidr, reverseZones } from "../_net.js";
 import { parseBytes } from "../_quantity.js";
 import { error, type Issue, warning } from "../issue.js";
+import { APPS_NAMESPACE } from "../plan/build.js";
 import { allocatable, requestOf } from "../plan/capacity.js";
 import { resolveVersions } from "../plan/versions.js";
 import type { Homelab } from "./homelab.js";
@@ -416,6 +417,15 @@ function checkAccess(spec: Homelab, push: Push): void {
       seen.set(key, p);
       if (sa.namespace === "kube-system" && kind === "jobSpawners") {
         push(error("job-spawner-kube-system", `${p}.namespace`, "a job spawner in kube-system could run pods with system privileges"));
+      }
+      if ((sa.namespace === APPS_NAMESPACE || sa.namespace === "metallb-system") && kind === "jobSpawners") {
+        push(
+          error(
+            "job-spawner-namespace",
+            `${p}.namespace`,
+            `a job spawner's namespace holds pods to Pod Security's baseline level, which h5b's own pods in ${sa.namespace} exceed (the VPN's NET_ADMIN, MetalLB's host network): give it a namespace of its own`,
+          ),
+        );
       }
     });
   }

@@ -65,6 +65,9 @@ const corpus: readonly Case[] = [
   { name: "reverse zone shared by two writers", edit: (s) => { set(s, "networks.lan.ipv4.ranges.public", "10.0.0.240/28"); set(s, "workloads.wireguard.loadBalancerIPs", undefined); }, code: "reverse-zone-shared", path: "networks.lan.ipv4.ranges.public" },
   { name: "public port the ingress forwards already", edit: (s) => set(s, "workloads.wireguard.ports", [{ name: "https", port: 443, protocol: "TCP" }]), code: "public-port-shared", path: "workloads.wireguard.ports[0].port" },
   { name: "two public services on one port", edit: (s) => { set(s, "workloads.dashboard.exposure", "public"); set(s, "workloads.dashboard.ports", [{ name: "vpn", port: 51820, protocol: "UDP" }]); }, code: "public-port-shared", path: "workloads.dashboard.ports[0].port" },
+  { name: "a number written as a string", edit: (s) => set(s, "workloads.dashboard.replicas", "2"), code: "invalid-type", path: "workloads.dashboard.replicas" },
+  { name: "a list written as one word", edit: (s) => set(s, `${host("pi-cp")}.roles`, "k3s-server"), code: "invalid-type", path: "hosts.pi-cp.roles" },
+  { name: "a job spawner among h5b's own workloads", edit: (s) => set(s, "access.jobSpawners", [{ name: "runner", namespace: "apps" }]), code: "job-spawner-namespace", path: "access.jobSpawners[0].namespace" },
   { name: "negative replicas", edit: (s) => set(s, "workloads.dashboard.replicas", -1), code: "too-small", path: "workloads.dashboard.replicas" },
 ];
 
@@ -76,6 +79,15 @@ describe("invalid specs", () => {
     const issues = issuesOf(spec);
     const errors = issues.filter((i) => i.severity === "error");
     expect(errors.map((i) => `${i.code} @ ${i.path}`)).toContain(`${code} @ ${path}`);
+  });
+  it("says what type a value of the wrong type should be, and calls only a missing value required", () => {
+    const spec = defaultSpec();
+    set(spec, "workloads.dashboard.replicas", "2");
+    set(spec, "workloads.media.image", undefined);
+    expect(issuesOf(spec).map((i) => [i.path, i.message])).toEqual([
+      ["workloads.dashboard.replicas", "Invalid input: expected number, received string"],
+      ["workloads.media.image", "is required"],
+    ]);
   });
   it("reports every issue of a spec at once", () => {
     const spec = defaultSpec();
