@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
 import { namespaceSkip } from "./_namespace.js";
-import { missingProgram } from "./_program.js";
+import { missingProgram, programEnv } from "./_program.js";
 import { programErrors } from "./_program-errors.js";
 import type { CheckContext, CheckResult, Finding } from "./types.js";
 
@@ -41,7 +41,7 @@ export async function checkEachFile(ctx: CheckContext, c: EachFileCheck): Promis
       const file = join(tmp, path.replace(/\//g, "_"));
       writeFileSync(file, text, { mode: 0o600 });
       const [program, args] = c.command(file);
-      const r = await execa(program, args, { reject: false });
+      const r = await execa(program, args, { reject: false, env: programEnv() });
       const skip = c.namespaced === true ? namespaceSkip(c.check, c.refusal, r, r.stderr) : undefined;
       if (skip !== undefined) return { findings: [], skipped: [skip] };
       if (r.exitCode !== 0) findings.push({ check: c.check, where: path, message: `${c.refusal} refuses it: ${programErrors(r.stderr, file, path, c.reason)}` });

@@ -20,6 +20,15 @@ export function findProgram(name: string): string | undefined {
   return undefined;
 }
 
+/**
+ * The environment for running the programs {@link findProgram} finds: PATH with the sbin folders added, so that a
+ * program found in /usr/sbin also runs by its name (directly, or from a script under `unshare`).
+ */
+export function programEnv(): { PATH: string } {
+  const dirs = (process.env.PATH ?? "").split(":").filter(Boolean);
+  return { PATH: [...dirs, ...EXTRA_DIRS.filter((d) => !dirs.includes(d))].join(":") };
+}
+
 /** The first of `needs` ([program, Debian package]) that is missing, as a Skipped naming the package. */
 export function missingProgram(check: string, needs: readonly (readonly [string, string])[]): Skipped | undefined {
   const gone = needs.find(([program]) => findProgram(program) === undefined);

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
 import { parse } from "yaml";
-import { missingProgram } from "./_program.js";
+import { missingProgram, programEnv } from "./_program.js";
 import type { CheckContext, Checker, Finding, Skipped } from "./types.js";
 
 /** Keys of etcd's configuration file (embed.Config, 3.4 to 3.6); `experimental-*` ones come and go. */
@@ -104,7 +104,7 @@ async function startsWith(ctx: CheckContext, host: string, cfg: Record<string, u
     const script = 'ip link set lo up && for a in "$@"; do ip addr add "$a" dev lo 2>/dev/null; done; exec etcd';
     const child = execa("unshare", ["--user", "--map-root-user", "--net", "sh", "-c", script, "sh", ...addresses], {
       reject: false,
-      env: { ETCD_CONFIG_FILE: join(tmp, "etcd.conf.yml") },
+      env: { ...programEnv(), ETCD_CONFIG_FILE: join(tmp, "etcd.conf.yml") },
     });
     const deadline = Date.now() + 20_000;
     let text = "";

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
-import { missingProgram, unconfined } from "./_program.js";
+import { missingProgram, programEnv, unconfined } from "./_program.js";
 import type { Checker, Finding, Skipped } from "./types.js";
 
 const DAEMONS: Readonly<Record<string, readonly [string, string]>> = {
@@ -59,7 +59,7 @@ export const keaChecker: Checker = {
         const nics = interfacesOf(doc[kind] as Record<string, unknown>);
         const r = await execa("unshare", ["--user", "--map-root-user", "--net", "sh", "-c", script, "sh", file, ...nics], {
           reject: false,
-          env: { KEA_PIDFILE_DIR: tmp, KEA_LOCKFILE_DIR: tmp },
+          env: { ...programEnv(), KEA_PIDFILE_DIR: tmp, KEA_LOCKFILE_DIR: tmp },
         });
         if (r.exitCode !== 0) {
           const why = `${r.stderr}\n${r.stdout}`.split("\n").find((l) => /failed|error|unexpected|unsupported/i.test(l)) ?? r.stderr;

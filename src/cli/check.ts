@@ -1,4 +1,5 @@
 import { Command } from "commander";
+import { error, H5bError } from "../issue.js";
 import { bold, dim, green, red, yellow } from "./_output.js";
 
 export function checkCommand(): Command {
@@ -10,6 +11,11 @@ export function checkCommand(): Command {
       // Checkers load schemas and validators; only this command pays for them.
       const { checkers, readOutput, runChecks } = await import("../check/index.js");
       const only = o.only?.split(",").map((s) => s.trim());
+      const unknown = (only ?? []).filter((n) => !checkers.some((c) => c.name === n));
+      if (unknown.length > 0) {
+        const names = checkers.map((c) => c.name).join(", ");
+        throw new H5bError("check", unknown.map((n) => error("unknown-check", "--only", `no check is called '${n}' (the checks: ${names})`)));
+      }
       const chosen = only === undefined ? checkers : checkers.filter((c) => only.includes(c.name));
       const report = await runChecks(readOutput(o.out), chosen);
       for (const f of report.findings) process.stdout.write(`${red("✖")} ${f.message}\n  ${dim("→ in")} ${f.where} ${dim(`(${f.check})`)}\n`);

@@ -83,7 +83,8 @@ export function schemaIssues(zerr: z.ZodError): Issue[] {
 
 /** Parses raw input against the schema and the design's rules; throws one error with every issue. */
 export function parseHomelab(raw: unknown): { spec: Homelab; warnings: readonly Issue[] } {
-  const parsed = homelabSchema.safeParse(raw);
+  // With the input in each issue, a value of the wrong type is told apart from a missing one.
+  const parsed = homelabSchema.safeParse(raw, { reportInput: true });
   if (!parsed.success) throw new H5bError("spec", schemaIssues(parsed.error));
   const issues = validateHomelab(parsed.data);
   if (issues.some((i) => i.severity === "error")) throw new H5bError("spec", issues);

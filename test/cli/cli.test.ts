@@ -161,6 +161,14 @@ describe("h5b check", () => {
     expect(dirty.stdout).toContain("flannel-backend is a server flag, which an agent skips");
   });
 
+  it("exits 2 for a check name it does not know, rather than pass with nothing run", async () => {
+    await h5b(["build"]);
+    const r = await h5b(["check", "--only", "kea,nonsense"]);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toContain("✖ no check is called 'nonsense' (the checks: kubernetes-schema,");
+    expect(r.stderr).toContain("→ at --only");
+  });
+
   it("exits 2 when there is no output to check", async () => {
     const r = await h5b(["check"]);
     expect(r.exitCode).toBe(2);
