@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { emitAnsible, groupsOf, hostReleases } from "../../src/emit/ansible/index.js";
+import { partitionName } from "../../src/emit/ansible/roles/zfs.js";
 import { buildPlan } from "../../src/plan/build.js";
 import type { Plan } from "../../src/plan/types.js";
 import type { HomelabInput } from "../../src/spec/homelab.js";
@@ -68,18 +69,20 @@ describe("the host variables of the hardware roles", () => {
   it("creates the default pool as raidz2 with mirrored SLOG and L2ARC partitions of both NVMe drives", () => {
     const zfs = rendered(planOf()).yaml("ansible/host_vars/x86-1.yml").h5b_zfs;
     const disk = (id: string) => `/dev/disk/by-id/${id}`;
+    const label = (kind: "slog" | "l2arc", id: string) => `/dev/disk/by-partlabel/${partitionName(kind, id)}`;
+    expect(partitionName("slog", "nvme-x86-boot-a")).toMatch(/^h5b-slog-[0-9a-f]{8}$/);
     expect(zfs.create).toEqual([
       "zpool", "create", "-o", "ashift=12",
       "-O", "atime=off", "-O", "xattr=sa", "-O", "acltype=posixacl", "-O", "mountpoint=none",
       "tank", "raidz2", ...[1, 2, 3, 4].map((n) => disk(`ata-x86-hdd-${n}`)),
-      "log", "mirror", disk("nvme-x86-boot-a-part14"), disk("nvme-x86-boot-b-part14"),
-      "cache", disk("nvme-x86-boot-a-part15"), disk("nvme-x86-boot-b-part15"),
+      "log", "mirror", label("slog", "nvme-x86-boot-a"), label("slog", "nvme-x86-boot-b"),
+      "cache", label("l2arc", "nvme-x86-boot-a"), label("l2arc", "nvme-x86-boot-b"),
     ]);
     // 16G + 256G (decimal) from the end of each drive: SLOG first, then L2ARC to the end.
     const slog = Math.ceil(16e9 / 2 ** 20);
     const l2arc = Math.ceil(256e9 / 2 ** 20);
-    expect(zfs.partitions[0]).toEqual({ device: disk("nvme-x86-boot-a"), number: 14, name: "h5b-slog", start: `-${slog + l2arc}MiB`, end: `-${l2arc}MiB` });
-    expect(zfs.partitions[1]).toEqual({ device: disk("nvme-x86-boot-a"), number: 15, name: "h5b-l2arc", start: `-${l2arc}MiB`, end: "100%" });
+    expect(zfs.partitions[0]).toEqual({ device: disk("nvme-x86-boot-a"), name: partitionName("slog", "nvme-x86-boot-a"), start: `-${slog + l2arc}MiB`, end: `-${l2arc}MiB` });
+    expect(zfs.partitions[1]).toEqual({ device: disk("nvme-x86-boot-a"), name: partitionName("l2arc", "nvme-x86-boot-a"), start: `-${l2arc}MiB`, end: "100%" });
     expect(zfs.datasets.map((d: { name: string }) => d.name)).toEqual(["tank/k8s", "tank/media"]);
     expect(zfs.datasets[1].properties).toEqual({ mountpoint: "/tank/media", compression: "zstd", dedup: "off", recordsize: "1M", checksum: expect.any(String), sharenfs: "off" });
   });

@@ -1,14 +1,17 @@
+import { createHash } from "node:crypto";
 import { parseBytes } from "../../../_quantity.js";
 import type { Plan, PlanHost } from "../../../plan/types.js";
 import { hostPath, linesFile, type OutputFile } from "../../file.js";
 import { checkModeTolerant, overlayTasks, type Role, roleFiles } from "../_role.js";
 
 /**
- * Partition numbers h5b gives the SLOG and L2ARC on each NVMe boot drive, at the end of the free space the
- * installer left (the Debian installer numbers its own partitions from 1, so these stay clear of them).
+ * The GPT name of h5b's SLOG or L2ARC partition on one NVMe boot drive: unique across drives, so that
+ * /dev/disk/by-partlabel/<name> finds it (parted numbers a new partition itself, so a number could not), and
+ * within GPT's 36 characters whatever the drive's id.
  */
-const SLOG_PARTITION = 14;
-const L2ARC_PARTITION = 15;
+export function partitionName(kind: "slog" | "l2arc", diskId: string): string {
+  return `h5b-${kind}-${createHash("sha256").update(diskId).digest("hex").slice(0, 8)}`;
+}
 const CONTRIB_SOURCES = "/etc/apt/sources.list.d/h5b-contrib.sources";
 const NFS_MODULES_FILE = "/etc/modules-load.d/h5b-nfs-server.conf";
 /** The host kernel's NFS server, which the NFS server pod drives; the image insists on the client module too. */
@@ -32,19 +35,31 @@ export function zfsRole(): OutputFile[] {
       }),
       checkModeTolerant({ name: "Load the ZFS module", "community.general.modprobe": { name: "zfs", state: "present" } }),
       checkModeTolerant({
+        name: "Read the NVMe drives' partition tables",
+        "community.general.parted": { device: "{{ item }}", state: "info", unit: "MiB" },
+        loop: "{{ h5b_zfs.partitions | map(attribute='device') | unique }}",
+        register: "h5b_drives",
+      }),
+      {
+        // Never a new label: on a drive the system boots from, that would erase its partitions.
+        name: "Check that the NVMe drives have GPT partition tables",
+        "ansible.builtin.assert": {
+          that: ["h5b_not_gpt | length == 0"],
+          fail_msg: "{{ h5b_not_gpt | join(', ') }}: no GPT partition table; the SLOG and L2ARC need one (reinstall with GPT, leaving the space free)",
+          quiet: true,
+        },
+        vars: { h5b_not_gpt: "{{ h5b_drives.results | selectattr('disk', 'defined') | rejectattr('disk.table', 'eq', 'gpt') | map(attribute='item') | list }}" },
+      },
+      {
+        // parted numbers the partition itself (the lowest free number); h5b finds it by its GPT name.
         name: "Make the SLOG and L2ARC partitions",
-        "community.general.parted": {
-          device: "{{ item.device }}",
-          number: "{{ item.number }}",
-          name: "{{ item.name }}",
-          label: "gpt",
-          part_start: "{{ item.start }}",
-          part_end: "{{ item.end }}",
-          state: "present",
+        "ansible.builtin.command": {
+          argv: ["parted", "-s", "-a", "optimal", "{{ item.device }}", "--", "unit", "MiB", "mkpart", "{{ item.name }}", "{{ item.start }}", "{{ item.end }}"],
+          creates: "/dev/disk/by-partlabel/{{ item.name }}",
         },
         loop: "{{ h5b_zfs.partitions }}",
-        loop_control: { label: "{{ item.device }} #{{ item.number }}" },
-      }),
+        loop_control: { label: "{{ item.device }} {{ item.name }}" },
+      },
       {
         name: "Wait for the new partitions' device links",
         "ansible.builtin.command": { argv: ["udevadm", "settle"] },
@@ -88,17 +103,18 @@ export function zfsVars(plan: Plan, host: PlanHost): Record<string, unknown> | u
   const st = plan.storage;
   if (st === undefined || st.host !== host.name) return undefined;
   const path = (id: string) => host.disks.find((d) => d.id === id)?.path ?? `/dev/disk/by-id/${id}`;
-  const part = (id: string, n: number) => `${path(id)}-part${n}`;
+  const part = (kind: "slog" | "l2arc", id: string) => `/dev/disk/by-partlabel/${partitionName(kind, id)}`;
   const mib = (size: string) => Math.ceil(parseBytes(size) / 2 ** 20);
   const slog = mib(st.slog.size);
   const l2arc = mib(st.l2arc.size);
   const nvme = [...new Set([...st.slog.disks, ...st.l2arc.disks])].sort();
   const partitions = nvme.flatMap((id) => [
-    ...(st.slog.disks.includes(id) ? [{ device: path(id), number: SLOG_PARTITION, name: "h5b-slog", start: `-${slog + l2arc}MiB`, end: `-${l2arc}MiB` }] : []),
-    ...(st.l2arc.disks.includes(id) ? [{ device: path(id), number: L2ARC_PARTITION, name: "h5b-l2arc", start: `-${l2arc}MiB`, end: "100%" }] : []),
+    // At the end of the drive, in the free space the installer left: the SLOG, then the L2ARC up to the last sector.
+    ...(st.slog.disks.includes(id) ? [{ device: path(id), name: partitionName("slog", id), start: `-${slog + l2arc}MiB`, end: `-${l2arc}MiB` }] : []),
+    ...(st.l2arc.disks.includes(id) ? [{ device: path(id), name: partitionName("l2arc", id), start: `-${l2arc}MiB`, end: "100%" }] : []),
   ]);
-  const slogDevs = st.slog.disks.map((id) => part(id, SLOG_PARTITION));
-  const l2arcDevs = st.l2arc.disks.map((id) => part(id, L2ARC_PARTITION));
+  const slogDevs = st.slog.disks.map((id) => part("slog", id));
+  const l2arcDevs = st.l2arc.disks.map((id) => part("l2arc", id));
   const create = [
     "zpool",
     "create",
