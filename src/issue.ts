@@ -47,3 +47,24 @@ export function pathOf(segments: readonly PropertyKey[]): string {
   }
   return out === "" ? "(root)" : out;
 }
+
+/** The errno code of a failed system call (`EACCES`, `ENOTDIR`, `EADDRINUSE`…), or undefined for other errors. */
+export function systemErrorCode(e: unknown): string | undefined {
+  const code = typeof e === "object" && e !== null ? (e as { code?: unknown; syscall?: unknown }) : undefined;
+  return typeof code?.code === "string" && typeof code.syscall === "string" && /^E[A-Z]+$/.test(code.code) ? code.code : undefined;
+}
+
+/**
+ * Runs `fn`; a failed system call in it (the machine's doing: a permission, a full disk, a taken port) becomes one
+ * issue at `path`, saying what could not be done, instead of a stack. Anything else is a bug and propagates.
+ */
+export async function asUserError<T>(stage: string, code: string, path: string, what: string, fn: () => Promise<T> | T): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    const errno = systemErrorCode(e);
+    if (errno === undefined) throw e;
+    const where = (e as { path?: unknown; address?: unknown; port?: unknown }).path ?? (e as { address?: unknown }).address;
+    throw new H5bError(stage, [error(code, path, `${what}: ${errno}${where !== undefined ? ` (${String(where)})` : ""}`)]);
+  }
+}

@@ -1,6 +1,6 @@
 import { dirname, resolve } from "node:path";
 import { emitAll, type OutputFile } from "./emit/index.js";
-import type { Issue } from "./issue.js";
+import { asUserError, type Issue } from "./issue.js";
 import { buildPlan } from "./plan/build.js";
 import type { Plan } from "./plan/types.js";
 import { missingSecrets, prepareSecrets } from "./secrets/prepare.js";
@@ -34,7 +34,7 @@ export async function render(opts: RenderOptions = {}): Promise<Rendered> {
   const base = loaded.file !== undefined ? dirname(loaded.file) : cwd;
   const secretsDir = opts.secretsDir !== undefined ? resolve(cwd, opts.secretsDir) : resolve(base, ".h5b", "secrets");
   const store = new SecretStore(secretsDir);
-  const secrets = await prepareSecrets(plan, store);
+  const secrets = await asUserError("secrets", "secrets-write", secretsDir, "cannot keep the secrets there", () => prepareSecrets(plan, store));
   const files = emitAll(plan, secrets);
   const warnings = [...loaded.warnings, ...missingSecrets(secrets)];
   return { source: loaded.source, ...(loaded.file !== undefined ? { specFile: loaded.file } : {}), warnings, plan, files, secretsDir };

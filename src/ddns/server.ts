@@ -1,6 +1,7 @@
 import { createSocket, type Socket as UdpSocket } from "node:dgram";
 import { isIPv6 } from "node:net";
 import { createServer, type Server, type Socket } from "node:net";
+import { asUserError, systemErrorCode } from "../issue.js";
 
 /** DNS transport: UDP datagrams and length-prefixed TCP (RFC 1035 4.2.2, RFC 7766), with hard size and count limits. */
 export type MessageHandler = (message: Buffer, client: string, transport: "udp" | "tcp") => Promise<Buffer | undefined>;
@@ -42,17 +43,20 @@ export class DnsTransport {
   ) {}
 
   async listen(addrs: readonly { address: string; port: number; udp: boolean; tcp: boolean }[]): Promise<void> {
-    for (const a of addrs) {
-      let attempt = 0;
-      for (;;) {
-        try {
-          const port = await this.bindPair(a.address, a.port, a.udp, a.tcp);
-          this.bound.push({ address: a.address, port, udp: a.udp, tcp: a.tcp });
-          break;
-        } catch (e) {
-          // With port 0 the UDP port is chosen first and TCP may find it taken; pick again.
-          if (a.port !== 0 || ++attempt > 10 || (e as { code?: string }).code !== "EADDRINUSE") throw e;
-        }
+    for (const [i, a] of addrs.entries()) {
+      // A taken port or an address the host does not have is the config's problem, said with its place in it.
+      const port = await asUserError("ddns", "ddns-listen", `listen[${i}]`, `cannot listen on ${a.address} port ${a.port}`, () => this.bindRetrying(a));
+      this.bound.push({ address: a.address, port, udp: a.udp, tcp: a.tcp });
+    }
+  }
+
+  private async bindRetrying(a: { address: string; port: number; udp: boolean; tcp: boolean }): Promise<number> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.bindPair(a.address, a.port, a.udp, a.tcp);
+      } catch (e) {
+        // With port 0 the UDP port is chosen first and TCP may find it taken; pick again.
+        if (a.port !== 0 || attempt >= 10 || systemErrorCode(e) !== "EADDRINUSE") throw e;
       }
     }
   }

@@ -1,8 +1,8 @@
-import { existsSync, readdirSync, statSync, utimesSync } from "node:fs";
+import { existsSync, readdirSync, rmSync, statSync, utimesSync } from "node:fs";
 import { chmod, mkdir, rename, rm, writeFile } from "node:fs/promises";
-import { dirname, isAbsolute, join, normalize, resolve } from "node:path";
+import { basename, dirname, isAbsolute, join, normalize, resolve } from "node:path";
 import type { OutputFile } from "../emit/file.js";
-import { error, H5bError } from "../issue.js";
+import { asUserError, error, H5bError } from "../issue.js";
 import { isUnchanged } from "./unchanged.js";
 
 /** A file h5b leaves in every output folder, so that it never replaces a folder it did not make. */
@@ -44,11 +44,35 @@ export async function writeTree(outDir: string, files: readonly OutputFile[]): P
     utimesSync(join(dir, MARKER), now, now);
     return { dir, files: files.length, bytes, unchanged: true };
   }
-  const tmp = `${dir}.h5b-tmp-${process.pid}`;
-  const old = `${dir}.h5b-old-${process.pid}`;
+  return asUserError("write", "out-write", outDir, "cannot write the output folder", () => swapIn(dir, files, bytes));
+}
+
+/** Builds the tree beside `dir` and swaps it in; an interrupt (Ctrl-C) waits until the swap and its cleanup end. */
+async function swapIn(dir: string, files: readonly OutputFile[], bytes: number): Promise<WriteResult> {
+  removeLeftovers(dir);
+  // A parent that does not exist yet is made first; the temporary folder itself is made alone, so that a parent
+  // that cannot hold folders (a file, /proc) fails at once.
+  if (!existsSync(dirname(dir))) await mkdir(dirname(dir), { recursive: true });
+  const tmp = `${dir}${TMP}${process.pid}`;
+  const old = `${dir}${OLD}${process.pid}`;
+  let interrupted: NodeJS.Signals | undefined;
+  const hold = (signal: NodeJS.Signals) => {
+    interrupted = signal;
+  };
+  process.on("SIGINT", hold).on("SIGTERM", hold);
+  try {
+    await writeBeside(dir, tmp, old, files);
+  } finally {
+    process.off("SIGINT", hold).off("SIGTERM", hold);
+    if (interrupted !== undefined) process.kill(process.pid, interrupted);
+  }
+  return { dir, files: files.length, bytes, unchanged: false };
+}
+
+async function writeBeside(dir: string, tmp: string, old: string, files: readonly OutputFile[]): Promise<void> {
   await rm(tmp, { recursive: true, force: true });
   try {
-    await mkdir(tmp, { recursive: true });
+    await mkdir(tmp);
     // Every folder first, parents before children, each level at once; then every file at once.
     for (const level of foldersByDepth(files)) await inParallel(level, (d) => mkdir(join(tmp, d)));
     // The umask can only take bits away; chmod again only for a mode it would change.
@@ -68,7 +92,33 @@ export async function writeTree(outDir: string, files: readonly OutputFile[]): P
     throw e;
   }
   await rm(old, { recursive: true, force: true });
-  return { dir, files: files.length, bytes, unchanged: false };
+}
+
+const TMP = ".h5b-tmp-";
+const OLD = ".h5b-old-";
+
+/**
+ * Removes what a build killed part-way left beside the output folder: its half-written new tree or the previous
+ * output it had moved aside (they hold the hosts' private keys). Only those of processes that are gone.
+ */
+function removeLeftovers(dir: string): void {
+  const parent = dirname(dir);
+  if (!existsSync(parent)) return;
+  for (const name of readdirSync(parent)) {
+    const rest = [TMP, OLD].map((k) => `${basename(dir)}${k}`).find((p) => name.startsWith(p));
+    const pid = rest === undefined ? "" : name.slice(rest.length);
+    if (!/^\d+$/.test(pid) || alive(Number(pid))) continue;
+    rmSync(join(parent, name), { recursive: true, force: true });
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as { code?: string }).code === "EPERM";
+  }
 }
 
 /** The folders the files need (relative, without `.`), grouped by depth, shallowest first. */

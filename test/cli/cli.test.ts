@@ -94,6 +94,30 @@ describe("h5b build", () => {
     expect(readFileSync(join(dir, "notes.txt"), "utf8")).toBe("mine");
   });
 
+  it("says which output or secrets folder it cannot write, exit 2, without a stack", async () => {
+    writeFileSync(join(dir, "afile"), "x");
+    for (const [args, path] of [
+      [["build", "--out", "afile/sub"], join(dir, "afile/sub")],
+      [["build", "--secrets", "afile"], join(dir, "afile")],
+    ] as const) {
+      const r = await h5b([...args]);
+      expect({ args, exitCode: r.exitCode }).toEqual({ args, exitCode: 2 });
+      expect(r.stderr).toMatch(/✖ cannot (write the output folder|keep the secrets there): E[A-Z]+/);
+      expect(r.stderr).toContain(`→ at ${path}`);
+      expect(r.stderr).not.toMatch(/\n\s+at .*\.js:\d+/);
+    }
+  });
+
+  it("removes what a build killed part-way left beside the output (it holds the hosts' keys)", async () => {
+    await h5b(["build"]);
+    // A process id no process has: the build that left these is gone.
+    for (const leftover of ["out.h5b-old-999999999", "out.h5b-tmp-999999999"]) cpSync(join(dir, "out"), join(dir, leftover), { recursive: true });
+    writeFileSync(join(dir, "out.h5b-old-notes"), "not h5b's");
+    writeFileSync(join(dir, "homelab.yaml"), readFileSync(join(ROOT, "test/specs/ipv4-only.yaml"), "utf8"));
+    expect((await h5b(["build"])).exitCode).toBe(0);
+    expect(readdirSync(dir).sort()).toEqual([".h5b", "homelab.yaml", "out", "out.h5b-old-notes"]);
+  });
+
   it("reports YAML syntax errors with line and column", async () => {
     writeFileSync(join(dir, "homelab.yaml"), "site:\n  name: home\n   zones: x\n");
     const r = await h5b(["build"]);

@@ -1,6 +1,8 @@
 import { spawn } from "node:child_process";
+import { once } from "node:events";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
+import { createServer } from "node:net";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -64,6 +66,25 @@ describe("h5b ddns as a process", () => {
     expect(await d.exited).toBe(2);
     expect(d.output()).toContain("tsig.algorithm");
     expect(d.output()).not.toContain("super-secret-etcd-password");
+  });
+
+  it("a listen address whose port is taken exits 2 naming the entry, without a stack", async () => {
+    const port = await freePort();
+    const taken = createServer().listen(port, "127.0.0.1");
+    await once(taken, "listening");
+    try {
+      await writeFile(
+        join(dir, "taken.json"),
+        JSON.stringify({ listen: [{ address: "127.0.0.1", port }], zones: { forward: ["lab.test"] }, tsig: { name: "ddns-key", secretFile: "tsig.key" }, etcd: { endpoints: etcd.endpoints } }),
+      );
+      const d = start(["--config", join(dir, "taken.json")]);
+      expect(await d.exited).toBe(2);
+      expect(d.output()).toContain(`✖ cannot listen on 127.0.0.1 port ${port}: EADDRINUSE`);
+      expect(d.output()).toContain("→ at listen[0]");
+      expect(d.output()).not.toMatch(/\n\s+at .*\.js:\d+/);
+    } finally {
+      taken.close();
+    }
   });
 
   it("a secret file that is not base64 exits 2 without echoing it", async () => {
