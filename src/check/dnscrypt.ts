@@ -1,4 +1,5 @@
 import { parse } from "smol-toml";
+import { ODOH_OPERATORS } from "../plan/odoh.js";
 import type { Checker, Finding } from "./types.js";
 
 /**
@@ -68,6 +69,8 @@ export function dnscryptProblems(text: string): string[] {
       if (target !== "*" && !names.includes(target)) p.push(`anonymized_dns: route for ${target}, which is not in server_names`);
       for (const v of strings(r.via)) {
         if (target.startsWith("odoh-") && v !== "*" && !v.startsWith("odohrelay-")) p.push(`anonymized_dns: ${target} via ${v}: ODoH targets take ODoH relays only`);
+        const operator = ODOH_OPERATORS[target];
+        if (operator !== undefined && ODOH_OPERATORS[v] === operator) p.push(`anonymized_dns: ${target} via ${v}: both run by ${operator}, who would see both who asks and what`);
       }
     }
     for (const n of odoh) {

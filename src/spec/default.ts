@@ -8,8 +8,8 @@ export default defineHomelab({
     name: "home",
     zones: { services: "svc.home.example.org", dhcp: "lan.home.example.org" },
     timeZone: "Etc/UTC",
-    // Names outside the home zones go out as Oblivious DoH: each target is reached through a relay.
-    upstream: { servers: ["odoh-cloudflare", "odoh-crypto-sx"], relays: ["odohrelay-crypto-sx"] },
+    // Names outside the home zones go out as Oblivious DoH: each target through a relay another operator runs.
+    upstream: { servers: ["odoh-cloudflare", "odoh-snowstorm"], relays: ["odohrelay-crypto-sx", "odohrelay-numa"] },
   },
 
   networks: {

@@ -30,16 +30,22 @@ export const siteSchema = z.strictObject({
    */
   upstream: z
     .strictObject({
-      /** ODoH target names from the public `odoh-servers` list. @default ["odoh-cloudflare", "odoh-crypto-sx"] */
+      /**
+       * ODoH target names from the public `odoh-servers` list, each run by another operator than the relays that
+       * carry its queries. @default ["odoh-cloudflare", "odoh-snowstorm"]
+       */
       servers: z
-        .array(z.string().regex(/^odoh-[a-z0-9.-]+$/, "must be an ODoH server name starting with odoh-"))
+        .array(z.string().regex(/^[a-z0-9][a-z0-9.-]*$/, "must be a name from the odoh-servers list"))
         .min(1)
-        .default(["odoh-cloudflare", "odoh-crypto-sx"]),
-      /** ODoH relay names from the public `odoh-relays` list. @default ["odohrelay-crypto-sx"] */
+        .default(["odoh-cloudflare", "odoh-snowstorm"]),
+      /**
+       * ODoH relay names from the public `odoh-relays` list; each server's queries go through one of those its own
+       * operator does not run. Two, so that one relay down leaves a route. @default ["odohrelay-crypto-sx", "odohrelay-numa"]
+       */
       relays: z
-        .array(z.string().regex(/^odohrelay-[a-z0-9.-]+$/, "must be an ODoH relay name starting with odohrelay-"))
+        .array(z.string().regex(/^[a-z0-9][a-z0-9.-]*$/, "must be a name from the odoh-relays list"))
         .min(1)
-        .default(["odohrelay-crypto-sx"]),
+        .default(["odohrelay-crypto-sx", "odohrelay-numa"]),
     })
     .prefault({}),
 });

@@ -3,6 +3,7 @@ import { parseBytes } from "../_quantity.js";
 import { error, type Issue, warning } from "../issue.js";
 import { APPS_NAMESPACE } from "../plan/build.js";
 import { allocatable, requestOf } from "../plan/capacity.js";
+import { ODOH_OPERATORS, odohRoutes } from "../plan/odoh.js";
 import { resolveVersions } from "../plan/versions.js";
 import type { Homelab } from "./homelab.js";
 import { rangeNames } from "./network.js";
@@ -23,6 +24,7 @@ export function validateHomelab(spec: Homelab): Issue[] {
   checkWorkloads(spec, cidrs, push);
   checkStorage(spec, push);
   checkAccess(spec, push);
+  checkSite(spec, push);
   issues.push(...resolveVersions(spec).issues);
   return issues;
 }
@@ -404,6 +406,27 @@ function checkStorage(spec: Homelab, push: Push): void {
   const ds = st.zfs.datasets[st.nfs.dataset];
   if (ds === undefined) push(error("dangling-dataset", "storage.nfs.dataset", `no dataset ${st.nfs.dataset} in storage.zfs.datasets`));
   else if (!ds.nfs) push(error("dataset-not-exported", "storage.nfs.dataset", `dataset ${st.nfs.dataset} needs nfs: true`));
+}
+
+function checkSite(spec: Homelab, push: Push): void {
+  try {
+    // Node's time zone data (ICU) knows the IANA names Debian's tzdata has; a misspelt one would leave
+    // /etc/localtime dangling and the hosts on UTC without a word.
+    new Intl.DateTimeFormat("en", { timeZone: spec.site.timeZone });
+  } catch {
+    push(error("time-zone-unknown", "site.timeZone", `${spec.site.timeZone} is not a time zone (an IANA name, like Europe/Berlin)`));
+  }
+  const { servers, relays } = spec.site.upstream;
+  odohRoutes(servers, relays).forEach((r, i) => {
+    if (r.via.length > 0) return;
+    push(
+      error(
+        "odoh-same-operator",
+        `site.upstream.servers[${i}]`,
+        `${r.server} is run by ${ODOH_OPERATORS[r.server] ?? "?"}, who runs every relay given too (${relays.join(", ")}): through them that operator would see both who asks and what; add a relay of another operator`,
+      ),
+    );
+  });
 }
 
 function checkAccess(spec: Homelab, push: Push): void {

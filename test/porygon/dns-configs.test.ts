@@ -64,7 +64,8 @@ describe("Corefile and dnscrypt-proxy.toml", () => {
     ["an unknown key", (t: string) => t.replace("cache = true", "cache = true\ncache_sise = 3"), /cache_sise is not a dnscrypt-proxy setting/],
     ["a non-loopback listener", (t: string) => t.replace("127.0.0.1:5053", "0.0.0.0:5053"), /0\.0\.0\.0:5053 is not loopback/],
     ["ODoH off", (t: string) => t.replace("odoh_servers = true", "odoh_servers = false"), /odoh_servers is not true/],
-    ["a target without a relay", (t: string) => t.replace(/\[\[anonymized_dns\.routes\]\][^[]*odoh-crypto-sx[^[]*/, ""), /odoh-crypto-sx has no relay route/],
+    ["a target without a relay", (t: string) => t.replace(/\[\[anonymized_dns\.routes\]\]\nserver_name = "odoh-snowstorm"\nvia = \[[^\]]*\]\n/, ""), /odoh-snowstorm has no relay route/],
+    ["a relay of the target's own operator", (t: string) => t.replace('server_name = "odoh-snowstorm"', 'server_name = "odoh-crypto-sx"').replace(/server_names = \[[^\]]*\]/, 'server_names = [ "odoh-cloudflare", "odoh-crypto-sx" ]'), /odoh-crypto-sx via odohrelay-crypto-sx: both run by Frank Denis/],
     ["broken TOML", (t: string) => `${t}\n[[[`, /is not TOML/],
   ])("the dnscrypt-proxy check finds %s", async (_what, mutate, expected) => {
     const r = await renderPorygon();

@@ -68,6 +68,8 @@ const corpus: readonly Case[] = [
   { name: "a number written as a string", edit: (s) => set(s, "workloads.dashboard.replicas", "2"), code: "invalid-type", path: "workloads.dashboard.replicas" },
   { name: "a list written as one word", edit: (s) => set(s, `${host("pi-cp")}.roles`, "k3s-server"), code: "invalid-type", path: "hosts.pi-cp.roles" },
   { name: "a job spawner among h5b's own workloads", edit: (s) => set(s, "access.jobSpawners", [{ name: "runner", namespace: "apps" }]), code: "job-spawner-namespace", path: "access.jobSpawners[0].namespace" },
+  { name: "a misspelt time zone", edit: (s) => set(s, "site.timeZone", "Europe/Berlinn"), code: "time-zone-unknown", path: "site.timeZone" },
+  { name: "an ODoH server reached only through its own operator's relay", edit: (s) => set(s, "site.upstream", { servers: ["odoh-cloudflare", "odoh-crypto-sx"], relays: ["odohrelay-crypto-sx"] }), code: "odoh-same-operator", path: "site.upstream.servers[1]" },
   { name: "negative replicas", edit: (s) => set(s, "workloads.dashboard.replicas", -1), code: "too-small", path: "workloads.dashboard.replicas" },
 ];
 

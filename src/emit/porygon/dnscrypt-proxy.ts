@@ -1,19 +1,26 @@
 import { stringify } from "smol-toml";
+import { odohRoutes } from "../../plan/odoh.js";
 import type { Plan } from "../../plan/types.js";
 import { type OutputFile, hostPath } from "../file.js";
 import { PATHS, PORTS } from "./paths.js";
 
-// The signing key of the DNSCrypt project's resolver lists (dnscrypt-resolvers, v3).
+// The signing key of the DNSCrypt project's resolver lists (dnscrypt-resolvers, v3), and the places that serve
+// them: dnscrypt-proxy tries them in turn, checking each copy against the key.
 const LISTS_MINISIGN_KEY = "RWQf6LRCGA9i53mlYecO4IzT51TGPpvWucNSCh1CBM0QTaLn73Y7GFO3";
-const LISTS_BASE = "https://raw.githubusercontent.com/DNSCrypt/dnscrypt-resolvers/master/v3";
+const LISTS_MIRRORS = [
+  "https://raw.githubusercontent.com/DNSCrypt/dnscrypt-resolvers/master/v3",
+  "https://download.dnscrypt.info/resolvers-list/v3",
+  "https://cdn.jsdelivr.net/gh/DNSCrypt/dnscrypt-resolvers@master/v3",
+];
 
 /**
  * dnscrypt-proxy answers every name outside the home zones, for CoreDNS only (loopback), as Oblivious DoH: each
- * target of the spec is reached through the spec's relays, so no single party sees both who asks and what.
+ * target of the spec is reached through the spec's relays that another operator runs (see {@link odohRoutes}), so
+ * no single party sees both who asks and what.
  */
 export function dnscryptConfig(plan: Plan): Record<string, unknown> {
   const source = (name: string) => ({
-    urls: [`${LISTS_BASE}/${name}.md`],
+    urls: LISTS_MIRRORS.map((base) => `${base}/${name}.md`),
     cache_file: `${PATHS.dnscryptCache}/${name}.md`,
     minisign_key: LISTS_MINISIGN_KEY,
     refresh_delay: 72,
@@ -36,8 +43,8 @@ export function dnscryptConfig(plan: Plan): Record<string, unknown> {
     cache_neg_max_ttl: 600,
     sources: { "odoh-servers": source("odoh-servers"), "odoh-relays": source("odoh-relays") },
     anonymized_dns: {
-      routes: plan.site.upstream.servers.map((server_name) => ({ server_name, via: [...plan.site.upstream.relays] })),
-      // A target no relay can reach is left out rather than asked directly.
+      routes: odohRoutes(plan.site.upstream.servers, plan.site.upstream.relays).map((r) => ({ server_name: r.server, via: [...r.via] })),
+      // dnscrypt-proxy never asks an ODoH target directly; this keeps a route-less DNSCrypt server out the same way.
       skip_incompatible: true,
     },
   };
