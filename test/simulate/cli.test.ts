@@ -27,10 +27,12 @@ describe("h5b simulate", () => {
   it("prints the matrix for the default spec and exits 0", async () => {
     const r = await h5b(["simulate"]);
     expect(r.exitCode).toBe(0);
-    expect(r.stdout).toContain("h5b simulate home: 3 nodes, 5 workloads, 5 services, 8 scenarios (depth 1)");
-    expect(r.stdout).toMatch(/scenario\s+dashboard\s+home-assistant\s+media\s+wireguard\s+nfs-server\n\s+healthy\s+up\s+up\s+up\s+up\s+up\n/);
-    expect(r.stdout).toMatch(/x86-1\s+degraded\s+down\s+down\s+degraded\s+down\n/);
-    expect(r.stdout).toMatch(/storage\s+up\s+down\s+down\s+up\s+down\n/);
+    expect(r.stdout).toContain("h5b simulate home: 3 nodes, 6 workloads, 6 services, 8 scenarios (depth 1)");
+    expect(r.stdout).toMatch(/scenario\s+dashboard\s+home-assistant\s+media\s+wireguard\s+kube-dns\s+nfs-server\n\s+healthy\s+up\s+up\s+up\s+up\s+up\s+up\n/);
+    // Pod DNS (two replicas, workers only) survives the control plane and either worker.
+    expect(r.stdout).toMatch(/pi-cp\s+up\s+up\s+up\s+up\s+up\s+up\n/);
+    expect(r.stdout).toMatch(/x86-1\s+degraded\s+down\s+down\s+degraded\s+degraded\s+down\n/);
+    expect(r.stdout).toMatch(/storage\s+up\s+down\s+down\s+up\s+up\s+down\n/);
     expect(r.stdout).toContain("media: down: its only replica ran on x86-1; not rescheduled: no other worker runs amd64");
     expect(r.stdout).toContain("✔ every promise kept");
     // No colour without a terminal.
@@ -72,7 +74,7 @@ describe("h5b simulate", () => {
   it("writes Markdown", async () => {
     const r = await h5b(["simulate", "--markdown"]);
     expect(r.exitCode).toBe(0);
-    expect(r.stdout).toContain("| scenario | dashboard | home-assistant | media | wireguard | nfs-server |\n|---|---|---|---|---|---|\n| healthy | ✅ up | ✅ up | ✅ up | ✅ up | ✅ up |");
+    expect(r.stdout).toContain("| scenario | dashboard | home-assistant | media | wireguard | kube-dns | nfs-server |\n|---|---|---|---|---|---|---|\n| healthy | ✅ up | ✅ up | ✅ up | ✅ up | ✅ up | ✅ up |");
     expect(r.stdout).toContain("### x86-1");
     expect(r.stdout).toContain("Every promise is kept.");
   });

@@ -2,6 +2,7 @@ import { K3S_MANIFESTS_DIR } from "../k3s/_flags.js";
 import type { Plan } from "../../plan/types.js";
 import { hostPath, type OutputFile, yamlDocuments } from "../file.js";
 import { ciliumChart } from "./cilium.js";
+import { clusterDnsObjects } from "./cluster-dns.js";
 import { externalDnsChart } from "./external-dns.js";
 import { metallbChart, metallbPools } from "./metallb.js";
 import { namespaces } from "./namespaces.js";
@@ -18,7 +19,8 @@ export { lbAnnotations } from "./_service.js";
 
 /**
  * The server's auto-deploy folder. k3s applies every file there at start and on change; the number in each name
- * keeps them in dependency order for a reader (namespaces, CNI, load balancer, DNS, storage, access, apps).
+ * keeps them in dependency order for a reader (namespaces, CNI, cluster DNS, load balancer, DNS names, storage,
+ * access, apps).
  */
 export function emitClusterManifests(plan: Plan): OutputFile[] {
   const file = (name: string, objs: readonly (Record<string, unknown> | undefined)[]): OutputFile[] => {
@@ -33,6 +35,7 @@ export function emitClusterManifests(plan: Plan): OutputFile[] {
   return [
     ...file("h5b-00-namespaces", namespaces(plan)),
     ...file("h5b-10-cilium", [ciliumChart(plan)]),
+    ...file("h5b-15-cluster-dns", clusterDnsObjects(plan)),
     ...file("h5b-20-metallb", [metallbChart(plan)]),
     ...file("h5b-21-metallb-pools", metallbPools(plan)),
     ...file("h5b-30-external-dns", [externalDnsChart(plan)]),

@@ -1,4 +1,5 @@
 import type { Plan, PlanHost } from "../../plan/types.js";
+import { clusterDnsAddresses } from "../cluster/cluster-dns.js";
 
 /** Where Ansible puts the join token on Debian nodes (the token itself never enters the rendered tree). */
 export const K3S_TOKEN_FILE = "/etc/rancher/k3s/token";
@@ -21,13 +22,15 @@ export function k3sFlags(plan: Plan, host: PlanHost): Record<string, string | bo
     ...(k3s.taints.length > 0 ? { "node-taint": [...k3s.taints] } : {}),
   };
   if (k3s.role === "agent") return { server: plan.cluster.apiServerUrl, ...common };
-  // Disabling local-storage keeps k3s's local-path class from competing with the NFS default class.
-  const disable = ["servicelb", "traefik", ...(plan.storage !== undefined ? ["local-storage"] : [])];
+  // Disabling local-storage keeps k3s's local-path class from competing with the NFS default class; h5b renders the
+  // cluster's DNS itself (two replicas on the workers, see clusterDnsObjects), at the addresses k3s would choose.
+  const disable = ["coredns", "servicelb", "traefik", ...(plan.storage !== undefined ? ["local-storage"] : [])];
   return {
     ...common,
     "tls-san": [...plan.cluster.tlsSan],
     "cluster-cidr": joinFamilies(plan, plan.pods),
     "service-cidr": joinFamilies(plan, plan.services),
+    "cluster-dns": clusterDnsAddresses(plan).join(","),
     "flannel-backend": "none",
     "disable-network-policy": true,
     "disable-kube-proxy": true,
