@@ -126,7 +126,7 @@ describe("releases", () => {
   it("gives Porygon CoreDNS, dnscrypt-proxy and Node.js, and the legacy k3s to k3OS-era clusters' Debian nodes", () => {
     const plan = planOf(variants["pis-on-k3os"]);
     const names = (host: string) => hostReleases(plan, plan.hosts.find((h) => h.name === host) as Plan["hosts"][number]).map((r) => `${r.name} ${r.version}`);
-    expect(names("porygon")).toEqual(["coredns 1.14.7", "dnscrypt-proxy 2.1.18", "node v20.20.2"]);
+    expect(names("porygon")).toEqual(["coredns 1.14.7", "dnscrypt-proxy 2.1.18", "node v24.21.0"]);
     expect(names("x86-1")).toEqual(["k3s v1.22.2+k3s2"]);
     expect(names("pi-cp")).toEqual([]);
   });

@@ -40,8 +40,11 @@ export function k3sRelease(host: PlanHost): Release {
   };
 }
 
-/** Node.js for `h5b ddns` (Debian 12's is older than h5b's engines allow): the current 20.x release. */
-export const NODE_VERSION = "v20.20.2";
+/**
+ * Node.js for `h5b ddns` (Debian 12's is older than h5b's engines allow): the current release of the active LTS
+ * line, 24 (20 reached its end of life in April 2026; h5b runs on 20 and newer).
+ */
+export const NODE_VERSION = "v24.21.0";
 
 /**
  * What Porygon runs from upstream releases: CoreDNS and dnscrypt-proxy on the DNS host (Debian 12 packages
