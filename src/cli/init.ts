@@ -5,7 +5,7 @@ import { Document } from "yaml";
 import { packageRoot } from "../_package.js";
 import { error, H5bError } from "../issue.js";
 import { homelabJsonSchema } from "../spec/json-schema.js";
-import { defaultHomelabInput } from "../spec/load.js";
+import { configFileNames, defaultHomelabInput } from "../spec/load.js";
 import { dim } from "./_output.js";
 
 /** The embedded default spec's own source (shipped in the package): it is written as a user's h5b.config.ts would be. */
@@ -40,6 +40,11 @@ export function initCommand(): Command {
       const existing = files.map(([f]) => f).filter((f) => existsSync(resolve(f)));
       if (existing.length > 0 && o.force !== true) {
         throw new H5bError("init", existing.map((f) => error("file-exists", f, "already exists; pass --force to replace it")));
+      }
+      // h5b reads one spec from a folder; a second one beside it would be ignored, or stop every build.
+      const other = configFileNames.filter((f) => f !== files[0]?.[0] && existsSync(resolve(f)));
+      if (other.length > 0) {
+        throw new H5bError("init", other.map((f) => error("spec-exists", f, `is already the spec here; remove it first to start over with ${files[0]?.[0] ?? "a new one"}`)));
       }
       for (const [f, content] of files) writeFileSync(resolve(f), content);
       process.stdout.write(`wrote ${files.map(([f]) => f).join(" and ")} ${dim("(then: h5b build)")}\n`);

@@ -52,14 +52,15 @@ export interface DeployOutput {
 export async function deploy(o: DeployOptions, out: DeployOutput): Promise<DeployReport> {
   const rendered = await render({ cwd: o.cwd, ...(o.config !== undefined ? { config: o.config } : {}), ...(o.secretsDir !== undefined ? { secretsDir: o.secretsDir } : {}) });
   for (const w of rendered.warnings) out.notice(w);
-  const outDir = resolve(o.cwd, o.out);
-  if (!(await writeTree(outDir, rendered.files)).unchanged) out.info(`rendered ${o.out} (it did not match the spec)`);
   const plan = rendered.plan;
+  // Flags and tools first: a deploy that cannot run writes nothing.
   const targets = targetHosts(plan.hosts, o.limit);
   const playbook = findProgram("ansible-playbook");
   if (playbook === undefined) {
     throw new H5bError("deploy", [error("missing-program", "ansible-playbook", "is not installed: apt-get install ansible (Debian 12's ansible brings ansible-core, community.general and ansible.posix)")]);
   }
+  const outDir = resolve(o.cwd, o.out);
+  if (!(await writeTree(outDir, rendered.files)).unchanged) out.info(`rendered ${o.out} (it did not match the spec)`);
 
   const { checksums, missing } = await resolveChecksums(releasesOf(plan, targets), join(dirname(rendered.secretsDir), "checksums.json"), o.fetcher);
   for (const m of missing) out.notice(warning("release-checksum", `${m.release.name} ${m.release.version}`, m.reason));

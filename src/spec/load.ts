@@ -22,11 +22,12 @@ export interface LoadedSpec {
 }
 
 export function findConfigFile(cwd: string): string | undefined {
-  for (const name of configFileNames) {
-    const p = resolve(cwd, name);
-    if (existsSync(p)) return p;
+  const found = configFileNames.map((name) => resolve(cwd, name)).filter((p) => existsSync(p));
+  // Two specs side by side (`h5b init` and then `h5b init --yaml`): reading one would ignore the user's edits to the other.
+  if (found.length > 1) {
+    throw new H5bError("load", found.slice(1).map((p) => error("spec-ambiguous", p, `is a second spec beside ${found[0]}: remove one, or pass --config`)));
   }
-  return undefined;
+  return found[0];
 }
 
 /** Reads a spec file (TypeScript/JavaScript module or YAML) into raw input, before any checking. */
@@ -65,8 +66,10 @@ async function importModule(file: string): Promise<unknown> {
     return mod.default;
   } catch (e) {
     if (e instanceof H5bError) throw e;
-    const msg = e instanceof Error ? e.message.split("\n")[0] ?? String(e) : String(e);
-    throw new H5bError("load", [error("module-error", file, `could not load: ${msg}`)]);
+    const lines = e instanceof Error ? e.message.split("\n").map((l) => l.trim()) : [String(e)];
+    // A syntax error names its place on a line of its own (`file:line:column`): the issue points there.
+    const at = lines.find((l) => l.startsWith(`${file}:`)) ?? file;
+    throw new H5bError("load", [error("module-error", at, `could not load: ${lines[0] ?? String(e)}`)]);
   }
 }
 

@@ -155,6 +155,29 @@ describe("h5b init, schema and a TypeScript spec", () => {
     expect(tree(join(dir, "a"))).toEqual(tree(join(dir, "b")));
   });
 
+  it("keeps to one spec a folder: init refuses a second kind, and build refuses two side by side", async () => {
+    expect((await h5b(["init"])).exitCode).toBe(0);
+    const second = await h5b(["init", "--yaml"]);
+    expect(second.exitCode).toBe(2);
+    expect(second.stderr).toContain("✖ is already the spec here; remove it first to start over with homelab.yaml\n  → at h5b.config.ts");
+    expect(readdirSync(dir)).toEqual(["h5b.config.ts"]);
+    writeFileSync(join(dir, "homelab.yaml"), "site: {}\n");
+    const r = await h5b(["build"]);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toContain(`is a second spec beside ${join(dir, "h5b.config.ts")}: remove one, or pass --config`);
+  });
+
+  it("a TypeScript syntax error is reported at its line and column", async () => {
+    expect((await h5b(["init"])).exitCode).toBe(0);
+    const lines = readFileSync(join(dir, "h5b.config.ts"), "utf8").split("\n");
+    const at = lines.findIndex((l) => l.includes("hosts: {"));
+    lines[at] = `${lines[at]} }`;
+    writeFileSync(join(dir, "h5b.config.ts"), lines.join("\n"));
+    const r = await h5b(["build"]);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toMatch(/✖ could not load: .*\n\s+→ at .*h5b\.config\.ts:\d+:\d+/);
+  });
+
   it("a TypeScript spec with a type error in values is reported with its path", async () => {
     cpSync(join(ROOT, "src/spec/default.ts"), join(dir, "h5b.config.ts"));
     const text = readFileSync(join(dir, "h5b.config.ts"), "utf8").replace('from "./homelab.js"', 'from "h5b"').replace('replicas: 2,\n      ports: [{ name: "wireguard"', 'replicas: "two" as never,\n      ports: [{ name: "wireguard"');

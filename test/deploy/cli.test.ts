@@ -1,4 +1,4 @@
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
@@ -40,6 +40,8 @@ describe("h5b deploy", () => {
     const r = await h5b(["--limit", "nope"], bin);
     expect(r.stderr).toMatch(/no host nope in the spec/);
     expect(r.exitCode).toBe(2);
+    // Refused before the output is written.
+    expect(existsSync(join(dir, "out"))).toBe(false);
     const k3os = await h5b(["--config", join(ROOT, "test/specs/pis-on-k3os.yaml"), "--limit", "pi-cp"], bin);
     expect(k3os.stderr).toContain("pi-cp runs k3OS");
     expect(k3os.exitCode).toBe(2);
