@@ -142,6 +142,11 @@ describe("the overlay files of the roles", () => {
     expect(v4).not.toContain("ipv6");
   });
 
+  it("keeps router advertisements on a LAN port whose name has a dot (a VLAN), in sysctl's slash form", () => {
+    const { files } = rendered(planOf((s) => void ((s.hosts["x86-1"]?.hardware.nics[0] as { name: string }).name = "enp1s0f0.7")));
+    expect(files.get("hosts/x86-1/etc/sysctl.d/90-h5b.conf")).toContain("net/ipv6/conf/enp1s0f0.7/accept_ra = 2\n");
+  });
+
   it("runs k3s from the pinned binary, as server or agent", () => {
     const { files } = rendered(planOf());
     expect(files.get("hosts/pi-cp/etc/systemd/system/k3s.service")).toContain("\nType=notify\n");

@@ -1,11 +1,7 @@
 import type { Plan, PlanGateway } from "../../plan/types.js";
+import { portSysctlKey } from "../_sysctl.js";
 import { hostPath, linesFile, type OutputFile } from "../file.js";
 import { PATHS } from "./paths.js";
-
-/** A per-interface key; a name with a dot (a VLAN, `eth0.10`) needs sysctl's slash form to stay one component. */
-function interfaceKey(family: "ipv4" | "ipv6", nic: string, setting: string): string {
-  return nic.includes(".") ? `net/${family}/conf/${nic}/${setting}` : `net.${family}.conf.${nic}.${setting}`;
-}
 
 /**
  * The gateway's kernel settings that hold whether it forwards or not. Forwarding itself is not here (see
@@ -20,8 +16,8 @@ export function gatewaySysctl(plan: Plan, gw: PlanGateway): string[] {
     `# Rendered by h5b: ${gw.host} routes between ${gw.lanNic} and ${gw.wanNic} (forwarding: nftables.service).`,
     "net.ipv4.conf.all.send_redirects = 0",
     "net.ipv4.conf.default.send_redirects = 0",
-    `${interfaceKey("ipv4", gw.lanNic, "send_redirects")} = 0`,
-    ...(plan.lan.ipv6 !== undefined ? [`${interfaceKey("ipv6", gw.wanNic, "accept_ra")} = 2`] : []),
+    `${portSysctlKey("ipv4", gw.lanNic, "send_redirects")} = 0`,
+    ...(plan.lan.ipv6 !== undefined ? [`${portSysctlKey("ipv6", gw.wanNic, "accept_ra")} = 2`] : []),
   ];
 }
 

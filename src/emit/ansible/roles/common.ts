@@ -1,4 +1,5 @@
 import type { Plan, PlanHost } from "../../../plan/types.js";
+import { portSysctlKey } from "../../_sysctl.js";
 import { hostPath, linesFile, type OutputFile } from "../../file.js";
 import { checkModeTolerant, overlayTasks, type Role, roleFiles } from "../_role.js";
 import { OUTSIDE_CHROOT } from "./_shared.js";
@@ -87,7 +88,7 @@ function sysctl(plan: Plan, host: PlanHost): string[] {
   if (host.k3s === undefined) return [];
   const kernelRa = plan.hostNetworks.find((n) => n.host === host.name)?.manager !== "networkmanager";
   const v6 = plan.families.includes("ipv6")
-    ? ["net.ipv6.conf.all.forwarding = 1", ...(kernelRa ? ["net.ipv6.conf.all.accept_ra = 2", `net.ipv6.conf.${host.lanNic.name}.accept_ra = 2`] : [])]
+    ? ["net.ipv6.conf.all.forwarding = 1", ...(kernelRa ? ["net.ipv6.conf.all.accept_ra = 2", `${portSysctlKey("ipv6", host.lanNic.name, "accept_ra")} = 2`] : [])]
     : [];
   return [
     "# Rendered by h5b: k3s nodes route pod traffic; Cilium and the kubelet watch many files.",
