@@ -36,6 +36,9 @@ const BACKUP_SNAPSHOT = "h5b-backup";
 
 /** Namespace of the spec's workloads. */
 export const APPS_NAMESPACE = "apps";
+
+/** The secret store's file of a workload's supplied file. */
+export const workloadSecretName = (workload: string, file: string) => `workload-${workload}-${file}`;
 /** Prefix of the node labels h5b sets. */
 export const LABEL_PREFIX = "h5b";
 /** The label that marks the storage host, where the NFS server pod is pinned (docs/decisions.md). */
@@ -146,6 +149,9 @@ export function buildPlan(spec: Homelab): Plan {
       request: requestOf(w.resources),
       ...(w.state === "nfs" ? { storage: { size: w.storage, mountPath: w.mountPath, storageClass } } : {}),
       env: Object.fromEntries(Object.entries(w.env).sort(([a], [b]) => (a < b ? -1 : 1))),
+      secretFiles: Object.entries(w.secretFiles)
+        .sort(([a], [b]) => (a < b ? -1 : 1))
+        .map(([file, mountPath]) => ({ file, mountPath, secret: workloadSecretName(name, file) })),
       capabilities: [...w.capabilities].sort(),
       candidateNodes: workers.filter((n) => w.architectures.includes(n.arch)).map((n) => n.name),
     }))

@@ -201,6 +201,8 @@ export interface PlanWorkload {
   readonly request: Allocatable;
   readonly storage?: { readonly size: string; readonly mountPath: string; readonly storageClass: string };
   readonly env: Readonly<Record<string, string>>;
+  /** Files the user supplies in the secret store, mounted read-only (`secret` names the store's file). */
+  readonly secretFiles: readonly { readonly file: string; readonly mountPath: string; readonly secret: string }[];
   readonly capabilities: readonly string[];
   /** Workers whose architecture the image supports (placement candidates), sorted. */
   readonly candidateNodes: readonly string[];

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { error, H5bError } from "../issue.js";
 import type { BackupSecrets } from "./backups.js";
 import type { DnsSecrets } from "./dns.js";
+import type { WorkloadSecrets } from "./workloads.js";
 import { Secret } from "./secret.js";
 
 /** Secrets every homelab has; other stages add theirs through {@link SecretStore.ensure}. */
@@ -17,6 +18,8 @@ export interface Secrets extends CoreSecrets {
   readonly dns: DnsSecrets;
   /** When the spec has backups. */
   readonly backups?: BackupSecrets;
+  /** The files the workloads mount, as far as the user has supplied them. */
+  readonly workloads: WorkloadSecrets;
 }
 
 /**

@@ -125,6 +125,9 @@ export default defineHomelab({
       replicas: 2,
       ports: [{ name: "wireguard", port: 51820, protocol: "UDP" }],
       capabilities: ["NET_ADMIN"],
+      // The server's config (its key, port and peers), supplied by you: both replicas serve the same key, so a
+      // client follows the address from one to the other. The image brings up every config in wg_confs.
+      secretFiles: { "wg0.conf": "/config/wg_confs/wg0.conf" },
       exposure: "public",
       state: "stateless",
       essential: true,
@@ -136,6 +139,8 @@ export default defineHomelab({
       replicas: 2,
       ports: [{ name: "http", port: 80, targetPort: 3000 }],
       exposure: "internal",
+      // Homepage answers only the host names it is told (it refuses others since v1.0).
+      env: { HOMEPAGE_ALLOWED_HOSTS: "dashboard.svc.home.example.org" },
       resources: { cpu: "100m", memory: "256Mi" },
     },
     "home-assistant": {

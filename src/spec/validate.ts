@@ -275,6 +275,12 @@ function checkWorkloads(spec: Homelab, cidrs: LanCidrs, push: Push): void {
 
   for (const [name, w] of Object.entries(spec.workloads)) {
     const base = `workloads.${name}`;
+    const mounts = new Map<string, string>(w.state === "nfs" ? [[w.mountPath, `${base}.mountPath`]] : []);
+    for (const [file, path] of Object.entries(w.secretFiles)) {
+      const other = mounts.get(path) ?? [...mounts.entries()].find(([m]) => path.startsWith(`${m}/`))?.[1];
+      if (other !== undefined) push(error("mount-conflict", `${base}.secretFiles.${file}`, `${path} is already mounted by ${other}`));
+      mounts.set(path, `${base}.secretFiles.${file}`);
+    }
     if (w.exposure !== "none") {
       const host = w.hostname ?? name;
       const hp = w.hostname !== undefined ? `${base}.hostname` : base;

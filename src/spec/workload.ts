@@ -58,6 +58,15 @@ export const workloadSchema = z.strictObject({
   capabilities: z
     .array(z.enum(["NET_ADMIN", "NET_RAW", "NET_BIND_SERVICE", "SYS_MODULE", "SYS_TIME", "CHOWN", "SETUID", "SETGID", "DAC_OVERRIDE", "FOWNER"]))
     .default([]),
+  /**
+   * Files only you can supply (a VPN server's keys and peers, a password), mounted read-only into the container:
+   * file name -> absolute path in the container. Each is read at build time from the secret store,
+   * `.h5b/secrets/workload-<workload>-<file>` (chmod 600), into a Secret; until it exists the build warns and the
+   * workload's pods wait for it. @default {}
+   */
+  secretFiles: z
+    .record(z.string().regex(/^[a-z0-9][a-z0-9.-]{0,62}$/, "must be a file name of lowercase letters, digits, dots and dashes"), z.string().regex(/^\/[^\0]*[^/]$/, "must be an absolute file path"))
+    .default({}),
   /** Environment variables. @default {} */
   env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be an environment variable name"), z.string()).default({}),
 });

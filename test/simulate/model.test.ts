@@ -78,7 +78,8 @@ describe("the model read from rendered and extra manifests", () => {
 
   it("reads the rendered workloads with the spec's architectures, requests and NFS claims", () => {
     expect(wl("media")).toMatchObject({ kind: "Deployment", replicas: 1, architectures: ["amd64"], architecturesFrom: "spec", request: { millicores: 2000, memoryBytes: 4 * 2 ** 30 }, volumes: [{ kind: "nfs", claim: "media-data" }] });
-    expect(wl("wireguard")).toMatchObject({ essential: true, volumes: [], spread: [{ whenUnsatisfiable: "ScheduleAnyway", topologyKey: "kubernetes.io/hostname" }] });
+    // Its Secret (the VPN's config) is no storage: it stays up when NFS is down.
+    expect(wl("wireguard")).toMatchObject({ essential: true, volumes: [{ kind: "other", name: "secret-files" }], spread: [{ whenUnsatisfiable: "ScheduleAnyway", topologyKey: "kubernetes.io/hostname" }] });
     expect(model.services.find((s) => s.name === "wireguard")).toMatchObject({ type: "LoadBalancer", local: true, pool: "public", dnsName: "wireguard.svc.home.example.org" });
     expect(model.services.find((s) => s.name === "wireguard")?.addresses).toHaveLength(2);
   });

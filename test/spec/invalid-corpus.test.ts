@@ -70,6 +70,8 @@ const corpus: readonly Case[] = [
   { name: "a job spawner among h5b's own workloads", edit: (s) => set(s, "access.jobSpawners", [{ name: "runner", namespace: "apps" }]), code: "job-spawner-namespace", path: "access.jobSpawners[0].namespace" },
   { name: "a misspelt time zone", edit: (s) => set(s, "site.timeZone", "Europe/Berlinn"), code: "time-zone-unknown", path: "site.timeZone" },
   { name: "an ODoH server reached only through its own operator's relay", edit: (s) => set(s, "site.upstream", { servers: ["odoh-cloudflare", "odoh-crypto-sx"], relays: ["odohrelay-crypto-sx"] }), code: "odoh-same-operator", path: "site.upstream.servers[1]" },
+  { name: "two secret files at one path", edit: (s) => set(s, "workloads.wireguard.secretFiles", { "wg0.conf": "/config/wg0.conf", "wg1.conf": "/config/wg0.conf" }), code: "mount-conflict", path: "workloads.wireguard.secretFiles.wg1.conf" },
+  { name: "a secret file inside the NFS claim's mount", edit: (s) => set(s, "workloads.media.secretFiles", { "api.key": "/config/api.key" }), code: "mount-conflict", path: "workloads.media.secretFiles.api.key" },
   { name: "negative replicas", edit: (s) => set(s, "workloads.dashboard.replicas", -1), code: "too-small", path: "workloads.dashboard.replicas" },
 ];
 

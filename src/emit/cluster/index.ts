@@ -1,5 +1,6 @@
 import { K3S_MANIFESTS_DIR } from "../k3s/_flags.js";
 import type { Plan } from "../../plan/types.js";
+import type { Secret } from "../../secrets/secret.js";
 import { hostPath, type OutputFile, yamlDocuments } from "../file.js";
 import { ciliumChart } from "./cilium.js";
 import { clusterDnsObjects } from "./cluster-dns.js";
@@ -22,13 +23,16 @@ export { lbAnnotations } from "./_service.js";
  * keeps them in dependency order for a reader (namespaces, CNI, cluster DNS, load balancer, DNS names, storage,
  * access, apps).
  */
-export function emitClusterManifests(plan: Plan): OutputFile[] {
+export function emitClusterManifests(plan: Plan, workloadFiles: ReadonlyMap<string, ReadonlyMap<string, Secret>> = new Map()): OutputFile[] {
   const file = (name: string, objs: readonly (Record<string, unknown> | undefined)[]): OutputFile[] => {
     const present = objs.filter((o) => o !== undefined);
     if (present.length === 0) return [];
+    // A file with a Secret in it is root's alone, like every other file that holds a secret.
+    const secret = present.some((o) => o.kind === "Secret");
     return [
       yamlDocuments(hostPath(plan.cluster.server, `${K3S_MANIFESTS_DIR}/${name}.yaml`), present, {
         header: `Rendered by h5b for cluster ${plan.cluster.name}; k3s applies this file from its auto-deploy folder.`,
+        ...(secret ? { mode: 0o600 } : {}),
       }),
     ];
   };
@@ -43,6 +47,6 @@ export function emitClusterManifests(plan: Plan): OutputFile[] {
     ...file("h5b-39-nfs-server", nfsServerObjects(plan)),
     ...file("h5b-40-csi-driver-nfs", [csiNfsChart(plan)]),
     ...file("h5b-50-rbac", rbac(plan)),
-    ...plan.workloads.flatMap((w) => file(`h5b-60-app-${w.name}`, workloadObjects(plan, w))),
+    ...plan.workloads.flatMap((w) => file(`h5b-60-app-${w.name}`, workloadObjects(plan, w, workloadFiles.get(w.name)))),
   ];
 }

@@ -1,4 +1,6 @@
+import { createHash } from "node:crypto";
 import type { Plan, PlanWorkload } from "../../plan/types.js";
+import type { Secret } from "../../secrets/secret.js";
 import { managedBy } from "./_helm.js";
 import { lbAnnotations } from "./_service.js";
 
@@ -7,13 +9,23 @@ const APP_LABEL = "app.kubernetes.io/name";
 /**
  * A workload as the design wants it: only on workers of an architecture its image has, spread one replica per
  * node where possible, a LoadBalancer service with the Local policy in its pool with a DNS name, and a
- * disruption budget that keeps one replica through a drain.
+ * disruption budget that keeps one replica through a drain. `files` holds the contents of its supplied secret
+ * files, when the user has put them all in the store: they become a Secret (without it, the pods wait for it).
  */
-export function workloadObjects(plan: Plan, w: PlanWorkload): Record<string, unknown>[] {
+export function workloadObjects(plan: Plan, w: PlanWorkload, files?: ReadonlyMap<string, Secret>): Record<string, unknown>[] {
   const labels = { [APP_LABEL]: w.name, ...managedBy };
   const selector = { [APP_LABEL]: w.name };
   const claim = `${w.name}-data`;
+  const secretName = `${w.name}-files`;
   const out: Record<string, unknown>[] = [];
+
+  // Mounted by subPath, a changed Secret never reaches a running pod: a digest of the contents rolls the pods instead.
+  let filesDigest: string | undefined;
+  if (files !== undefined && w.secretFiles.length > 0) {
+    const data = Object.fromEntries(w.secretFiles.map((f) => [f.file, Buffer.from(`${files.get(f.file)?.reveal() ?? ""}\n`).toString("base64")]));
+    filesDigest = createHash("sha256").update(JSON.stringify(data)).digest("hex");
+    out.push({ apiVersion: "v1", kind: "Secret", metadata: { name: secretName, namespace: w.namespace, labels }, type: "Opaque", data });
+  }
 
   if (w.storage !== undefined) {
     out.push({
@@ -34,8 +46,19 @@ export function workloadObjects(plan: Plan, w: PlanWorkload): Record<string, unk
       allowPrivilegeEscalation: false,
       ...(w.capabilities.length > 0 ? { capabilities: { add: [...w.capabilities] } } : {}),
     },
-    ...(w.storage !== undefined ? { volumeMounts: [{ name: "data", mountPath: w.storage.mountPath }] } : {}),
+    ...(w.storage !== undefined || w.secretFiles.length > 0
+      ? {
+          volumeMounts: [
+            ...(w.storage !== undefined ? [{ name: "data", mountPath: w.storage.mountPath }] : []),
+            ...w.secretFiles.map((f) => ({ name: "secret-files", mountPath: f.mountPath, subPath: f.file, readOnly: true })),
+          ],
+        }
+      : {}),
   };
+  const volumes = [
+    ...(w.storage !== undefined ? [{ name: "data", persistentVolumeClaim: { claimName: claim } }] : []),
+    ...(w.secretFiles.length > 0 ? [{ name: "secret-files", secret: { secretName, defaultMode: 0o400 } }] : []),
+  ];
 
   out.push({
     apiVersion: "apps/v1",
@@ -47,7 +70,7 @@ export function workloadObjects(plan: Plan, w: PlanWorkload): Record<string, unk
       // A claim mounted by one pod at a time must be released before the next pod starts.
       strategy: w.storage !== undefined ? { type: "Recreate" } : { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
       template: {
-        metadata: { labels },
+        metadata: { labels, ...(filesDigest !== undefined ? { annotations: { [`${plan.cluster.labelPrefix}/files-sha256`]: filesDigest } } : {}) },
         spec: {
           automountServiceAccountToken: false,
           affinity: {
@@ -69,7 +92,7 @@ export function workloadObjects(plan: Plan, w: PlanWorkload): Record<string, unk
             { maxSkew: 1, topologyKey: "kubernetes.io/hostname", whenUnsatisfiable: "ScheduleAnyway", labelSelector: { matchLabels: selector } },
           ],
           containers: [container],
-          ...(w.storage !== undefined ? { volumes: [{ name: "data", persistentVolumeClaim: { claimName: claim } }] } : {}),
+          ...(volumes.length > 0 ? { volumes } : {}),
         },
       },
     },
