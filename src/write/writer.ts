@@ -38,6 +38,7 @@ export async function writeTree(outDir: string, files: readonly OutputFile[]): P
     }
   }
   const bytes = files.reduce((n, f) => n + Buffer.byteLength(f.content), 0);
+  await asUserError("write", "out-write", outDir, "cannot clean beside the output folder", () => removeLeftovers(dir));
   if (isUnchanged(dir, MARKER, files)) {
     // The marker's time says when the output was last known to match its spec (`h5b simulate --out` reads it).
     const now = new Date();
@@ -49,7 +50,6 @@ export async function writeTree(outDir: string, files: readonly OutputFile[]): P
 
 /** Builds the tree beside `dir` and swaps it in; an interrupt (Ctrl-C) waits until the swap and its cleanup end. */
 async function swapIn(dir: string, files: readonly OutputFile[], bytes: number): Promise<WriteResult> {
-  removeLeftovers(dir);
   // A parent that does not exist yet is made first; the temporary folder itself is made alone, so that a parent
   // that cannot hold folders (a file, /proc) fails at once.
   if (!existsSync(dirname(dir))) await mkdir(dirname(dir), { recursive: true });
