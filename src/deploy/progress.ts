@@ -38,6 +38,9 @@ export class ProgressReader {
   #task = "";
   #pending = new Map<string, Status>();
   #failure: { host: string; task: string; unreachable: boolean; lines: string[] } | undefined;
+  /** Hosts with a failed result in the current task, and the task's `...ignoring` lines (see {@link line}). */
+  #failedHosts = new Set<string>();
+  #ignores = 0;
   #inRecap = false;
 
   constructor(
@@ -76,21 +79,21 @@ export class ProgressReader {
       const status: Status = bang === "UNREACHABLE" ? "unreachable" : word === "fatal" || word === "failed" ? "failed" : word === "skipping" ? "skipped" : (word as Status);
       const before = this.#pending.get(host);
       if (before === undefined || RANK[status] > RANK[before]) this.#pending.set(host, status);
+      if (status === "failed") this.#failedHosts.add(host);
       if (status === "failed" || status === "unreachable") {
         this.#failure = { host, task: this.#task, unreachable: status === "unreachable", lines: detail !== undefined ? [detail] : [] };
       }
       return;
     }
     if (line === "...ignoring") {
-      // An ignored failure (every failed item of it, in a loop) is not a failure of the run.
+      // An ignored failure (every failed item of it, in a loop) is not a failure of the run. The line names no host:
+      // it follows that host's last result, but the items of hosts running in parallel can come in between, so the
+      // last failure open may be another host's. Ansible prints it once per ignored host: when the task ends with
+      // as many of them as hosts that failed, every failure was ignored (the end of the task settles it).
       const host = this.#failure?.host;
       this.#failure = undefined;
-      if (host === undefined) return;
-      this.#pending.set(host, "ok");
-      for (let i = this.failures.length - 1; i >= 0; i--) {
-        const f = this.failures[i] as Failure;
-        if (f.host === host && f.task === this.#task) this.failures.splice(i, 1);
-      }
+      this.#ignores++;
+      if (host !== undefined) this.#ignore(host);
       return;
     }
     // Anything else continues a failure's message, or is a diff, a warning or an error of Ansible's own.
@@ -113,8 +116,19 @@ export class ProgressReader {
 
   #finishTask(): void {
     this.#closeFailure();
+    if (this.#ignores > 0 && this.#ignores >= this.#failedHosts.size) for (const host of this.#failedHosts) this.#ignore(host);
+    this.#failedHosts.clear();
+    this.#ignores = 0;
     for (const [host, status] of this.#pending) this.onResult({ host, task: this.#task, status });
     this.#pending.clear();
+  }
+
+  #ignore(host: string): void {
+    this.#pending.set(host, "ok");
+    for (let i = this.failures.length - 1; i >= 0; i--) {
+      const f = this.failures[i] as Failure;
+      if (f.host === host && f.task === this.#task) this.failures.splice(i, 1);
+    }
   }
 }
 

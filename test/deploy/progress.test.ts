@@ -86,6 +86,28 @@ describe("reading ansible-playbook's output", () => {
     ]);
   });
 
+  it("does not count ignored failures of hosts whose loop items came in between", () => {
+    // Three hosts fail every item of a task that ignores errors; their items interleave, and each host's
+    // `...ignoring` follows its last result, after another host's items.
+    const { results, failures } = read(
+      [
+        "TASK [common : Enable SSH, time synchronisation and unattended upgrades] ******",
+        'failed: [pi-cp] (item=ssh) => {"msg": "System has not been booted with systemd"}',
+        'failed: [porygon] (item=ssh) => {"msg": "System has not been booted with systemd"}',
+        'failed: [pi-cp] (item=unattended-upgrades) => {"msg": "System has not been booted with systemd"}',
+        'failed: [porygon] (item=unattended-upgrades) => {"msg": "System has not been booted with systemd"}',
+        "...ignoring",
+        'failed: [x86-1] (item=ssh) => {"msg": "System has not been booted with systemd"}',
+        "...ignoring",
+        'failed: [x86-1] (item=unattended-upgrades) => {"msg": "System has not been booted with systemd"}',
+        "...ignoring",
+        "TASK [common : Create the administrator] ***************************************",
+      ].join("\n"),
+    );
+    expect(failures).toEqual([]);
+    expect(results.map((r) => `${r.host} ${r.status}`).sort()).toEqual(["pi-cp ok", "porygon ok", "x86-1 ok"]);
+  });
+
   it("parses the recap, and hands diffs, warnings and errors on as other lines", () => {
     const { recap, other } = read(
       [
