@@ -64,7 +64,7 @@ export async function asUserError<T>(stage: string, code: string, path: string, 
   } catch (e) {
     const errno = systemErrorCode(e);
     if (errno === undefined) throw e;
-    const where = (e as { path?: unknown; address?: unknown; port?: unknown }).path ?? (e as { address?: unknown }).address;
+    const where = (e as { path?: unknown; address?: unknown }).path ?? (e as { address?: unknown }).address;
     throw new H5bError(stage, [error(code, path, `${what}: ${errno}${where !== undefined ? ` (${String(where)})` : ""}`)]);
   }
 }

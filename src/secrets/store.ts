@@ -59,6 +59,18 @@ export class SecretStore {
     return secret;
   }
 
+  /**
+   * A file only the user can give, byte for byte (a config, a key of any form): undefined while it does not exist.
+   * Refused, without being shown, while group or others may read it.
+   */
+  suppliedFile(name: string): Buffer | undefined {
+    if (!/^[a-z0-9][a-z0-9.-]*$/.test(name)) throw new Error(`bad secret name ${name}`);
+    const file = this.pathOf(name);
+    if (!existsSync(file)) return undefined;
+    this.#checkMode(file);
+    return readFileSync(file);
+  }
+
   /** {@link ensure} for secrets whose generation is asynchronous (key pairs, certificates). */
   async ensureAsync(name: string, generate: () => Promise<string>): Promise<Secret> {
     if (existsSync(join(this.dir, name))) return this.ensure(name);
@@ -69,11 +81,15 @@ export class SecretStore {
   /** An existing secret's file, refused while group or others may read it. */
   #read(name: string): Secret {
     const file = this.pathOf(name);
+    this.#checkMode(file);
+    return new Secret(name, readFileSync(file, "utf8").replace(/\n$/, ""));
+  }
+
+  #checkMode(file: string): void {
     const mode = statSync(file).mode & 0o777;
     if ((mode & 0o077) !== 0) {
       throw new H5bError("secrets", [error("secret-mode", file, `is readable by group or others (mode ${mode.toString(8)}); chmod 600 it`)]);
     }
-    return new Secret(name, readFileSync(file, "utf8").replace(/\n$/, ""));
   }
 
   /** Path of a secret's file (for Ansible, which copies it to the host). */

@@ -35,7 +35,7 @@ export const siteSchema = z.strictObject({
        * carry its queries. @default ["odoh-cloudflare", "odoh-snowstorm"]
        */
       servers: z
-        .array(z.string().regex(/^[a-z0-9][a-z0-9.-]*$/, "must be a name from the odoh-servers list"))
+        .array(z.string().regex(/^(odoh-|dnscry\.pt-odoh-)[a-z0-9.-]+$/, "must be an ODoH server name from the odoh-servers list (odoh-…)"))
         .min(1)
         .default(["odoh-cloudflare", "odoh-snowstorm"]),
       /**
@@ -43,7 +43,7 @@ export const siteSchema = z.strictObject({
        * operator does not run. Two, so that one relay down leaves a route. @default ["odohrelay-crypto-sx", "odohrelay-numa"]
        */
       relays: z
-        .array(z.string().regex(/^[a-z0-9][a-z0-9.-]*$/, "must be a name from the odoh-relays list"))
+        .array(z.string().regex(/^odohrelay-[a-z0-9.-]+$/, "must be an ODoH relay name from the odoh-relays list (odohrelay-…)"))
         .min(1)
         .default(["odohrelay-crypto-sx", "odohrelay-numa"]),
     })

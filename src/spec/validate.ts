@@ -1,7 +1,7 @@
 import { type Cidr, canonicalAddress, cidrContains, cidrContainsAddress, cidrOverlaps, cidrSize, isNetworkAddress, nthAddress, parseCidr, reverseZones } from "../_net.js";
 import { parseBytes } from "../_quantity.js";
 import { error, type Issue, warning } from "../issue.js";
-import { APPS_NAMESPACE } from "../plan/build.js";
+import { APPS_NAMESPACE, workloadSecretName } from "../plan/build.js";
 import { allocatable, requestOf } from "../plan/capacity.js";
 import { ODOH_OPERATORS, odohRoutes } from "../plan/odoh.js";
 import { resolveVersions } from "../plan/versions.js";
@@ -273,10 +273,16 @@ function checkWorkloads(spec: Homelab, cidrs: LanCidrs, push: Push): void {
   const lbIps = new Map<string, string>();
   let publicCount = ingress.enabled && ingress.exposure === "public" ? 1 : 0;
 
+  const storeFiles = new Map<string, string>();
   for (const [name, w] of Object.entries(spec.workloads)) {
     const base = `workloads.${name}`;
     const mounts = new Map<string, string>(w.state === "nfs" ? [[w.mountPath, `${base}.mountPath`]] : []);
     for (const [file, path] of Object.entries(w.secretFiles)) {
+      // Names with dashes can meet in the store's flat folder: workload a-b's file c and workload a's file b-c.
+      const stored = workloadSecretName(name, file);
+      const owner = storeFiles.get(stored);
+      if (owner !== undefined) push(error("secret-file-shared", `${base}.secretFiles.${file}`, `would be read from ${stored}, as ${owner} is: rename one`));
+      storeFiles.set(stored, `${base}.secretFiles.${file}`);
       const other = mounts.get(path) ?? [...mounts.entries()].find(([m]) => path.startsWith(`${m}/`))?.[1];
       if (other !== undefined) push(error("mount-conflict", `${base}.secretFiles.${file}`, `${path} is already mounted by ${other}`));
       mounts.set(path, `${base}.secretFiles.${file}`);
@@ -415,12 +421,17 @@ function checkStorage(spec: Homelab, push: Push): void {
 }
 
 function checkSite(spec: Homelab, push: Push): void {
+  // Node's time zone data (ICU) knows the IANA names Debian's tzdata has; a misspelt one would leave
+  // /etc/localtime dangling and the hosts on UTC without a word. ICU ignores case, the file system does not.
+  const zone = spec.site.timeZone;
+  let known: string | undefined;
   try {
-    // Node's time zone data (ICU) knows the IANA names Debian's tzdata has; a misspelt one would leave
-    // /etc/localtime dangling and the hosts on UTC without a word.
-    new Intl.DateTimeFormat("en", { timeZone: spec.site.timeZone });
+    known = new Intl.DateTimeFormat("en", { timeZone: zone }).resolvedOptions().timeZone;
   } catch {
-    push(error("time-zone-unknown", "site.timeZone", `${spec.site.timeZone} is not a time zone (an IANA name, like Europe/Berlin)`));
+    push(error("time-zone-unknown", "site.timeZone", `${zone} is not a time zone (an IANA name, like Europe/Berlin)`));
+  }
+  if (known !== undefined && known !== zone && known.toLowerCase() === zone.toLowerCase()) {
+    push(error("time-zone-case", "site.timeZone", `${zone} is spelt ${known} (the name is a file under /usr/share/zoneinfo)`));
   }
   const { servers, relays } = spec.site.upstream;
   odohRoutes(servers, relays).forEach((r, i) => {

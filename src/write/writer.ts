@@ -103,7 +103,8 @@ const OLD = ".h5b-old-";
  */
 function removeLeftovers(dir: string): void {
   const parent = dirname(dir);
-  if (!existsSync(parent)) return;
+  // A parent that is not a folder is for the write to report.
+  if (!existsSync(parent) || !statSync(parent).isDirectory()) return;
   for (const name of readdirSync(parent)) {
     const rest = [TMP, OLD].map((k) => `${basename(dir)}${k}`).find((p) => name.startsWith(p));
     const pid = rest === undefined ? "" : name.slice(rest.length);

@@ -30,7 +30,7 @@ describe("the cluster's DNS, in place of k3s's CoreDNS", () => {
     expect(byKind(v4, "Service").spec).toMatchObject({ clusterIP: "10.43.0.10", clusterIPs: ["10.43.0.10"], ipFamilyPolicy: "SingleStack" });
   });
 
-  it("runs two replicas on the workers only, one per worker while both are up, never on the control plane", () => {
+  it("runs two replicas on the workers only, never two on one node, never on the control plane", () => {
     const plan = planOf();
     const deployment = byKind(plan, "Deployment");
     const pod = deployment.spec.template.spec;
@@ -39,7 +39,9 @@ describe("the cluster's DNS, in place of k3s's CoreDNS", () => {
     expect(pod.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms).toEqual([
       { matchExpressions: [{ key: `${plan.cluster.labelPrefix}/role`, operator: "In", values: ["worker"] }] },
     ]);
-    expect(pod.topologySpreadConstraints[0]).toMatchObject({ topologyKey: "kubernetes.io/hostname", maxSkew: 1 });
+    expect(pod.topologySpreadConstraints).toEqual([
+      { maxSkew: 1, topologyKey: "kubernetes.io/hostname", whenUnsatisfiable: "DoNotSchedule", labelSelector: { matchLabels: { "k8s-app": "kube-dns" } } },
+    ]);
     expect(byKind(plan, "PodDisruptionBudget").spec.maxUnavailable).toBe(1);
     // The node's resolver (Porygon) is its upstream; the cluster's own names it answers itself.
     expect(pod.dnsPolicy).toBe("Default");

@@ -34,7 +34,7 @@ describe("files a workload mounts from the secret store (the VPN's config)", () 
     expect(missingSecrets(r.secrets).map((i) => i.path)).toContain(join(dir, "workload-wireguard-wg0.conf"));
     expect(r.docs.some((d) => d.kind === "Secret")).toBe(false);
     const pod = r.docs.find((d) => d.kind === "Deployment").spec.template.spec;
-    expect(pod.volumes).toEqual([{ name: "secret-files", secret: { secretName: "wireguard-files", defaultMode: 0o400 } }]);
+    expect(pod.volumes).toEqual([{ name: "secret-files", secret: { secretName: "wireguard-files", defaultMode: 0o444 } }]);
     expect(pod.containers[0].volumeMounts).toEqual([{ name: "secret-files", mountPath: "/config/wg_confs/wg0.conf", subPath: "wg0.conf", readOnly: true }]);
     expect(r.app?.mode).toBeUndefined();
   });
@@ -48,6 +48,10 @@ describe("files a workload mounts from the secret store (the VPN's config)", () 
     const secret = r.docs.find((d) => d.kind === "Secret");
     expect(secret.metadata).toMatchObject({ name: "wireguard-files", namespace: "apps" });
     expect(Buffer.from(secret.data["wg0.conf"], "base64").toString()).toBe(WG0);
+    // Byte for byte: no newline added to a file that has none.
+    writeFileSync(join(dir, "workload-wireguard-wg0.conf"), "abc", { mode: 0o600 });
+    expect((await render(dir)).docs.find((d) => d.kind === "Secret").data["wg0.conf"]).toBe(Buffer.from("abc").toString("base64"));
+    writeFileSync(join(dir, "workload-wireguard-wg0.conf"), WG0, { mode: 0o600 });
     expect(r.app?.mode).toBe(0o600);
     const digest = r.docs.find((d) => d.kind === "Deployment").spec.template.metadata.annotations["h5b/files-sha256"];
     expect(digest).toMatch(/^[0-9a-f]{64}$/);

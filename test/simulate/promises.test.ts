@@ -112,7 +112,7 @@ describe("specs that break a promise", () => {
       Object.assign(w.dashboard as object, { essential: true, resources: { cpu: "100m", memory: "1Gi" } });
     });
     expect(sim.broken.map(summary)).toEqual([
-      "essential-recovers-from-worker-failure Service apps/dashboard @x86-1: degraded: 1 of 2 replicas ran on x86-1; not rescheduled: no node can take it (pi-worker: 295.2Mi memory free, needs 1Gi); its address moves to pi-worker (Local policy: a node with a ready endpoint)",
+      "essential-recovers-from-worker-failure Service apps/dashboard @x86-1: degraded: 1 of 2 replicas ran on x86-1; not rescheduled: no node can take it (pi-worker: 365.2Mi memory free, needs 1Gi); its address moves to pi-worker (Local policy: a node with a ready endpoint)",
     ]);
   });
 

@@ -41,8 +41,8 @@ export function k3sRelease(host: PlanHost): Release {
 }
 
 /**
- * Node.js for `h5b ddns` (Debian 12's is older than h5b's engines allow): the current release of the active LTS
- * line, 24 (20 reached its end of life in April 2026; h5b runs on 20 and newer).
+ * Node.js for `h5b ddns` (Debian 12's is older than h5b's engines allow): the current release of the LTS line 24,
+ * supported until April 2028 (20 reached its end of life in April 2026; h5b runs on 20 and newer).
  */
 export const NODE_VERSION = "v24.21.0";
 

@@ -25,7 +25,7 @@ export function clusterDnsAddresses(plan: Plan): string[] {
  * Pod DNS, in place of k3s's bundled CoreDNS (disabled in the server's config). k3s runs one replica that tolerates
  * the control plane's CriticalAddonsOnly taint: it can land on the control plane, and with that node down every pod
  * loses DNS, though the design keeps workloads serving without the control plane. Here two replicas run on the
- * workers only, one per worker while both are up, with a disruption budget; the Corefile is k3s's without its
+ * workers only, never two on one node, with a disruption budget; the Corefile is k3s's without its
  * NodeHosts (k3s fills that file only for its own CoreDNS) and forwards to the node's resolver, Porygon.
  */
 export function clusterDnsObjects(plan: Plan): Record<string, unknown>[] {
@@ -94,8 +94,9 @@ export function clusterDnsObjects(plan: Plan): Record<string, unknown>[] {
                 },
               },
             },
-            // ScheduleAnyway: with a worker down its replica moves to the other one rather than stay Pending.
-            topologySpreadConstraints: [{ maxSkew: 1, topologyKey: "kubernetes.io/hostname", whenUnsatisfiable: "ScheduleAnyway", labelSelector: { matchLabels: SELECTOR } }],
+            // DoNotSchedule: with a worker down its replacement waits for it rather than join the other replica, so the
+            // two never end up on one node (ScheduleAnyway let them, for good, and that node's failure took DNS down).
+            topologySpreadConstraints: [{ maxSkew: 1, topologyKey: "kubernetes.io/hostname", whenUnsatisfiable: "DoNotSchedule", labelSelector: { matchLabels: SELECTOR } }],
             containers: [
               {
                 name: NAME,

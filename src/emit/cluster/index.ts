@@ -1,6 +1,5 @@
 import { K3S_MANIFESTS_DIR } from "../k3s/_flags.js";
 import type { Plan } from "../../plan/types.js";
-import type { Secret } from "../../secrets/secret.js";
 import { hostPath, type OutputFile, yamlDocuments } from "../file.js";
 import { ciliumChart } from "./cilium.js";
 import { clusterDnsObjects } from "./cluster-dns.js";
@@ -23,7 +22,7 @@ export { lbAnnotations } from "./_service.js";
  * keeps them in dependency order for a reader (namespaces, CNI, cluster DNS, load balancer, DNS names, storage,
  * access, apps).
  */
-export function emitClusterManifests(plan: Plan, workloadFiles: ReadonlyMap<string, ReadonlyMap<string, Secret>> = new Map()): OutputFile[] {
+export function emitClusterManifests(plan: Plan, workloadFiles: ReadonlyMap<string, ReadonlyMap<string, Buffer>> = new Map()): OutputFile[] {
   const file = (name: string, objs: readonly (Record<string, unknown> | undefined)[]): OutputFile[] => {
     const present = objs.filter((o) => o !== undefined);
     if (present.length === 0) return [];

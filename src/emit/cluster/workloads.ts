@@ -1,6 +1,5 @@
 import { createHash } from "node:crypto";
 import type { Plan, PlanWorkload } from "../../plan/types.js";
-import type { Secret } from "../../secrets/secret.js";
 import { managedBy } from "./_helm.js";
 import { lbAnnotations } from "./_service.js";
 
@@ -12,7 +11,7 @@ const APP_LABEL = "app.kubernetes.io/name";
  * disruption budget that keeps one replica through a drain. `files` holds the contents of its supplied secret
  * files, when the user has put them all in the store: they become a Secret (without it, the pods wait for it).
  */
-export function workloadObjects(plan: Plan, w: PlanWorkload, files?: ReadonlyMap<string, Secret>): Record<string, unknown>[] {
+export function workloadObjects(plan: Plan, w: PlanWorkload, files?: ReadonlyMap<string, Buffer>): Record<string, unknown>[] {
   const labels = { [APP_LABEL]: w.name, ...managedBy };
   const selector = { [APP_LABEL]: w.name };
   const claim = `${w.name}-data`;
@@ -22,7 +21,7 @@ export function workloadObjects(plan: Plan, w: PlanWorkload, files?: ReadonlyMap
   // Mounted by subPath, a changed Secret never reaches a running pod: a digest of the contents rolls the pods instead.
   let filesDigest: string | undefined;
   if (files !== undefined && w.secretFiles.length > 0) {
-    const data = Object.fromEntries(w.secretFiles.map((f) => [f.file, Buffer.from(`${files.get(f.file)?.reveal() ?? ""}\n`).toString("base64")]));
+    const data = Object.fromEntries(w.secretFiles.map((f) => [f.file, (files.get(f.file) ?? Buffer.alloc(0)).toString("base64")]));
     filesDigest = createHash("sha256").update(JSON.stringify(data)).digest("hex");
     out.push({ apiVersion: "v1", kind: "Secret", metadata: { name: secretName, namespace: w.namespace, labels }, type: "Opaque", data });
   }
@@ -57,7 +56,8 @@ export function workloadObjects(plan: Plan, w: PlanWorkload, files?: ReadonlyMap
   };
   const volumes = [
     ...(w.storage !== undefined ? [{ name: "data", persistentVolumeClaim: { claimName: claim } }] : []),
-    ...(w.secretFiles.length > 0 ? [{ name: "secret-files", secret: { secretName, defaultMode: 0o400 } }] : []),
+    // Readable by the container's own user, whichever it is (the pod's mount namespace is the file's only reader).
+    ...(w.secretFiles.length > 0 ? [{ name: "secret-files", secret: { secretName, defaultMode: 0o444 } }] : []),
   ];
 
   out.push({

@@ -7,12 +7,12 @@ import { DDNS_CREDENTIALS, DDNS_UNIT } from "./ddns-config.js";
 import { ETCD_UNIT } from "./etcd.js";
 import { PATHS } from "./paths.js";
 
-/** Binaries that Debian 12 does not package; Ansible installs them here. */
 export const DNSCRYPT_UNIT = "dnscrypt-proxy.service";
 
 /** The units h5b writes whole for Porygon (etcd's and Kea's are Debian's). */
 export const PORYGON_UNITS = [COREDNS_UNIT, DNSCRYPT_UNIT, DDNS_UNIT] as const;
 
+/** Binaries that Debian 12 does not package; Ansible installs them here. */
 export const BINARIES = { coredns: "/usr/local/bin/coredns", dnscrypt: "/usr/local/bin/dnscrypt-proxy", h5b: "/usr/local/bin/h5b" } as const;
 
 interface UnitSpec {

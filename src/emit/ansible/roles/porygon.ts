@@ -23,7 +23,11 @@ const folder = (file: string) => `${file.slice(0, file.lastIndexOf("/"))}/`;
  * its name) belong to the common and network roles, which install them when it is safe to.
  */
 const PORYGON_FILES = [
-  ...[PATHS.kea4, PATHS.etcdConfig, PATHS.corefile, PATHS.dnscrypt, PATHS.ddnsConfig].map(folder),
+  ...[PATHS.kea4, PATHS.etcdConfig, PATHS.corefile, PATHS.dnscrypt].map(folder),
+  // h5b ddns's files only: /etc/h5b also holds other roles' (the backups').
+  PATHS.ddnsConfig,
+  PATHS.ddnsTsig,
+  `${PATHS.ddnsPki}/`,
   PATHS.etcdAuthScript,
   PATHS.hostRecordsScript,
   ...PORYGON_UNITS.map((u) => `${PATHS.units}/${u}`),
