@@ -53,6 +53,33 @@ describe("writeTree", () => {
     expect(readdirSync(base)).toEqual(["out"]);
   });
 
+  it("an interrupt during the swap waits for it: the new tree lands whole, nothing is left beside it, the signal is raised again after", async () => {
+    const out = join(base, "out");
+    await writeTree(out, [...tree, { path: "hosts/c/old.conf", content: "x" }]);
+    const many = [...tree, ...Array.from({ length: 400 }, (_, i) => ({ path: `hosts/d/${i}/f.conf`, content: `${i}\n` }))];
+    // A listener of the test's own keeps the re-raised signal from ending the test's process.
+    let received = 0;
+    const count = () => received++;
+    process.on("SIGINT", count);
+    try {
+      const writing = writeTree(out, many);
+      // As soon as the new tree is being written beside the output, as Ctrl-C would.
+      const tmp = `${out}.h5b-tmp-${process.pid}`;
+      for (let i = 0; i < 10_000 && !readdirSync(base).includes(relative(base, tmp)); i++) await new Promise((r) => setImmediate(r));
+      expect(readdirSync(base)).toContain(relative(base, tmp));
+      process.emit("SIGINT", "SIGINT");
+      const r = await writing;
+      expect(r.files).toBe(many.length);
+      expect(readdirSync(base)).toEqual(["out"]);
+      expect(Object.keys(snapshot(out))).toHaveLength(many.length + 1);
+      // Once by the emit above, once raised again by the writer when it was done.
+      for (let i = 0; i < 100 && received < 2; i++) await new Promise((r) => setTimeout(r, 10));
+      expect(received).toBe(2);
+    } finally {
+      process.off("SIGINT", count);
+    }
+  });
+
   it("leaves a folder that already holds exactly the files untouched, and marks it as checked", async () => {
     const out = join(base, "out");
     await writeTree(out, tree);
