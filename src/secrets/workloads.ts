@@ -25,7 +25,7 @@ export function workloadSecrets(plan: Plan, store: SecretStore): WorkloadSecrets
           warning(
             "secret-missing",
             store.pathOf(f.secret),
-            `not found: create it with the ${f.file} workload ${w.name} mounts at ${f.mountPath} (chmod 600); until then its pods wait for it`,
+            `not found: put here the ${f.file} that workload ${w.name} mounts at ${f.mountPath} (chmod 600; see the README); until then its pods wait for it`,
           ),
         );
       }
