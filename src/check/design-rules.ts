@@ -1,6 +1,9 @@
 import { parse } from "yaml";
 import { parseCidr } from "../_net.js";
+import { parseTaint } from "../plan/taint.js";
 import type { Plan } from "../plan/types.js";
+import { tolerates } from "../simulate/filters.js";
+import type { Toleration } from "../simulate/types.js";
 import { nfsFindings } from "./_nfs-rules.js";
 import { describe, type ManifestObject, renderedManifests } from "./manifests.js";
 import type { Checker, Finding } from "./types.js";
@@ -47,15 +50,10 @@ export function lbServiceFindings(plan: Plan, where: string, s: { annotations: u
   return f;
 }
 
-function tolerates(tolerations: unknown, taint: string): boolean {
-  const [kv = "", effect] = taint.split(":");
-  const [key, value] = kv.split("=");
-  if (!Array.isArray(tolerations)) return false;
-  return tolerations.some((t: Record<string, unknown>) => {
-    if (t.effect !== undefined && t.effect !== effect) return false;
-    if (t.operator === "Exists") return t.key === undefined || t.key === key;
-    return t.key === key && (t.value ?? "") === (value ?? "");
-  });
+/** Whether a pod template's tolerations let it onto nodes with the taint (Kubernetes' rule, as the simulator applies it). */
+function toleratesTaint(tolerations: unknown, taint: string): boolean {
+  const parsed = parseTaint(taint);
+  return Array.isArray(tolerations) && (tolerations as Toleration[]).some((t) => tolerates(t, parsed));
 }
 
 export function designFindings(plan: Plan, objects: readonly ManifestObject[], check: string): Finding[] {
@@ -67,7 +65,7 @@ export function designFindings(plan: Plan, objects: readonly ManifestObject[], c
       findings.push(...lbServiceFindings(plan, where, { annotations: dig(obj, "metadata", "annotations"), externalTrafficPolicy: dig(obj, "spec", "externalTrafficPolicy"), ipFamilyPolicy: dig(obj, "spec", "ipFamilyPolicy") }, check));
     }
     const template = typeof obj.kind === "string" ? POD_TEMPLATES[obj.kind]?.(obj) : undefined;
-    if (template !== undefined && tolerates(dig(template, "tolerations"), plan.cluster.controlPlaneTaint)) {
+    if (template !== undefined && toleratesTaint(dig(template, "tolerations"), plan.cluster.controlPlaneTaint)) {
       findings.push({ check, where, message: `tolerates the control-plane taint ${plan.cluster.controlPlaneTaint}: workloads never run on the control plane` });
     }
     if (obj.kind === "IPAddressPool" && plan.families.length === 2) {
