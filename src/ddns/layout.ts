@@ -47,7 +47,12 @@ export function recordKey(layout: Layout, name: Labels, type: number, rdata: Buf
 }
 
 function leafKey(layout: Layout, name: Labels, type: number, rdata: Buffer): string {
-  return `${namePath(layout, name)}/h5b-${typeName(type).toLowerCase()}-${digest(rdata)}`;
+  return `${leafPrefix(layout, name, typeName(type).toLowerCase())}${digest(rdata)}`;
+}
+
+/** The start of the keys of the daemon's leaves of one type (`a`, `aaaa`, `ptr`, `txt`) at a name. */
+export function leafPrefix(layout: Pick<Layout, "prefix">, name: Labels, type: string): string {
+  return `${namePath(layout, name)}/h5b-${type}-`;
 }
 
 export function encodeValue(layout: Layout, type: number, rdata: Buffer, ttl: number): string {

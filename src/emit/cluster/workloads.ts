@@ -35,6 +35,10 @@ export function workloadObjects(plan: Plan, w: PlanWorkload, files?: ReadonlyMap
     });
   }
 
+  const mounts = [
+    ...(w.storage !== undefined ? [{ name: "data", mountPath: w.storage.mountPath }] : []),
+    ...w.secretFiles.map((f) => ({ name: "secret-files", mountPath: f.mountPath, subPath: f.file, readOnly: true })),
+  ];
   const container = {
     name: w.name,
     image: w.image,
@@ -45,14 +49,7 @@ export function workloadObjects(plan: Plan, w: PlanWorkload, files?: ReadonlyMap
       allowPrivilegeEscalation: false,
       ...(w.capabilities.length > 0 ? { capabilities: { add: [...w.capabilities] } } : {}),
     },
-    ...(w.storage !== undefined || w.secretFiles.length > 0
-      ? {
-          volumeMounts: [
-            ...(w.storage !== undefined ? [{ name: "data", mountPath: w.storage.mountPath }] : []),
-            ...w.secretFiles.map((f) => ({ name: "secret-files", mountPath: f.mountPath, subPath: f.file, readOnly: true })),
-          ],
-        }
-      : {}),
+    ...(mounts.length > 0 ? { volumeMounts: mounts } : {}),
   };
   const volumes = [
     ...(w.storage !== undefined ? [{ name: "data", persistentVolumeClaim: { claimName: claim } }] : []),

@@ -1,5 +1,5 @@
 import { reverseName } from "../../_net.js";
-import { dhcidPrefix, type Layout, namePath } from "../../ddns/layout.js";
+import { dhcidPrefix, type Layout, leafPrefix, namePath } from "../../ddns/layout.js";
 import type { Plan } from "../../plan/types.js";
 import { ETCD_USERS } from "../../secrets/dns.js";
 import { hostPath, linesFile, type OutputFile } from "../file.js";
@@ -54,9 +54,9 @@ export function leasedRecordPrefixes(plan: Plan): string[] {
   const layout = ddnsLayout(plan);
   const labels = (name: string) => name.split(".");
   return namedHosts(plan).flatMap(({ fqdn, addresses }) => [
-    ...["a", "aaaa"].map((t) => `${namePath(layout, labels(fqdn))}/h5b-${t}-`),
+    ...["a", "aaaa"].map((t) => leafPrefix(layout, labels(fqdn), t)),
     dhcidPrefix(layout, labels(fqdn)),
-    ...addresses.flatMap((a) => [`${namePath(layout, labels(reverseName(a)))}/h5b-ptr-`, dhcidPrefix(layout, labels(reverseName(a)))]),
+    ...addresses.flatMap((a) => [leafPrefix(layout, labels(reverseName(a)), "ptr"), dhcidPrefix(layout, labels(reverseName(a)))]),
   ]);
 }
 
