@@ -22,5 +22,7 @@ export const PLAN_FILE = "plan.json";
 
 /** Every emitter, in one place; each is a pure function of the plan (and of the secrets it must embed). */
 export function emitAll(plan: Plan, secrets: Secrets): OutputFile[] {
-  return [jsonFile(PLAN_FILE, { format: PLAN_FORMAT, ...plan }), ...emitK3s(plan), ...emitK3os(plan, secrets), ...emitClusterManifests(plan, secrets.workloads.files), ...emitAnsible(plan), ...emitPorygon(plan, secrets), ...emitGateway(plan), ...emitHostNetworks(plan), ...emitBackups(plan)];
+  const files = [jsonFile(PLAN_FILE, { format: PLAN_FORMAT, ...plan }), ...emitK3s(plan), ...emitClusterManifests(plan, secrets.workloads.files), ...emitAnsible(plan), ...emitPorygon(plan, secrets), ...emitGateway(plan), ...emitHostNetworks(plan), ...emitBackups(plan)];
+  // Last: a k3OS node's config.yaml carries the files rendered for it.
+  return [...files, ...emitK3os(plan, secrets, files)];
 }

@@ -5,26 +5,24 @@ export function isRaspberryPi(host: PlanHost): boolean {
   return host.os === "debian" && /raspberry pi/i.test(host.model);
 }
 
-/** The network settings of every Debian host, Raspberry Pi OS included (see {@link PlanHostNetwork}). */
+/** The network settings of every host, Raspberry Pi OS and k3OS included (see {@link PlanHostNetwork}). */
 export function planHostNetworks(hosts: readonly PlanHost[], lan: Plan["lan"], site: Plan["site"]): PlanHostNetwork[] {
   const withPrefix = (host: PlanHost): FamilyPair<string> => ({
     ipv4: `${host.addresses.ipv4}/${lan.ipv4.prefix.prefixLength}`,
     ...(host.addresses.ipv6 !== undefined && lan.ipv6 !== undefined ? { ipv6: `${host.addresses.ipv6}/${lan.ipv6.prefix.prefixLength}` } : {}),
   });
   const dns = [lan.ipv4.dns, ...(lan.ipv6 !== undefined ? [lan.ipv6.dns] : [])];
-  return hosts
-    .filter((h) => h.os === "debian")
-    .map((h): PlanHostNetwork => {
-      const router = h.roles.includes("gateway");
-      const manager = isRaspberryPi(h) ? "networkmanager" : "ifupdown";
-      const addresses = withPrefix(h);
-      const v6Route = manager === "networkmanager" && addresses.ipv6 !== undefined ? lan.ipv6?.gateway : undefined;
-      const ipv6Gateway = v6Route !== undefined ? { ipv6Gateway: v6Route } : {};
-      return {
-        host: h.name,
-        manager,
-        lan: { nic: h.lanNic.name, addresses, ...(router ? {} : { gateway: lan.ipv4.gateway, ...ipv6Gateway }) },
-        ...(h.wanNic !== undefined ? { wan: h.wanNic.name } : { resolver: { nameservers: dns, search: [site.zones.dhcp, site.zones.services] } }),
-      };
-    });
+  return hosts.map((h): PlanHostNetwork => {
+    const router = h.roles.includes("gateway");
+    const manager = h.os === "k3os" ? "connman" : isRaspberryPi(h) ? "networkmanager" : "ifupdown";
+    const addresses = withPrefix(h);
+    const v6Route = manager !== "ifupdown" && addresses.ipv6 !== undefined ? lan.ipv6?.gateway : undefined;
+    const ipv6Gateway = v6Route !== undefined ? { ipv6Gateway: v6Route } : {};
+    return {
+      host: h.name,
+      manager,
+      lan: { nic: h.lanNic.name, addresses, ...(router ? {} : { gateway: lan.ipv4.gateway, ...ipv6Gateway }) },
+      ...(h.wanNic !== undefined ? { wan: h.wanNic.name } : { resolver: { nameservers: dns, search: [site.zones.dhcp, site.zones.services] } }),
+    };
+  });
 }

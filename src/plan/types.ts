@@ -244,12 +244,15 @@ export interface PlanGateway {
  * A host's own addresses, static so that no host needs Porygon's DHCP to come up: Porygon cannot lease to itself,
  * the gateway routes for everyone, and a node whose lease lapsed while Porygon was down would leave the network.
  * Written for what already manages the host's ports: ifupdown on Debian (its installer sets it up), NetworkManager
- * on Raspberry Pi OS. k3OS nodes are not managed by h5b's Ansible and keep their DHCP reservations.
+ * on Raspberry Pi OS, connman on k3OS (a provisioning file its config.yaml writes at every boot).
  */
 export interface PlanHostNetwork {
   readonly host: string;
-  /** What reads the settings: `/etc/network/interfaces` for ifupdown, a connection profile for NetworkManager. */
-  readonly manager: "ifupdown" | "networkmanager";
+  /**
+   * What reads the settings: `/etc/network/interfaces` for ifupdown, a connection profile for NetworkManager, a
+   * provisioning file for connman.
+   */
+  readonly manager: "ifupdown" | "networkmanager" | "connman";
   readonly lan: {
     readonly nic: string;
     /** `address/prefix-length`, per family. */
@@ -260,7 +263,7 @@ export interface PlanHostNetwork {
      */
     readonly gateway?: string;
     /**
-     * The IPv6 default route, NetworkManager only: a profile with static addresses there ignores router
+     * The IPv6 default route, NetworkManager and connman only: with static addresses they ignore router
      * advertisements, so the route is written out. Absent on the router and on an IPv4-only LAN.
      */
     readonly ipv6Gateway?: string;
@@ -272,7 +275,7 @@ export interface PlanHostNetwork {
   readonly wan?: string;
   /**
    * Porygon and the two zones, as the host's resolver (`/etc/resolv.conf` with ifupdown, the profile's DNS settings
-   * with NetworkManager, which writes that file). Absent with a WAN port, whose DHCP client sets the resolver.
+   * with NetworkManager and connman, which write that file). Absent with a WAN port, whose DHCP client sets the resolver.
    */
   readonly resolver?: { readonly nameservers: readonly string[]; readonly search: readonly string[] };
 }

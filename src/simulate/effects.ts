@@ -14,12 +14,7 @@ export function effectsOf(model: Model, cond: Conditions): string[] {
   if (cond.storage !== undefined) out.push(`storage down (${cond.storage}): every pod that mounts ${model.hosts.storage?.export ?? "NFS"} fails; stateless pods keep running`);
   if (cond.dns !== undefined) out.push(`name resolution down (${cond.dns}): LAN clients cannot resolve ${model.hosts.zones.join(", ")} or internet names; addresses, service IPs included, keep working`);
   if (cond.dhcp !== undefined) {
-    const leased = model.hosts.leased;
-    const hosts =
-      leased.length > 0
-        ? `, and then ${leased.join(" and ")} lose${leased.length === 1 ? "s" : ""} ${leased.length === 1 ? "its" : "their"} LAN address`
-        : "; the homelab's own hosts have static addresses";
-    out.push(`DHCP down (${cond.dhcp}): no new leases and no DNS registration of new clients; existing leases keep working until they expire${hosts}`);
+    out.push(`DHCP down (${cond.dhcp}): no new leases and no DNS registration of new clients; existing leases keep working until they expire; the homelab's own hosts have static addresses`);
   }
   if (cond.gateway !== undefined) out.push(`internet access down (${cond.gateway}): public services are unreachable from the internet and names outside the homelab do not resolve; the LAN keeps working`);
   return out;

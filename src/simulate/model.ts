@@ -8,7 +8,7 @@ import { parseTaint } from "../plan/taint.js";
 import type { Model, SimNode } from "./types.js";
 
 /** The parts of the plan the model reads (the bench and the checker build it from these alone). */
-export type ModelPlan = Pick<Plan, "site" | "hosts" | "hostNetworks" | "cluster" | "dns" | "workloads" | "loadBalancers" | "storage">;
+export type ModelPlan = Pick<Plan, "site" | "hosts" | "cluster" | "dns" | "workloads" | "loadBalancers" | "storage">;
 
 const builtinPriorities: Readonly<Record<string, number>> = { "system-node-critical": 2000001000, "system-cluster-critical": 2000000000 };
 const workloadKinds = new Set<string>(["Deployment", "StatefulSet", "DaemonSet"]);
@@ -84,7 +84,6 @@ export function buildModel(plan: ModelPlan, objects: readonly ManifestObject[]):
       dhcp: plan.dns.dhcpHost,
       ...(gateway !== undefined ? { gateway } : {}),
       zones: [plan.site.zones.services, plan.site.zones.dhcp],
-      leased: plan.hosts.filter((h) => !plan.hostNetworks.some((n) => n.host === h.name)).map((h) => h.name),
     },
     publicPools: plan.cluster.pools.filter((p) => p.name === "public").map((p) => p.name),
     warnings: issues,

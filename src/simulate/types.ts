@@ -119,8 +119,6 @@ export interface SimHosts {
   /** The gateway host, or undefined for a router h5b does not manage. */
   readonly gateway?: string;
   readonly zones: readonly string[];
-  /** Hosts that hold their LAN address by a DHCP lease (k3OS nodes); the Debian hosts' addresses are static. */
-  readonly leased: readonly string[];
 }
 
 export interface Model {

@@ -209,6 +209,12 @@ function checkHosts(spec: Homelab, cidrs: LanCidrs, push: Push): void {
     }
   }
 
+  // k3OS sets no password for its one user, rancher, and root never logs in: a key is the only way onto the node.
+  const k3osNodes = Object.entries(spec.hosts).flatMap(([name, h]) => (h.os === "k3os" ? [name] : []));
+  if (k3osNodes.length > 0 && spec.access.administrator.sshKeys.length === 0) {
+    push(error("k3os-no-login", "access.administrator.sshKeys", `k3OS nodes (${k3osNodes.join(", ")}) take SSH keys as their only login (user rancher): name at least one key`));
+  }
+
   // The gateway's address comes from the gateway host or, for an unmanaged router, from the network.
   const gw = Object.entries(spec.hosts).filter(([, h]) => h.roles.includes("gateway"));
   for (const fam of ["ipv4", "ipv6"] as const) {

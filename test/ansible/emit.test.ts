@@ -167,6 +167,23 @@ describe("the overlay files of the roles", () => {
     }
   });
 
+  it("never shows a diff of a file others may not read, whichever role copies it", () => {
+    // `h5b deploy --check` runs with --diff: a Secret manifest or a key would be printed.
+    const { files, yaml } = rendered(planOf());
+    const roleTasks = [...files.keys()].filter((p) => /^ansible\/roles\/[^/]+\/tasks\/main\.yml$/.test(p));
+    let overlayCopies = 0;
+    for (const path of roleTasks) {
+      for (const task of yaml(path) as unknown as Record<string, any>[]) {
+        if (task.vars?.h5b_prefixes === undefined || task["ansible.builtin.copy"] === undefined) continue;
+        overlayCopies++;
+        const secretOnly = String(task.loop).includes("| selectattr('mode', 'match', '^0[0-7][0-7]0$')");
+        const secretsLeftOut = String(task.loop).includes("| rejectattr('mode', 'match', '^0[0-7][0-7]0$')");
+        expect({ path, task: task.name, ok: secretOnly ? task.diff === false : secretsLeftOut }).toEqual({ path, task: task.name, ok: true });
+      }
+    }
+    expect(overlayCopies).toBeGreaterThan(10);
+  });
+
   it("turns SSH passwords off only once the spec names a key", () => {
     expect(rendered(planOf()).files.has("hosts/porygon/etc/ssh/sshd_config.d/50-h5b.conf")).toBe(false);
     const withKey = planOf((s) => {

@@ -5,6 +5,7 @@ import type { Plan, PlanHostNetwork } from "../../src/plan/types.js";
 import type { HomelabInput } from "../../src/spec/homelab.js";
 import { defaultHomelabInput, parseHomelab } from "../../src/spec/load.js";
 import { variants } from "../gateway/_render.js";
+import { pisOnK3os } from "../_harness/k3os.js";
 import { ipv4Only } from "../spec/_helpers.js";
 
 const planOf = (mutate: (s: HomelabInput) => void = () => {}): Plan => {
@@ -61,11 +62,15 @@ describe("the hosts' own network settings in the plan", () => {
     ]);
   });
 
-  it("leave the Pis on k3OS to their own config, and keep one box that is gateway and Porygon on its WAN's resolver", () => {
-    const k3os = planOf((s) => {
-      for (const h of Object.values(s.hosts)) if (/raspberry pi/i.test(h.hardware.model ?? "")) h.os = "k3os";
-    });
-    expect(k3os.hostNetworks.map((n) => n.host)).toEqual(["gateway", "porygon", "x86-1"]);
+  it("give the Pis on k3OS to connman, and keep one box that is gateway and Porygon on its WAN's resolver", () => {
+    const k3os = planOf(pisOnK3os);
+    expect(k3os.hostNetworks.map((n) => [n.host, n.manager])).toEqual([
+      ["gateway", "ifupdown"],
+      ["pi-cp", "connman"],
+      ["pi-worker", "connman"],
+      ["porygon", "ifupdown"],
+      ["x86-1", "ifupdown"],
+    ]);
     const oneBox = planOf(variants["gateway-is-porygon"]);
     const resolver = expect.objectContaining({ nameservers: [oneBox.lan.ipv4.dns, oneBox.lan.ipv6?.dns] });
     expect(oneBox.hostNetworks.map((n) => [n.host, n.wan, n.resolver])).toEqual([

@@ -8,6 +8,7 @@ import { SecretStore, type Secrets } from "../../src/secrets/store.js";
 import type { HomelabInput } from "../../src/spec/homelab.js";
 import { defaultHomelabInput, parseHomelab } from "../../src/spec/load.js";
 import { emitPorygon } from "../../src/emit/porygon/index.js";
+import { pisOnK3os } from "../_harness/k3os.js";
 import { ipv4Only } from "../spec/_helpers.js";
 
 export interface RenderedPorygon {
@@ -26,9 +27,7 @@ export interface RenderedPorygon {
 export const variants: Record<string, (s: HomelabInput) => void> = {
   default: () => {},
   "ipv4-only": ipv4Only,
-  "pis-on-k3os": (s) => {
-    for (const name of ["pi-cp", "pi-worker"]) (s.hosts[name] as { os?: string }).os = "k3os";
-  },
+  "pis-on-k3os": pisOnK3os,
 };
 
 /** Renders Porygon's files for a variant of the default spec, with fresh secrets in a throwaway store. */

@@ -33,8 +33,8 @@ describe("the hosts' own DNS records", () => {
     ]);
   });
 
-  it("leave nodes on k3OS to their leases, and have no IPv6 records on an IPv4-only LAN", () => {
-    expect(names(planOf("pis-on-k3os"))).toEqual(["gateway", "porygon", "x86-1", "x86-1-bmc"]);
+  it("name nodes on k3OS too (static in connman), and have no IPv6 records on an IPv4-only LAN", () => {
+    expect(names(planOf("pis-on-k3os"))).toEqual(["gateway", "pi-cp", "pi-worker", "porygon", "x86-1", "x86-1-bmc"]);
     expect(hostRecords(planOf("ipv4-only")).filter((r) => r.key.includes("aaaa") || r.key.includes("/ip6/"))).toEqual([]);
   });
 

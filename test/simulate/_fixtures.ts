@@ -56,7 +56,7 @@ export function model(nodes: SimNode[], workloads: SimWorkload[], services: SimS
       ["internal", [[]]],
       ["public", [[]]],
     ]),
-    hosts: { server: nodes.find((n) => n.role === "server")?.name ?? "none", dns: "porygon", dhcp: "porygon", gateway: "gateway", zones: ["svc.example.org"], leased: [] },
+    hosts: { server: nodes.find((n) => n.role === "server")?.name ?? "none", dns: "porygon", dhcp: "porygon", gateway: "gateway", zones: ["svc.example.org"] },
     publicPools: ["public"],
     warnings: [],
     ...o,

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { BrokenPromise } from "../../src/simulate/index.js";
+import { pisOnK3os } from "../_harness/k3os.js";
 import { simulateSpec } from "./_spec.js";
 
 const summary = (b: BrokenPromise) => `${b.rule} ${b.service} @${b.scenario}: ${b.status}: ${b.reasons.join("; ")}`;
@@ -60,12 +61,9 @@ describe("the seed's promises on the default spec", () => {
     expect(gw?.outcomes[dash]?.status).toBe("up");
   });
 
-  it("names the hosts that hold their address by a lease: nodes on k3OS", () => {
-    const k3os = simulateSpec((spec) => {
-      for (const h of Object.values(spec.hosts)) if (/raspberry pi/i.test(h.hardware.model ?? "")) h.os = "k3os";
-    });
-    const porygon = k3os.scenarios.find((s) => s.id === "porygon");
-    expect(porygon?.effects.join("\n")).toMatch(/until they expire, and then pi-cp and pi-worker lose their LAN address$/m);
+  it("keeps every host on its address while DHCP is down, nodes on k3OS included (static in connman)", () => {
+    const porygon = simulateSpec(pisOnK3os).scenarios.find((s) => s.id === "porygon");
+    expect(porygon?.effects.join("\n")).toMatch(/until they expire; the homelab's own hosts have static addresses$/m);
   });
 
   it("adds every pair at depth 2", () => {

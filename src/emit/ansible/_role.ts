@@ -52,14 +52,15 @@ export function roleFiles(role: Role): OutputFile[] {
 /**
  * Tasks that copy files of the host's rendered root overlay (`hosts/<host>/…`, listed in `h5b_overlay_files`) under
  * the given path prefixes (absolute, or relative to `/`) to the same paths on the host, byte for byte, in name order, with their rendered modes,
- * owned by root and, unless `group` (a Jinja expression per `item`) says otherwise, group root. With `secrets`, files
- * that others may not read are copied by a second task that never shows a diff. With `backup`, a file that is
+ * owned by root and, unless `group` (a Jinja expression per `item`) says otherwise, group root. Files that others may
+ * not read are copied by a second task that never shows a diff, whichever role copies them: `--check --diff` would
+ * print a key or a Secret manifest otherwise. With `backup`, a file that is
  * replaced is kept beside it with a time stamp (for files the installer wrote, which h5b takes over).
  */
 export function overlayTasks(
   what: string,
   prefixes: readonly string[],
-  opts: { notify?: readonly string[]; secrets?: boolean; backup?: boolean; group?: string } = {},
+  opts: { notify?: readonly string[]; backup?: boolean; group?: string } = {},
 ): Task[] {
   // A list, one path a line, and the pattern built from it by Ansible: a long alternation would be one long line.
   const vars = {
@@ -98,7 +99,6 @@ export function overlayTasks(
       loop: "{{ h5b_folders.results | rejectattr('stat.exists') | map(attribute='item') | list }}",
     },
   ];
-  if (opts.secrets !== true) return [...folders, task(`Install ${what}`, "", false)];
   const secretMode = "'mode', 'match', '^0[0-7][0-7]0$'";
   return [...folders, task(`Install ${what}`, ` | rejectattr(${secretMode})`, false), task(`Install ${what} (secret files)`, ` | selectattr(${secretMode})`, true)];
 }

@@ -25,7 +25,7 @@ export function groupsOf(plan: Plan): Record<string, string[]> {
     zfs_hosts: names(debian.filter((h) => plan.storage?.host === h.name)),
     backup_hosts: names(debian.filter((h) => plan.backups?.host === h.name)),
     bmc_hosts: names(debian.filter((h) => h.bmc !== undefined)),
-    network_hosts: plan.hostNetworks.map((n) => n.host),
+    network_hosts: names(debian.filter((h) => plan.hostNetworks.some((n) => n.host === h.name))),
   };
 }
 

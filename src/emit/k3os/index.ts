@@ -5,12 +5,26 @@ import { hostPath, type OutputFile, yamlFile } from "../file.js";
 
 export const K3OS_CONFIG_FILE = "/var/lib/rancher/k3os/config.yaml";
 
-/** k3OS's config.yaml for each node on k3OS: it embeds the join token, so it is written mode 0600. */
-export function emitK3os(plan: Plan, secrets: Secrets): OutputFile[] {
-  return plan.hosts.filter((h) => h.k3s !== undefined && h.os === "k3os").map((h) => k3osConfig(plan, h, secrets));
+/**
+ * k3OS's config.yaml for each node on k3OS: it embeds the join token, so it is written mode 0600. No Ansible reaches a
+ * k3OS node, so every other file rendered for the host (`hosts/<host>/…` in `others`: the server's auto-deploy
+ * manifests, connman's static addresses) travels inside it as `write_files`, which k3OS writes at every boot before
+ * k3s starts.
+ */
+export function emitK3os(plan: Plan, secrets: Secrets, others: readonly OutputFile[]): OutputFile[] {
+  return plan.hosts.filter((h) => h.k3s !== undefined && h.os === "k3os").map((h) => k3osConfig(plan, h, secrets, hostFiles(h.name, others)));
 }
 
-function k3osConfig(plan: Plan, host: PlanHost, secrets: Secrets): OutputFile {
+/** The host's own files among the others, as k3OS's `write_files` entries, in path order. */
+function hostFiles(host: string, others: readonly OutputFile[]) {
+  const root = hostPath(host, "");
+  return others
+    .filter((f) => f.path.startsWith(`${root}/`))
+    .sort((a, b) => (a.path < b.path ? -1 : 1))
+    .map((f) => ({ path: f.path.slice(root.length), content: f.content, owner: "root:root", permissions: `0${(f.mode ?? 0o644).toString(8)}` }));
+}
+
+function k3osConfig(plan: Plan, host: PlanHost, secrets: Secrets, files: ReturnType<typeof hostFiles>): OutputFile {
   const k3s = host.k3s as NonNullable<PlanHost["k3s"]>;
   // k3OS takes the server, labels and taints in its own keys (labels and taints apply at registration) and the
   // rest as k3s arguments.
@@ -26,6 +40,7 @@ function k3osConfig(plan: Plan, host: PlanHost, secrets: Secrets): OutputFile {
   const config = {
     hostname: host.name,
     ssh_authorized_keys: [...plan.access.administrator.sshKeys],
+    ...(files.length > 0 ? { write_files: files } : {}),
     k3os: {
       ...(k3s.role === "agent" ? { server_url: plan.cluster.apiServerUrl } : {}),
       token: secrets.k3sToken.reveal(),

@@ -5,8 +5,11 @@ import { overlayTasks, type Role, roleFiles } from "../_role.js";
 
 const APPLY_AT_BOOT = "Tell that the new addresses apply at the next boot";
 
-/** Per network manager (PlanHostNetwork.manager): the program that must be there, what it reads, how to apply it now. */
-const MANAGERS: Record<PlanHostNetwork["manager"], { program: string; reads: string; applyNow: string }> = {
+/**
+ * Per network manager of a Debian host (PlanHostNetwork.manager; k3OS's connman gets its file from config.yaml): the
+ * program that must be there, what it reads, how to apply it now.
+ */
+const MANAGERS: Record<Exclude<PlanHostNetwork["manager"], "connman">, { program: string; reads: string; applyNow: string }> = {
   ifupdown: { program: "/sbin/ifup", reads: PATHS.interfaces, applyNow: "systemctl restart networking" },
   networkmanager: {
     program: "/usr/sbin/NetworkManager",

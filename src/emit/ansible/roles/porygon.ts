@@ -98,7 +98,6 @@ export function porygonRole(): OutputFile[] {
       }),
       ...overlayTasks("Porygon's rendered files", PORYGON_FILES, {
         notify: [RELOAD_SYSTEMD, RESTART, ETCD_SCRIPTS],
-        secrets: true,
         group: "{{ h5b_porygon.groups[item.path] | default('root') }}",
       }),
       // After the files: the flush in there restarts units, which must be on the host by then.
