@@ -36,39 +36,41 @@ function dhcidFor(family: 4 | 6, fqdn: Labels, clientId: string, hwaddr: string,
 }
 
 /**
- * Parses a Kea memfile lease file (v4 or v6, told apart by the header). The file is an append log: the last line
- * for an address wins, and a line with valid_lifetime 0 is a deletion.
+ * Parses Kea memfile lease files (v4 or v6, told apart by each one's header), in the order given. Each is an append
+ * log: the last line for an address wins, and a line with valid_lifetime 0 is a deletion.
  */
-export function parseLeaseCsv(text: string): Lease[] {
-  const lines = text.split(/\r?\n/).filter((l) => l.trim() !== "");
-  const header = splitCsvLine(lines[0] ?? "");
-  const col = (name: string) => header.indexOf(name);
-  const family: 4 | 6 = col("duid") >= 0 ? 6 : 4;
-  if (col("address") < 0 || col("expire") < 0) throw new Error("not a Kea memfile lease file (no address/expire header)");
+export function parseLeaseCsv(...texts: readonly string[]): Lease[] {
   const byAddress = new Map<string, Lease>();
-  for (const line of lines.slice(1)) {
-    const f = splitCsvLine(line);
-    const get = (name: string) => (col(name) >= 0 ? (f[col(name)] ?? "") : "");
-    if (family === 6 && get("lease_type") !== "" && get("lease_type") !== "0") continue; // prefixes have no names
-    const address = get("address").toLowerCase();
-    const lifetime = Number(get("valid_lifetime"));
-    if (lifetime === 0) {
-      byAddress.delete(address);
-      continue;
+  for (const text of texts) {
+    const lines = text.split(/\r?\n/).filter((l) => l.trim() !== "");
+    const header = splitCsvLine(lines[0] ?? "");
+    const col = (name: string) => header.indexOf(name);
+    const family: 4 | 6 = col("duid") >= 0 ? 6 : 4;
+    if (col("address") < 0 || col("expire") < 0) throw new Error("not a Kea memfile lease file (no address/expire header)");
+    for (const line of lines.slice(1)) {
+      const f = splitCsvLine(line);
+      const get = (name: string) => (col(name) >= 0 ? (f[col(name)] ?? "") : "");
+      if (family === 6 && get("lease_type") !== "" && get("lease_type") !== "0") continue; // prefixes have no names
+      const address = get("address").toLowerCase();
+      const lifetime = Number(get("valid_lifetime"));
+      if (lifetime === 0) {
+        byAddress.delete(address);
+        continue;
+      }
+      const fqdn = parseName(get("hostname"));
+      const dhcid = dhcidFor(family, fqdn, get("client_id"), get("hwaddr"), get("duid"));
+      byAddress.set(address, {
+        family,
+        address,
+        fqdn,
+        forward: truthy(get("fqdn_fwd")),
+        reverse: truthy(get("fqdn_rev")),
+        expires: Number(get("expire")),
+        lifetime,
+        state: Number(get("state") || "0"),
+        ...(dhcid ? { dhcid } : {}),
+      });
     }
-    const fqdn = parseName(get("hostname"));
-    const dhcid = dhcidFor(family, fqdn, get("client_id"), get("hwaddr"), get("duid"));
-    byAddress.set(address, {
-      family,
-      address,
-      fqdn,
-      forward: truthy(get("fqdn_fwd")),
-      reverse: truthy(get("fqdn_rev")),
-      expires: Number(get("expire")),
-      lifetime,
-      state: Number(get("state") || "0"),
-      ...(dhcid ? { dhcid } : {}),
-    });
   }
   return [...byAddress.values()];
 }

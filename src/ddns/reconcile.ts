@@ -90,9 +90,13 @@ export async function reconcile(
     }
     const update: CheckedUpdate = { zone, prereqs: [], changes, names: [name] };
     if (opts.dryRun) {
-      const kept = current.filter((r) => (DHCP_TYPES as readonly number[]).includes(r.type)).length;
-      const adds = changes.filter((c) => c.kind === "add").length;
-      actions.push({ name: nameText(name), result: w ? "repaired" : "removed", detail: `dry run: ${kept} record(s) now, ${adds} wanted` });
+      // What the transaction would find unchanged: the same records, TTLs included.
+      const rr = (type: number, ttl: number, rdata: Buffer) => `${type}/${ttl}/${rdata.toString("hex")}`;
+      const now = current.filter((r) => (DHCP_TYPES as readonly number[]).includes(r.type)).map((r) => rr(r.type, r.ttl, r.rdata));
+      const wanted = changes.flatMap((c) => (c.kind === "add" ? [rr(c.type, c.ttl, c.rdata)] : []));
+      const same = now.length === wanted.length && [...now].sort().join() === [...wanted].sort().join();
+      const result = same ? "unchanged" : w ? "repaired" : "removed";
+      actions.push({ name: nameText(name), result, detail: same ? "" : `dry run: ${now.length} record(s) now, ${wanted.length} wanted` });
       continue;
     }
     const before = current.length;

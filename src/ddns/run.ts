@@ -43,14 +43,21 @@ export async function runReconcile(
   }
   const leases: Lease[] = [];
   for (const f of sources.leases ?? []) {
-    let text: string;
-    try {
-      text = await readFile(f, "utf8");
-    } catch (e) {
-      throw new H5bError("ddns reconcile", [error("ddns-reconcile-leases", "--leases", `cannot read ${f}: ${(e as { code?: string }).code ?? "error"}`)]);
+    // Kea's lease file cleanup moves leases out of the file into `.2` (and, while it runs, `.1`): Kea itself reads
+    // `.2`, `.1` and the file, in that order, at start. Reading the file alone would miss every lease not renewed
+    // since the last cleanup, and reconcile would remove their names.
+    const texts: string[] = [];
+    for (const [path, required] of [[`${f}.2`, false], [`${f}.1`, false], [f, true]] as const) {
+      try {
+        texts.push(await readFile(path, "utf8"));
+      } catch (e) {
+        const code = (e as { code?: string }).code;
+        if (!required && code === "ENOENT") continue;
+        throw new H5bError("ddns reconcile", [error("ddns-reconcile-leases", "--leases", `cannot read ${path}: ${code ?? "error"}`)]);
+      }
     }
     try {
-      leases.push(...parseLeaseCsv(text));
+      leases.push(...parseLeaseCsv(...texts));
     } catch (e) {
       throw new H5bError("ddns reconcile", [error("ddns-reconcile-leases", "--leases", `${f}: ${(e as Error).message}`)]);
     }

@@ -26,7 +26,7 @@ describe("h5b check: ifupdown", () => {
     {
       name: "an unknown method",
       edit: (t: string) => t.replace("iface eth0 inet static", "iface eth0 inet statik"),
-      message: `ifup --no-act refuses it: ifup: ${PORYGON}:11: unknown or no method and no inherits keyword specified; ifup: couldn't read interfaces file "${PORYGON}"`,
+      message: `ifup --no-act refuses it: ifup: ${PORYGON}:12: unknown or no method and no inherits keyword specified; ifup: couldn't read interfaces file "${PORYGON}"`,
     },
     {
       // ifup names the port, not the line; the finding names the file.

@@ -3,7 +3,9 @@ import { parseName } from "../../src/ddns/_names.js";
 import { dhcidRdata, hexBytes } from "../../src/ddns/dhcid.js";
 import { leasesFromSocket, parseLeaseCsv } from "../../src/ddns/leases.js";
 import { runReconcile } from "../../src/ddns/run.js";
-import { readFile } from "node:fs/promises";
+import { copyFile, mkdtemp, readFile, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { nsupdate, servedHosts, startFixture, type Fixture } from "./_fixture.js";
 import { startKeaDhcp, type KeaDhcp } from "./_keadhcp.js";
 
@@ -76,6 +78,16 @@ describe("reconcile from Kea's lease file and control socket", () => {
     expect(byName["r62.lab.test"]).toBe("removed");
     expect(byName["r61.lab.test"]).toBe("unchanged");
     expect(Object.keys(await fx.dump()).some((k) => k.startsWith("/skydns/test/lab/r62/") || k.includes("r62.lab.test"))).toBe(false);
+  });
+
+  it("--leases reads what Kea's lease file cleanup moved to .2, as Kea does at start", async () => {
+    // Right after a cleanup: the file holds its header alone, the leases are in `.2`.
+    const dir = await mkdtemp(join(tmpdir(), "h5b-lfc-"));
+    const [header] = (await readFile(kea4.leaseFile, "utf8")).split("\n");
+    await copyFile(kea4.leaseFile, join(dir, "leases4.csv.2"));
+    await writeFile(join(dir, "leases4.csv"), `${header}\n`);
+    const byName = Object.fromEntries((await runReconcile(fx.configFile, { leases: [join(dir, "leases4.csv"), kea6.leaseFile], dryRun: true })).map((a) => [a.name, a.result]));
+    expect(byName).toEqual({ "r61.lab.test": "unchanged", "61.0.99.10.in-addr.arpa": "unchanged", "r61v6.lab.test": "unchanged", [Object.keys(byName).find((n) => n.endsWith(".ip6.arpa")) as string]: "unchanged" });
   });
 
   it("a lease naming a service's host is refused, the service intact", async () => {

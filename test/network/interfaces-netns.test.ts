@@ -80,6 +80,22 @@ describe.runIf(process.getuid?.() === 0)("Porygon's rendered interfaces file, br
     expect(await defaultRoutes(host, "-4")).toEqual([]);
     expect(await defaultRoutes(host, "-6")).toEqual([]);
   });
+
+  it("comes up with both families on a port without link (the switch still booting after a power cut)", async () => {
+    await porygon.ifupdown("ifdown");
+    await router.run("ip", ["link", "set", r.gateway.lanNic, "down"]);
+    // The lab turns duplicate address detection off everywhere; a host has it on.
+    await host.run("sysctl", ["-qw", `net.ipv6.conf.${net.lan.nic}.accept_dad=1`]);
+    try {
+      await porygon.ifupdown("ifup");
+      expect(await globalAddresses(host, net.lan.nic)).toEqual(expect.arrayContaining([net.lan.addresses.ipv4, net.lan.addresses.ipv6]));
+      expect((await defaultRoutes(host, "-4")).map((x) => x.gateway)).toEqual([net.lan.gateway]);
+    } finally {
+      await porygon.ifupdown("ifdown");
+      await host.run("sysctl", ["-qw", `net.ipv6.conf.${net.lan.nic}.accept_dad=0`]);
+      await router.run("ip", ["link", "set", r.gateway.lanNic, "up"]);
+    }
+  });
 });
 
 describe.runIf(process.getuid?.() === 0)("the gateway's rendered interfaces file, brought up by ifup against an ISP", () => {

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -25,10 +25,30 @@ beforeAll(async () => {
   await lab.veth(srv, porygon.lanNic.name, cli, CLIENT_IF, { macA: porygon.lanNic.mac });
   await srv.address(porygon.lanNic.name, `${porygon.addresses.ipv4}/${r.plan.lan.ipv4.prefix.prefixLength}`);
   await srv.address(porygon.lanNic.name, `${porygon.addresses.ipv6}/${r.plan.lan.ipv6?.prefix.prefixLength}`);
-  srv.spawn("kea-dhcp4", ["-c", keaForTest(r, PATHS.kea4, dir)], { env: keaEnv(dir) });
-  srv.spawn("kea-dhcp6", ["-c", keaForTest(r, PATHS.kea6, dir)], { env: keaEnv(dir) });
-  await until("kea-dhcp4 on :67", () => which(srv, `${porygon.addresses.ipv4}:67`));
-  await until("kea-dhcp6 on :547", () => which(srv, ":547"));
+  // Kea starts while the port has no link, as after a power cut when the switch boots after Porygon: it must take
+  // the port once the link comes (Kea 2.2 alone gives up at start).
+  await cli.run("ip", ["link", "set", CLIENT_IF, "down"]);
+  // The kernel tells the other end of the pair a moment later.
+  await until("Porygon's port to lose its link", async () => (await srv.run("ip", ["link", "show", porygon.lanNic.name])).includes("NO-CARRIER"));
+  // Kea's log to a file of the test (stdout is block-buffered in a pipe), to see when it has started.
+  const started = (hostFile: string, name: string) => {
+    const file = keaForTest(r, hostFile, dir);
+    const doc = JSON.parse(readFileSync(file, "utf8")) as Record<string, { loggers: { output_options: { output: string }[] }[] }>;
+    for (const top of Object.values(doc)) for (const l of top.loggers) for (const o of l.output_options) o.output = join(dir, `${name}.log`);
+    writeFileSync(file, JSON.stringify(doc));
+    srv.spawn(name, ["-c", file], { env: keaEnv(dir) });
+  };
+  started(PATHS.kea4, "kea-dhcp4");
+  started(PATHS.kea6, "kea-dhcp6");
+  // Both have tried the port (they log their start after opening sockets) and found no link.
+  for (const [name, started] of [["kea-dhcp4", "DHCP4_STARTED"], ["kea-dhcp6", "DHCP6_STARTED"]] as const) {
+    const log = join(dir, `${name}.log`);
+    await until(`${name} to start`, () => existsSync(log) && readFileSync(log, "utf8").includes(started));
+  }
+  expect([await which(srv, `${porygon.addresses.ipv4}:67`), await which(srv, ":547")]).toEqual([false, false]);
+  await cli.run("ip", ["link", "set", CLIENT_IF, "up"]);
+  await until("kea-dhcp4 on :67", () => which(srv, `${porygon.addresses.ipv4}:67`), 20_000);
+  await until("kea-dhcp6 on :547", () => which(srv, ":547"), 20_000);
 });
 
 afterAll(async () => {

@@ -29,7 +29,9 @@ export function interfacesFile(net: PlanHostNetwork): string[] {
     // IPv6 first: the first stanza brings the port up, and only the inet6 one turns autoconfiguration off. After
     // the inet one, a router advertisement arriving before the inet6 stanza ran would leave a second, SLAAC
     // address on the port until its lifetime ran out (the namespace test saw it every time).
-    ...(lan.addresses.ipv6 !== undefined ? [`iface ${lan.nic} inet6 static`, option("address", lan.addresses.ipv6)] : []),
+    // No duplicate address detection: ifup waits for it, and on a port without link (the switch still booting after
+    // a power cut) it never ends, ifup gives up on the port and the inet stanza never runs: no IPv4 at all.
+    ...(lan.addresses.ipv6 !== undefined ? [`iface ${lan.nic} inet6 static`, option("address", lan.addresses.ipv6), option("dad-attempts", "0")] : []),
     `iface ${lan.nic} inet static`,
     option("address", lan.addresses.ipv4),
     ...(lan.gateway !== undefined ? [option("gateway", lan.gateway)] : []),

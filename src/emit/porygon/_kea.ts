@@ -28,6 +28,15 @@ export function reservedDevices(plan: Plan, family: Family): ReservedDevice[] {
   });
 }
 
+/**
+ * The LAN port Kea serves. Kea opens its sockets once at start, and Kea 2.2 gives up at once on a port that has no
+ * link or no usable address yet (the switch still booting after a power cut, IPv6's link-local address still
+ * tentative): the LAN would have no DHCP until someone restarted Kea. It retries every 5 s for about a week.
+ */
+export function interfacesConfig(nic: string): Record<string, unknown> {
+  return { interfaces: [nic], "service-sockets-max-retries": 120_000, "service-sockets-retry-wait-time": 5000 };
+}
+
 export function keaLoggers(daemon: string): unknown[] {
   // stdout goes to the journal under systemd; a log file would have to live in Kea's log directory (2.6.3+).
   return [{ name: daemon, output_options: [{ output: "stdout" }], severity: "INFO", debuglevel: 0 }];

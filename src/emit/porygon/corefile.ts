@@ -41,7 +41,7 @@ export function corefile(plan: Plan): string[] {
     `        endpoint https://127.0.0.1:${plan.dns.etcdPort}`,
     `        tls ${cred("etcd-client.crt")} ${cred("etcd-client.key")} ${cred("etcd-ca.crt")}`,
     "    }",
-    "    cache 30",
+    ...cache(30),
     `    prometheus :${PORTS.corednsMetrics}`,
     "}",
     ". {",
@@ -53,10 +53,19 @@ export function corefile(plan: Plan): string[] {
     `    health :${PORTS.corednsHealth}`,
     `    ready :${PORTS.corednsReady}`,
     `    forward . 127.0.0.1:${PORTS.dnscrypt}`,
-    "    cache 300",
+    ...cache(300),
     `    prometheus :${PORTS.corednsMetrics}`,
     "}",
   ];
+}
+
+/**
+ * A cache that answers from expired entries for an hour when the source fails (etcd stopped, the relays
+ * unreachable): without it every name vanishes once its TTL runs out, and each question first waits out the
+ * source's timeout. An expired entry is answered at once and refreshed behind it.
+ */
+function cache(ttl: number): string[] {
+  return [`    cache ${ttl} {`, "        serve_stale 1h immediate", "    }"];
 }
 
 /** The Corefile and CoreDNS's etcd client files (user coredns). */

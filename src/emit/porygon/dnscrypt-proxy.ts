@@ -35,6 +35,11 @@ export function dnscryptConfig(plan: Plan): Record<string, unknown> {
     // Only to fetch the signed lists at start, before any resolver is known.
     bootstrap_resolvers: ["9.9.9.9:53", "1.1.1.1:53"],
     ignore_system_dns: true,
+    // Names no public resolver can answer stay home: single labels (a typo, a bare host name) and names under
+    // undelegated TLDs (home.arpa, .internal, .local, the reverse zones of private ranges such as the cluster's).
+    // CoreDNS answers the home zones before anything reaches here.
+    block_unqualified: true,
+    block_undelegated: true,
     cache: true,
     cache_size: 4096,
     cache_min_ttl: 60,

@@ -1,6 +1,6 @@
 import type { Plan } from "../../plan/types.js";
 import { type OutputFile, hostPath, jsonFile } from "../file.js";
-import { controlSocket, ddnsParameters, dhcpHost, keaLoggers, leaseDatabase, ntpAddresses, reservedDevices } from "./_kea.js";
+import { controlSocket, ddnsParameters, dhcpHost, interfacesConfig, keaLoggers, leaseDatabase, ntpAddresses, reservedDevices } from "./_kea.js";
 import { PATHS } from "./paths.js";
 
 /** Kea DHCPv4: the LAN as one subnet, the DHCP range as its pool, every host and BMC reserved by MAC. */
@@ -16,7 +16,7 @@ export function keaDhcp4(plan: Plan): OutputFile {
   ];
   const config = {
     Dhcp4: {
-      "interfaces-config": { interfaces: [dhcpHost(plan).lanNic.name], "dhcp-socket-type": "raw" },
+      "interfaces-config": { ...interfacesConfig(dhcpHost(plan).lanNic.name), "dhcp-socket-type": "raw" },
       "control-socket": controlSocket(PATHS.keaSocket4),
       "lease-database": leaseDatabase(PATHS.keaLeases4),
       // Answer at once for the whole LAN: without it a client holding a stale lease waits before it is told no.

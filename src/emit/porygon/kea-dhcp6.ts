@@ -1,6 +1,6 @@
 import type { Plan } from "../../plan/types.js";
 import { type OutputFile, hostPath, jsonFile } from "../file.js";
-import { controlSocket, ddnsParameters, dhcpHost, keaLoggers, leaseDatabase, ntpAddresses, reservedDevices } from "./_kea.js";
+import { controlSocket, ddnsParameters, dhcpHost, interfacesConfig, keaLoggers, leaseDatabase, ntpAddresses, reservedDevices } from "./_kea.js";
 import { PATHS } from "./paths.js";
 
 /**
@@ -20,7 +20,7 @@ export function keaDhcp6(plan: Plan): OutputFile[] {
   ];
   const config = {
     Dhcp6: {
-      "interfaces-config": { interfaces: [nic] },
+      "interfaces-config": interfacesConfig(nic),
       "control-socket": controlSocket(PATHS.keaSocket6),
       "lease-database": leaseDatabase(PATHS.keaLeases6),
       "preferred-lifetime": 27000,
