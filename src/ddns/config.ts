@@ -100,8 +100,8 @@ export const ddnsConfigSchema = z
       /** File holding that user's password (one line; mode 0600). Required with `username`. @default none */
       passwordFile: filePath.optional(),
       /**
-       * Deadline of one etcd call, in milliseconds; past it the update is answered SERVFAIL, which kea-dhcp-ddns
-       * retries. Keep it below kea-dhcp-ddns's `dns-server-timeout`. @default 400
+       * Deadline of one etcd call, in milliseconds; past it the update is answered SERVFAIL, on which kea-dhcp-ddns
+       * gives the update up (see `reconcile`). Keep it below kea-dhcp-ddns's `dns-server-timeout`. @default 400
        */
       timeoutMs: z.number().int().min(50).max(30_000).default(400),
     }),
@@ -112,6 +112,20 @@ export const ddnsConfigSchema = z
         address: ipLiteral.default("127.0.0.1"),
         /** TCP port. @default 9154 */
         port: port.default(9154),
+      })
+      .optional(),
+    /**
+     * Reconcile from Kea's lease files while running, as `h5b ddns reconcile --leases` does: at start, every
+     * `intervalSeconds`, and as soon as etcd is back after an outage. kea-dhcp-ddns gives up on an update that was
+     * answered SERVFAIL (while etcd was down), so without this a lease's name waits for its next renewal. Omit to
+     * run no reconcile of its own. @default none (off)
+     */
+    reconcile: z
+      .strictObject({
+        /** Kea's memfile lease files (v4 and/or v6); `.2` and `.1` beside each are read first, as Kea does. @default none (required) */
+        leases: z.array(filePath).min(1),
+        /** Seconds between two runs. @default 300 */
+        intervalSeconds: z.number().int().min(1).max(86_400).default(300),
       })
       .optional(),
     /** Bounds that keep memory flat under any input. @default {} (every limit at its default) */

@@ -7,6 +7,7 @@ import { handleMessage, type HandlerContext } from "./handler.js";
 import { formatUpdateLog, stderrLogger, type Logger } from "./log.js";
 import { DdnsMetrics, serveMetrics } from "./metrics.js";
 import { DnsTransport, type BoundAddress } from "./server.js";
+import { startPeriodicReconcile, type PeriodicReconcile } from "./periodic.js";
 import { EtcdStore } from "./store.js";
 import { tsigKey } from "./tsig.js";
 import { warmUp } from "./_warmup.js";
@@ -67,6 +68,7 @@ export async function startDdns(config: DdnsConfig, options: StartOptions = {}):
   const logger = options.logger ?? stderrLogger;
   const metrics = new DdnsMetrics();
   const store = openStore(config, secrets);
+  let periodic: PeriodicReconcile | undefined;
   const engine = new UpdateEngine(store, {
     maxBatch: config.limits.maxBatch,
     events: {
@@ -79,6 +81,8 @@ export async function startDdns(config: DdnsConfig, options: StartOptions = {}):
       health: (up) => {
         metrics.etcdUp = up ? 1 : 0;
         logger(`ddns etcd=${up ? "up" : "down"}`);
+        // Updates answered SERVFAIL meanwhile are lost to kea-dhcp-ddns: the lease files still have them.
+        if (up) periodic?.soon();
       },
     },
   });
@@ -119,6 +123,7 @@ export async function startDdns(config: DdnsConfig, options: StartOptions = {}):
   // etcd is down still starts, answers SERVFAIL, and probes until etcd is back.
   const startError = await engine.probeNow();
   if (startError) logger(`ddns etcd check at start failed (${startError.message}); updates get SERVFAIL until it works`);
+  if (config.reconcile) periodic = startPeriodicReconcile(config.reconcile, ctx.zones, store, engine, config.etcd.metaPrefix, logger);
   const maddr = metricsServer?.address();
   let closing: Promise<void> | undefined;
   return {
@@ -128,6 +133,7 @@ export async function startDdns(config: DdnsConfig, options: StartOptions = {}):
     close: () =>
       (closing ??= (async () => {
         await transport.close();
+        await periodic?.stop();
         await engine.idle();
         engine.close();
         store.close();

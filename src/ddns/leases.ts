@@ -1,3 +1,4 @@
+import { readFile } from "node:fs/promises";
 import { connect } from "node:net";
 import { parseName, type Labels } from "./_names.js";
 import { dhcidRdata, hexBytes } from "./dhcid.js";
@@ -73,6 +74,33 @@ export function parseLeaseCsv(...texts: readonly string[]): Lease[] {
     }
   }
   return [...byAddress.values()];
+}
+
+/**
+ * The leases of Kea's memfile lease files. Kea's lease file cleanup moves leases out of a file into `.2` (and,
+ * while it runs, `.1`): Kea itself reads `.2`, `.1` and the file, in that order, at start. Reading the file alone
+ * would miss every lease not renewed since the last cleanup, and reconcile would remove their names.
+ */
+export async function readLeaseFiles(files: readonly string[]): Promise<Lease[]> {
+  const leases: Lease[] = [];
+  for (const f of files) {
+    const texts: string[] = [];
+    for (const [path, required] of [[`${f}.2`, false], [`${f}.1`, false], [f, true]] as const) {
+      try {
+        texts.push(await readFile(path, "utf8"));
+      } catch (e) {
+        const code = (e as { code?: string }).code;
+        if (!required && code === "ENOENT") continue;
+        throw new Error(`cannot read ${path}: ${code ?? "error"}`);
+      }
+    }
+    try {
+      leases.push(...parseLeaseCsv(...texts));
+    } catch (e) {
+      throw new Error(`${f}: ${(e as Error).message}`);
+    }
+  }
+  return leases;
 }
 
 interface SocketLease {

@@ -2,10 +2,9 @@ import { error, H5bError } from "../issue.js";
 import { loadDdnsConfig, loadDdnsSecrets } from "./config.js";
 import { openStore, startDdns, zonesOf } from "./daemon.js";
 import { UpdateEngine } from "./engine.js";
-import { leasesFromSocket, parseLeaseCsv, type Lease } from "./leases.js";
+import { leasesFromSocket, readLeaseFiles, type Lease } from "./leases.js";
 import { flushLog, stderrLogger } from "./log.js";
 import { reconcile, type ReconcileAction } from "./reconcile.js";
-import { readFile } from "node:fs/promises";
 
 /** `h5b ddns --config FILE`: runs until SIGTERM/SIGINT, then stops gracefully (in-flight updates finish). */
 export async function runDaemon(configFile: string): Promise<void> {
@@ -42,25 +41,10 @@ export async function runReconcile(
     throw new H5bError("ddns reconcile", [error("ddns-reconcile-source", "--leases/--socket", "give Kea's lease file(s) with --leases or control socket(s) with --socket")]);
   }
   const leases: Lease[] = [];
-  for (const f of sources.leases ?? []) {
-    // Kea's lease file cleanup moves leases out of the file into `.2` (and, while it runs, `.1`): Kea itself reads
-    // `.2`, `.1` and the file, in that order, at start. Reading the file alone would miss every lease not renewed
-    // since the last cleanup, and reconcile would remove their names.
-    const texts: string[] = [];
-    for (const [path, required] of [[`${f}.2`, false], [`${f}.1`, false], [f, true]] as const) {
-      try {
-        texts.push(await readFile(path, "utf8"));
-      } catch (e) {
-        const code = (e as { code?: string }).code;
-        if (!required && code === "ENOENT") continue;
-        throw new H5bError("ddns reconcile", [error("ddns-reconcile-leases", "--leases", `cannot read ${path}: ${code ?? "error"}`)]);
-      }
-    }
-    try {
-      leases.push(...parseLeaseCsv(...texts));
-    } catch (e) {
-      throw new H5bError("ddns reconcile", [error("ddns-reconcile-leases", "--leases", `${f}: ${(e as Error).message}`)]);
-    }
+  try {
+    leases.push(...(await readLeaseFiles(sources.leases ?? [])));
+  } catch (e) {
+    throw new H5bError("ddns reconcile", [error("ddns-reconcile-leases", "--leases", (e as Error).message)]);
   }
   for (const s of sources.sockets ?? []) {
     // One socket serves one family; ask for both and keep what the server knows.

@@ -45,7 +45,9 @@ beforeAll(async () => {
     const log = join(dir, `${name}.log`);
     await until(`${name} to start`, () => existsSync(log) && readFileSync(log, "utf8").includes(started));
   }
-  expect([await which(srv, `${porygon.addresses.ipv4}:67`), await which(srv, ":547")]).toEqual([false, false]);
+  // kea-dhcp4 refuses a port that is not running (kea-dhcp6 sometimes opens its socket on the link-local address
+  // anyway): without its retries it would never serve.
+  expect(await which(srv, `${porygon.addresses.ipv4}:67`)).toBe(false);
   await cli.run("ip", ["link", "set", CLIENT_IF, "up"]);
   await until("kea-dhcp4 on :67", () => which(srv, `${porygon.addresses.ipv4}:67`), 20_000);
   await until("kea-dhcp6 on :547", () => which(srv, ":547"), 20_000);

@@ -38,6 +38,8 @@ export function ddnsConfig(plan: Plan): DdnsConfigInput {
       tls: { ca: cred("etcd-ca.crt"), cert: cred("etcd-client.crt"), key: cred("etcd-client.key") },
     },
     owner: ETCD_USERS.ddns,
+    // kea-dhcp-ddns drops an update answered SERVFAIL (etcd down): the daemon puts it right from Kea's lease files.
+    reconcile: { leases: [PATHS.keaLeases4, ...(plan.lan.ipv6 !== undefined ? [PATHS.keaLeases6] : [])], intervalSeconds: 300 },
   };
 }
 

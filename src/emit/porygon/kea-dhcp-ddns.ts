@@ -18,7 +18,8 @@ export function keaDhcpDdns(plan: Plan, secrets: DnsSecrets): OutputFile[] {
     DhcpDdns: {
       "ip-address": "127.0.0.1",
       port: PORTS.d2,
-      // Longer than h5b ddns's own etcd deadline, so a slow etcd gets a SERVFAIL (retried), not a silent timeout.
+      // Longer than h5b ddns's own etcd deadline, so a slow etcd gets a prompt SERVFAIL, not a silent timeout. Kea
+      // 2.2 drops an update answered SERVFAIL; h5b ddns's own reconcile puts the name in from the lease files.
       "dns-server-timeout": 1000,
       "ncr-protocol": "UDP",
       "ncr-format": "JSON",

@@ -1,0 +1,74 @@
+import type { DdnsConfig } from "./config.js";
+import type { UpdateEngine } from "./engine.js";
+import { readLeaseFiles } from "./leases.js";
+import type { Logger } from "./log.js";
+import { reconcile } from "./reconcile.js";
+import type { EtcdStore } from "./store.js";
+import type { Zone } from "./update.js";
+
+/** Delay of the first run and of the run after etcd came back: long enough for Kea's own start. */
+const SOON_MS = 5_000;
+
+export interface PeriodicReconcile {
+  /** Runs again soon (etcd is back after an outage). */
+  soon(): void;
+  /** Stops the timer and waits for a run in progress. */
+  stop(): Promise<void>;
+}
+
+/**
+ * The daemon's own reconcile from Kea's lease files (config `reconcile`): one run at a time, through the daemon's
+ * engine like any update, so a name is never written by two transactions at once. A run reads the files, then
+ * the names: a lease Kea changed in between is set right by the next run. One log line per run that changed or
+ * could not change something.
+ */
+export function startPeriodicReconcile(
+  settings: NonNullable<DdnsConfig["reconcile"]>,
+  zones: readonly Zone[],
+  store: EtcdStore,
+  engine: UpdateEngine,
+  metaPrefix: string,
+  logger: Logger,
+): PeriodicReconcile {
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<void> | undefined;
+  let stopped = false;
+  const schedule = (ms: number) => {
+    if (stopped) return;
+    clearTimeout(timer);
+    timer = setTimeout(() => void run(), ms);
+    timer.unref();
+  };
+  const run = async () => {
+    if (running !== undefined) return;
+    running = (async () => {
+      try {
+        const leases = await readLeaseFiles(settings.leases);
+        const actions = await reconcile(leases, zones, store, engine, { metaPrefix });
+        const count = (r: string) => actions.filter((a) => a.result === r).length;
+        const changed = count("repaired") + count("removed");
+        const bad = actions.filter((a) => a.result === "failed" || a.result === "refused");
+        if (changed + bad.length > 0) {
+          const detail = bad.map((a) => `${a.name} ${a.result}${a.detail ? ` (${a.detail})` : ""}`).join("; ");
+          logger(`ddns reconcile names=${actions.length} repaired=${count("repaired")} removed=${count("removed")} refused=${count("refused")} failed=${count("failed")}${detail ? ` ${detail}` : ""}`);
+        }
+      } catch (e) {
+        logger(`ddns reconcile failed: ${(e as Error).message}`);
+      }
+    })();
+    await running;
+    running = undefined;
+    schedule(settings.intervalSeconds * 1000);
+  };
+  schedule(SOON_MS);
+  return {
+    soon: () => {
+      if (running === undefined) schedule(SOON_MS);
+    },
+    stop: async () => {
+      stopped = true;
+      clearTimeout(timer);
+      await running;
+    },
+  };
+}
