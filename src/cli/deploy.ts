@@ -8,7 +8,7 @@ const MARK: Record<Status, string> = { ok: green("✔"), changed: yellow("~"), s
 export function deployCommand(): Command {
   return new Command("deploy")
     .description("converge the Debian hosts with the rendered Ansible (renders first if the output is stale); exit 0 when every host converged")
-    .option("-c, --config <file>", "spec file (default: h5b.config.ts or homelab.yaml here, else the embedded default)")
+    .option("-c, --config <file>", "spec file (default: h5b.config.ts or homelab.yaml here)")
     .option("-o, --out <dir>", "output folder", "out")
     .option("--secrets <dir>", "folder of the generated secrets (default: .h5b/secrets beside the spec)")
     .option("-l, --limit <hosts>", "only these hosts (comma-separated)")
@@ -16,7 +16,8 @@ export function deployCommand(): Command {
     .option("-i, --inventory <file>", "an inventory layered over the rendered one (e.g. other addresses for first boot)")
     .option("-e, --extra-vars <vars>", "extra variables for ansible-playbook (repeatable)", (v: string, acc: string[]) => [...acc, v], [] as string[])
     .option("--skip-hardware", "leave out the plays that need real hardware (ZFS pool, IPMI): for a VM standing in for a host", false)
-    .action(async (o: { config?: string; out: string; secrets?: string; limit?: string; check: boolean; inventory?: string; extraVars: string[]; skipHardware: boolean }) => {
+    .option("--default-spec", "deploy the embedded default spec when the folder holds none (refused otherwise)", false)
+    .action(async (o: { config?: string; out: string; secrets?: string; limit?: string; check: boolean; inventory?: string; extraVars: string[]; skipHardware: boolean; defaultSpec: boolean }) => {
       const w = (s: string) => process.stdout.write(`${s}\n`);
       let width = 0;
       const report = await deploy(
@@ -26,6 +27,7 @@ export function deployCommand(): Command {
           check: o.check,
           extraVars: o.extraVars,
           skipHardware: o.skipHardware,
+          defaultSpec: o.defaultSpec,
           ...(o.config !== undefined ? { config: o.config } : {}),
           ...(o.secrets !== undefined ? { secretsDir: o.secrets } : {}),
           ...(o.limit !== undefined ? { limit: o.limit } : {}),

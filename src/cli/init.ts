@@ -25,6 +25,20 @@ export function starterYaml(): string {
   return doc.toString({ lineWidth: 0 });
 }
 
+/** What a build writes beside the spec that must stay out of git: the secrets and the output, which holds keys. */
+const GENERATED = [".h5b/", "out/"];
+
+/** Adds the generated folders to the folder's .gitignore (made if missing); true when it changed. */
+function ignoreGenerated(file: string): boolean {
+  const text = existsSync(file) ? readFileSync(file, "utf8") : "";
+  const have = new Set(text.split("\n").map((l) => l.trim()));
+  const missing = GENERATED.filter((p) => !have.has(p) && !have.has(`/${p}`));
+  if (missing.length === 0) return false;
+  const sep = text === "" || text.endsWith("\n") ? "" : "\n";
+  writeFileSync(file, `${text}${sep}# written by h5b: secrets and rendered files (private keys among them)\n${missing.join("\n")}\n`);
+  return true;
+}
+
 export function initCommand(): Command {
   return new Command("init")
     .description("write a starter spec equal to the default (h5b.config.ts, or homelab.yaml with --yaml)")
@@ -47,6 +61,8 @@ export function initCommand(): Command {
         throw new H5bError("init", other.map((f) => error("spec-exists", f, `is already the spec here; remove it first to start over with ${files[0]?.[0] ?? "a new one"}`)));
       }
       for (const [f, content] of files) writeFileSync(resolve(f), content);
-      process.stdout.write(`wrote ${files.map(([f]) => f).join(" and ")} ${dim("(then: h5b build)")}\n`);
+      const ignored = ignoreGenerated(resolve(".gitignore"));
+      const wrote = [...files.map(([f]) => f), ...(ignored ? [".gitignore"] : [])];
+      process.stdout.write(`wrote ${wrote.join(", ")} ${dim("(then: h5b build)")}\n`);
     });
 }

@@ -1,6 +1,7 @@
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { createHash } from "node:crypto";
 import { dirname } from "node:path";
+import { mkdirs } from "../_mkdirs.js";
 import type { Release } from "../emit/ansible/index.js";
 import { verifyMinisign } from "./minisign.js";
 
@@ -45,14 +46,21 @@ export async function resolveChecksums(
       if (r.checksums === undefined && r.signature !== undefined) {
         // Signed but not summed: verify the archive against the project's key, then pin what was verified.
         const sig = r.signature;
+        let data: Uint8Array;
+        let sigFile: string;
         try {
-          const [data, sigFile] = await Promise.all([fetchBytes(r.url), fetcher(sig.url)]);
+          [data, sigFile] = await Promise.all([fetchBytes(r.url), fetcher(sig.url)]);
+        } catch (e) {
+          const err = e as Error & { cause?: Error };
+          missing.push({ release: r, reason: `could not download ${r.url} or its signature to verify it: ${err.cause?.message ?? err.message}` });
+          return;
+        }
+        try {
           verifyMinisign(data, sigFile, sig.publicKey);
           pinned[r.url] = createHash("sha256").update(data).digest("hex");
           added = true;
         } catch (e) {
-          const err = e as Error & { cause?: Error };
-          missing.push({ release: r, reason: `${r.name}'s signature (${sig.url}) did not verify: ${err.cause?.message ?? err.message}` });
+          missing.push({ release: r, reason: `${r.name}'s signature (${sig.url}) did not verify: ${(e as Error).message}` });
         }
         return;
       }
@@ -74,7 +82,7 @@ export async function resolveChecksums(
     }),
   );
   if (added) {
-    mkdirSync(dirname(pinFile), { recursive: true });
+    mkdirs(dirname(pinFile));
     const sorted = Object.fromEntries(Object.entries(pinned).sort(([a], [b]) => (a < b ? -1 : 1)));
     writeFileSync(`${pinFile}.tmp`, `${JSON.stringify(sorted, null, 2)}\n`);
     renameSync(`${pinFile}.tmp`, pinFile);

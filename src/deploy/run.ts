@@ -10,6 +10,7 @@ import { writeTree } from "../write/writer.js";
 import { type Fetcher, resolveChecksums } from "./checksums.js";
 import { findProgram } from "../check/_program.js";
 import { packageRoot } from "../_package.js";
+import { findConfigFile } from "../spec/load.js";
 import { type Failure, ProgressReader, type Recap, type TaskResult } from "./progress.js";
 
 export interface DeployOptions {
@@ -27,6 +28,11 @@ export interface DeployOptions {
   readonly extraVars: readonly string[];
   /** Leaves out the plays that need real hardware (ZFS, IPMI): for a virtual machine standing in for a host. */
   readonly skipHardware?: boolean;
+  /**
+   * Deploys the embedded default spec when no spec file is found. Off by default: run from the wrong folder, deploy
+   * would otherwise converge whatever answers at the default's addresses.
+   */
+  readonly defaultSpec?: boolean;
   readonly fetcher?: Fetcher;
 }
 
@@ -50,8 +56,15 @@ export interface DeployOutput {
  * ansible-playbook on the rendered tree, reporting each host's result of each task as it comes.
  */
 export async function deploy(o: DeployOptions, out: DeployOutput): Promise<DeployReport> {
+  // Before anything is rendered or generated: the folder may simply be the wrong one.
+  if (o.config === undefined && o.defaultSpec !== true && findConfigFile(o.cwd) === undefined) {
+    throw new H5bError("deploy", [
+      error("no-spec", o.cwd, "holds no spec (h5b.config.ts or homelab.yaml): deploy converges real hosts, so it takes the embedded default only with --default-spec; run it in your spec's folder or give --config"),
+    ]);
+  }
   const rendered = await render({ cwd: o.cwd, ...(o.config !== undefined ? { config: o.config } : {}), ...(o.secretsDir !== undefined ? { secretsDir: o.secretsDir } : {}) });
   for (const w of rendered.warnings) out.notice(w);
+  out.info(`spec: ${rendered.source}`);
   const plan = rendered.plan;
   // Flags and tools first: a deploy that cannot run writes nothing.
   const targets = targetHosts(plan.hosts, o.limit);

@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
-import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { mkdirs } from "../_mkdirs.js";
 import { error, H5bError } from "../issue.js";
 import type { BackupSecrets } from "./backups.js";
 import type { DnsSecrets } from "./dns.js";
@@ -29,14 +30,23 @@ export interface Secrets extends CoreSecrets {
 export class SecretStore {
   constructor(readonly dir: string) {}
 
+  /**
+   * The folder, mode 0700, with a .gitignore that keeps git away from every file in it, wherever the folder is.
+   */
+  #makeFolder(): void {
+    mkdirs(this.dir, 0o700);
+    chmodSync(this.dir, 0o700);
+    const ignore = join(this.dir, ".gitignore");
+    if (!existsSync(ignore)) writeFileSync(ignore, "# secrets h5b generated or you supplied: never in git\n*\n", { mode: 0o600 });
+  }
+
   /** Returns the secret `name`, generating it with `generate` (default: 32 random bytes, hex) if absent. */
   ensure(name: string, generate: () => string = () => randomBytes(32).toString("hex")): Secret {
     if (!/^[a-z0-9][a-z0-9.-]*$/.test(name)) throw new Error(`bad secret name ${name}`);
     const file = join(this.dir, name);
     if (existsSync(file)) return this.#read(name);
     const value = generate();
-    mkdirSync(this.dir, { recursive: true, mode: 0o700 });
-    chmodSync(this.dir, 0o700);
+    this.#makeFolder();
     // Write then rename, so a crash never leaves a half-written secret that later builds would trust.
     const tmp = `${file}.tmp-${process.pid}`;
     writeFileSync(tmp, `${value}\n`, { mode: 0o600 });

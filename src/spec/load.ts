@@ -73,6 +73,25 @@ async function importModule(file: string): Promise<unknown> {
   }
 }
 
+/** What a value of each type is called in a message, as a spec's author would write it. */
+const TYPE_NAMES: Readonly<Record<string, string>> = {
+  int: "a whole number",
+  number: "a number",
+  string: "a string",
+  boolean: "true or false",
+  array: "a list",
+  object: "a mapping",
+  record: "a mapping",
+};
+
+function describe(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "a list";
+  if (typeof value === "string") return `the string ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)}`;
+  if (typeof value === "object") return "a mapping";
+  return `the ${typeof value} ${String(value)}`;
+}
+
 /** Turns zod's findings into h5b issues with readable spec paths. */
 export function schemaIssues(zerr: z.ZodError): Issue[] {
   return zerr.issues.map((i) => {
@@ -80,6 +99,16 @@ export function schemaIssues(zerr: z.ZodError): Issue[] {
       return error("unknown-key", pathOf([...i.path, ...(i.keys.length === 1 ? [i.keys[0] ?? ""] : [])]), `unknown key${i.keys.length > 1 ? "s" : ""} ${i.keys.map((k) => `'${k}'`).join(", ")}`);
     }
     if (i.code === "invalid_type" && i.input === undefined) return error("missing", pathOf(i.path), "is required");
+    // An enum's message lists its values; the field is missing, not wrong.
+    if (i.code === "invalid_value" && i.input === undefined) return error("missing", pathOf(i.path), `is required: ${i.message.replace(/^must be /, "")}`);
+    // A name in a map (a host, a workload, a file) that its pattern refuses: say what the name must be.
+    if (i.code === "invalid_key") {
+      const why = i.issues.map((k) => k.message).join("; ");
+      return error("invalid-key", pathOf(i.path), `the name '${String(i.input)}' ${why.startsWith("must") ? why : `is not allowed: ${why}`}`);
+    }
+    if (i.code === "invalid_type" && TYPE_NAMES[i.expected] !== undefined) {
+      return error("invalid-type", pathOf(i.path), `must be ${TYPE_NAMES[i.expected]}, not ${describe(i.input)}`);
+    }
     return error(i.code.replace(/_/g, "-"), pathOf(i.path), i.message);
   });
 }

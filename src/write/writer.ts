@@ -1,6 +1,7 @@
 import { existsSync, readdirSync, rmSync, statSync, utimesSync } from "node:fs";
 import { chmod, mkdir, rename, rm, writeFile } from "node:fs/promises";
 import { basename, dirname, isAbsolute, join, normalize, resolve } from "node:path";
+import { mkdirs } from "../_mkdirs.js";
 import type { OutputFile } from "../emit/file.js";
 import { asUserError, error, H5bError } from "../issue.js";
 import { isUnchanged } from "./unchanged.js";
@@ -52,7 +53,7 @@ export async function writeTree(outDir: string, files: readonly OutputFile[]): P
 async function swapIn(dir: string, files: readonly OutputFile[], bytes: number): Promise<WriteResult> {
   // A parent that does not exist yet is made first; the temporary folder itself is made alone, so that a parent
   // that cannot hold folders (a file, /proc) fails at once.
-  if (!existsSync(dirname(dir))) await mkdir(dirname(dir), { recursive: true });
+  mkdirs(dirname(dir));
   const tmp = `${dir}${TMP}${process.pid}`;
   const old = `${dir}${OLD}${process.pid}`;
   let interrupted: NodeJS.Signals | undefined;

@@ -36,6 +36,7 @@ const run = (check = false): Promise<DeployReport> =>
       inventory,
       extraVars: ["h5b_skip_release_downloads=true"],
       skipHardware: true,
+      defaultSpec: true,
       fetcher: () => Promise.reject(new Error("no internet in this test")),
     },
     quiet,

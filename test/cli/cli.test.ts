@@ -157,12 +157,37 @@ describe("h5b init, schema and a TypeScript spec", () => {
     expect(tree(join(dir, "a"))).toEqual(tree(join(dir, "b")));
   });
 
+  it("refuses folders that cannot be made, under /proc too (Node's recursive mkdir loops there), exit 2", async () => {
+    for (const args of [["--secrets", "/proc/h5b-nope/secrets"], ["--out", "/proc/h5b-nope/out"]]) {
+      const r = await execa(process.execPath, [BIN, "build", ...args], { cwd: dir, reject: false, timeout: 30_000, env: { NO_COLOR: "1" } });
+      expect({ args, timedOut: r.timedOut, exitCode: r.exitCode }).toEqual({ args, timedOut: false, exitCode: 2 });
+      expect(r.stderr).toContain("✖");
+    }
+  });
+
+  it("keeps secrets and output out of git: init's .gitignore, and one inside the secrets folder wherever it is", async () => {
+    await execa("git", ["init", "-q"], { cwd: dir });
+    writeFileSync(join(dir, ".gitignore"), "node_modules/");
+    expect((await h5b(["init", "--yaml"])).exitCode).toBe(0);
+    expect(readFileSync(join(dir, ".gitignore"), "utf8")).toMatch(/^node_modules\/\n# written by h5b.*\n\.h5b\/\nout\/\n$/);
+    expect((await h5b(["build"])).exitCode).toBe(0);
+    expect((await h5b(["build", "--out", "elsewhere/out", "--secrets", "elsewhere/secrets"])).exitCode).toBe(0);
+    await execa("git", ["add", "-A"], { cwd: dir });
+    const staged = (await execa("git", ["diff", "--cached", "--name-only"], { cwd: dir })).stdout.split("\n");
+    expect(staged.filter((f) => f.startsWith(".h5b/") || f.startsWith("out/") || f.startsWith("elsewhere/secrets/"))).toEqual([]);
+    expect(staged).toContain("homelab.yaml");
+    // A second init (after removing the spec) adds nothing twice.
+    rmSync(join(dir, "homelab.yaml"));
+    expect((await h5b(["init", "--yaml", "--force"])).exitCode).toBe(0);
+    expect(readFileSync(join(dir, ".gitignore"), "utf8").match(/\.h5b\//g)).toHaveLength(1);
+  });
+
   it("keeps to one spec a folder: init refuses a second kind, and build refuses two side by side", async () => {
     expect((await h5b(["init"])).exitCode).toBe(0);
     const second = await h5b(["init", "--yaml"]);
     expect(second.exitCode).toBe(2);
     expect(second.stderr).toContain("✖ is already the spec here; remove it first to start over with homelab.yaml\n  → at h5b.config.ts");
-    expect(readdirSync(dir)).toEqual(["h5b.config.ts"]);
+    expect(readdirSync(dir)).toEqual([".gitignore", "h5b.config.ts"]);
     writeFileSync(join(dir, "homelab.yaml"), "site: {}\n");
     const r = await h5b(["build"]);
     expect(r.exitCode).toBe(2);

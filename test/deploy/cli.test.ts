@@ -24,13 +24,22 @@ function fakeAnsible(output: readonly string[], exitCode: number): string {
 }
 
 const h5b = (args: string[], path: string) =>
-  execa(process.execPath, [BIN, "deploy", ...args], { cwd: dir, reject: false, env: { NO_COLOR: "1", PATH: `${path}:/usr/bin:/bin` } });
+  execa(process.execPath, [BIN, "deploy", "--default-spec", ...args], { cwd: dir, reject: false, env: { NO_COLOR: "1", PATH: `${path}:/usr/bin:/bin` } });
 
 const RECAP = "PLAY RECAP *********************************************************************";
 
 describe("h5b deploy", () => {
+  it("refuses the embedded default spec unless asked for it (exit 2), and writes nothing", async () => {
+    const r = await execa(process.execPath, [BIN, "deploy", "--check"], { cwd: dir, reject: false, env: { NO_COLOR: "1", PATH: fakeAnsible([], 0) } });
+    expect(r.stderr).toContain("holds no spec (h5b.config.ts or homelab.yaml)");
+    expect(r.stderr).toContain("--default-spec");
+    expect(r.exitCode).toBe(2);
+    expect(existsSync(join(dir, "out"))).toBe(false);
+    expect(existsSync(join(dir, ".h5b"))).toBe(false);
+  });
+
   it("says which Debian package brings a missing ansible-playbook (exit 2)", async () => {
-    const r = await execa(process.execPath, [BIN, "deploy"], { cwd: dir, reject: false, env: { NO_COLOR: "1", PATH: join(dir, "nothing") } });
+    const r = await execa(process.execPath, [BIN, "deploy", "--default-spec"], { cwd: dir, reject: false, env: { NO_COLOR: "1", PATH: join(dir, "nothing") } });
     expect(r.stderr).toContain("apt-get install ansible");
     expect(r.exitCode).toBe(2);
   });

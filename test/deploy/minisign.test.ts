@@ -78,4 +78,10 @@ describe("a release with a signature instead of a checksum file", () => {
     expect(r.checksums).toEqual({});
     expect(r.missing.map((m) => m.reason)).toEqual([`dnscrypt-proxy's signature (${release.signature.url}) did not verify: the signature does not match the file`]);
   });
+
+  it("says the download failed, not the signature, when offline", async () => {
+    const offline = () => Promise.reject(new Error("fetch failed", { cause: new Error("getaddrinfo ENOTFOUND example.org") }));
+    const r = await resolveChecksums([release], join(dir, "offline.json"), offline, offline);
+    expect(r.missing.map((m) => m.reason)).toEqual([`could not download ${release.url} or its signature to verify it: getaddrinfo ENOTFOUND example.org`]);
+  });
 });

@@ -90,8 +90,14 @@ describe("invalid specs", () => {
     const spec = defaultSpec();
     set(spec, "workloads.dashboard.replicas", "2");
     set(spec, "workloads.media.image", undefined);
+    set(spec, "workloads.wireguard.replicas", 2.5);
+    set(spec, "hosts.pi-worker.hardware.arch", undefined);
+    spec.hosts.X86_2 = spec.hosts["x86-1"] as never;
     expect(issuesOf(spec).map((i) => [i.path, i.message])).toEqual([
-      ["workloads.dashboard.replicas", "Invalid input: expected number, received string"],
+      ["hosts.pi-worker.hardware.arch", "is required: amd64 or arm64"],
+      ["hosts.X86_2", "the name 'X86_2' must be a DNS label: lowercase letters, digits and inner '-', at most 63"],
+      ["workloads.wireguard.replicas", "must be a whole number, not the number 2.5"],
+      ["workloads.dashboard.replicas", 'must be a number, not the string "2"'],
       ["workloads.media.image", "is required"],
     ]);
   });
