@@ -63,6 +63,36 @@ describe("etcd from the rendered configuration, with the rendered users and role
     await expect(put(u, `${zone(r.plan.site.zones.services)}/evil/1`)).rejects.toThrow(/permission denied/);
   });
 
+  it("a second run takes nobody's access away, not for a moment, and drops a role left from before", async () => {
+    const u = ETCD_USERS.coredns;
+    // A role an earlier deploy left on the user (the script named roles after their users before).
+    await ctl(ETCD_USERS.root, ["role", "add", "coredns-stale"]);
+    await ctl(ETCD_USERS.root, ["user", "grant-role", u, "coredns-stale"]);
+    let stop = false;
+    let reads = 0;
+    const denied: string[] = [];
+    const reader = (async () => {
+      while (!stop) {
+        for (const user of [ETCD_USERS.coredns, ETCD_USERS.ddns]) {
+          await ctl(user, ["get", "--keys-only", `${zone(r.plan.site.zones.dhcp)}/x86-1/h5b-a-0123456789abcdef`]).then(
+            () => reads++,
+            (e: Error) => denied.push(`${user}: ${e.message.split("\n")[0]}`),
+          );
+        }
+      }
+    })();
+    try {
+      await etcd.ns.run("sh", [join(dir, "h5b-etcd-auth")], { env: { H5B_ETCD_PKI: etcd.pki } });
+    } finally {
+      stop = true;
+      await reader;
+    }
+    expect({ denied, someReads: reads > 0 }).toEqual({ denied: [], someReads: true });
+    const roles = (await ctl(ETCD_USERS.root, ["user", "get", u])).match(/^Roles: *(.*)$/m)?.[1]?.trim().split(/\s+/);
+    expect(roles).toEqual([expect.stringMatching(/^coredns-[0-9a-f]{8}$/)]);
+    await expect(ctl(ETCD_USERS.root, ["role", "get", "coredns-stale"])).rejects.toThrow(/not found/);
+  });
+
   it("a client without a certificate is refused", async () => {
     await expect(ctl(undefined, ["get", "--prefix", r.plan.dns.prefix])).rejects.toThrow(/context deadline exceeded/);
     // The reason, as etcd logs it: the TLS handshake itself was refused.

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { ddnsKeyPrefixes, parseDdnsConfig } from "../../ddns/index.js";
 import type { Plan } from "../../plan/types.js";
 import { ETCD_USERS, type EtcdUser } from "../../secrets/dns.js";
@@ -46,8 +47,19 @@ export function etcdRoles(plan: Plan): EtcdRole[] {
 }
 
 /**
- * A script for Porygon that creates the users and roles and turns authentication on; run it again after a
- * change: each role is dropped and made anew, so a permission removed from the plan is removed from etcd.
+ * The name of a user's role: the user's name and a hash of its permissions, so that a changed set of permissions is
+ * a new role and an unchanged one the same role.
+ */
+export function etcdRoleName(role: EtcdRole): string {
+  const perms = role.permissions.map((p) => `${p.access} ${p.prefix ? "prefix" : "key"} ${p.key}`).join("\n");
+  return `${role.user}-${createHash("sha256").update(perms).digest("hex").slice(0, 8)}`;
+}
+
+/**
+ * A script for Porygon that creates the users and roles and turns authentication on; run it again after a change.
+ * A user never goes without its permissions, not even for a moment (CoreDNS and h5b ddns read and write all the
+ * time): the new role is made and granted first, and only then are the user's other roles revoked and deleted. An
+ * unchanged plan is the same role, granted again, which changes nothing.
  */
 export function etcdAuthScript(plan: Plan): string[] {
   const lines = [
@@ -56,14 +68,23 @@ export function etcdAuthScript(plan: Plan): string[] {
     "# certificate; none has a password. Safe to run again.",
     ...etcdctlPrelude(plan),
     "if ! e user get root 2>/dev/null; then e user add root --no-password; e user grant-role root root; fi",
+    "# The roles a user has, one a line.",
+    `roles_of() { ctl user get "$1" | sed -n 's/^Roles: *//p' | tr ' ' '\\n' | sed '/^$/d'; }`,
   ];
   for (const role of etcdRoles(plan)) {
-    const r = shellQuote(role.user);
-    lines.push(`if e role get ${r} 2>/dev/null; then e role delete ${r}; fi`, `e role add ${r}`);
+    const u = shellQuote(role.user);
+    const r = shellQuote(etcdRoleName(role));
+    lines.push(`e role get ${r} 2>/dev/null || e role add ${r}`);
     for (const p of role.permissions) {
       lines.push(`e role grant-permission${p.prefix ? " --prefix=true" : ""} ${r} ${p.access} ${shellQuote(p.key)}`);
     }
-    lines.push(`e user get ${r} 2>/dev/null || e user add ${r} --no-password`, `e user grant-role ${r} ${r}`);
+    lines.push(
+      `e user get ${u} 2>/dev/null || e user add ${u} --no-password`,
+      `roles_of ${u} | grep -qx ${r} || e user grant-role ${u} ${r}`,
+      `for old in $(roles_of ${u}); do`,
+      `  if [ "$old" != ${r} ]; then e user revoke-role ${u} "$old"; e role delete "$old"; fi`,
+      "done",
+    );
   }
   lines.push("e auth enable");
   return lines;
