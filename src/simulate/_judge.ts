@@ -5,6 +5,11 @@ import type { Model, SimWorkload } from "./types.js";
 
 const EVICTION = "after the 5-minute eviction timeout";
 
+/** The cluster's DNS Service (k3s's name for it, which h5b's cluster DNS keeps). */
+export function isClusterDns(s: { readonly namespace: string; readonly name: string }): boolean {
+  return s.namespace === "kube-system" && s.name === "kube-dns";
+}
+
 export interface JudgeContext {
   readonly model: Model;
   /** Pool -> 1 for each node an L2Advertisement of the pool announces from. */
@@ -31,7 +36,11 @@ export function judge(ctx: JudgeContext, row: Row, cond: Conditions, podsOf: (w:
     const say = (s: string) => reasons.push(row.workloads.length > 1 || (row.kind === "Service" && row.name !== wl.name) ? `${wl.name}: ${s}` : s);
     desired += p.desired;
     if (p.lost.length > 0) say(wl.kind === "DaemonSet" ? `its pods on ${names(p.lost.map(nodeName))} are gone with the node` : lostPhrase(p.lost.map(nodeName), p.kept.length + p.lost.length));
-    if (p.moved.length > 0) say(`rescheduled on ${names(p.moved.map(nodeName))} ${EVICTION}`);
+    if (p.moved.length > 0) {
+      say(`rescheduled on ${names(p.moved.map(nodeName))} ${EVICTION}`);
+      // The nodes resolve through Porygon alone: no registry's name resolves, so only an image already there starts.
+      if (cond.dns !== undefined) say(`its new pods start only where its image is already pulled: no registry resolves (${cond.dns})`);
+    }
     if (p.why !== undefined) say(p.why);
     if (p.nfsDown && p.kept.length + p.moved.length > 0) {
       const claim = wl.volumes.find((v) => v.kind === "nfs");
@@ -76,10 +85,16 @@ export function judge(ctx: JudgeContext, row: Row, cond: Conditions, podsOf: (w:
     status = "down";
     reasons.push("it asks for 0 replicas");
   }
+  if (s !== undefined && isClusterDns(s)) {
+    // Cluster DNS answers cluster.local itself and forwards every other name to the nodes' resolver, Porygon.
+    if (cond.dns !== undefined) reasons.push(`pods resolve cluster.local names only: every other name is forwarded to the nodes' resolver (${cond.dns})`);
+    else if (cond.gateway !== undefined) reasons.push(`pods resolve no internet names (${cond.gateway}); cluster.local and the home zones still resolve`);
+    if (status === "up" && reasons.length > 0) status = "degraded";
+  }
   if (s?.type === "LoadBalancer") {
     if (cond.dns !== undefined && s.dnsName !== undefined) reasons.push(`its name ${s.dnsName} does not resolve for LAN clients (${cond.dns}); its address still answers`);
     if (cond.gateway !== undefined && s.pool !== undefined && ctx.model.publicPools.includes(s.pool)) reasons.push(`unreachable from the internet (${cond.gateway}); LAN clients still reach it`);
-    if (status === "up" && reasons.length > 0) status = "degraded";
   }
+  if (status === "up" && reasons.length > 0 && (s?.type === "LoadBalancer" || cond.dns !== undefined)) status = "degraded";
   return { status, ready: after, readyAtFailure: atFailure, desired, reasons };
 }

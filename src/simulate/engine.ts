@@ -1,5 +1,5 @@
 import { selectorMatches } from "./_labels.js";
-import { type JudgeContext, judge } from "./_judge.js";
+import { isClusterDns, type JudgeContext, judge } from "./_judge.js";
 import { noNodePhrase, plural } from "./_phrases.js";
 import { type Conditions, conditionsOf, type Failure, failureUnits } from "./failures.js";
 import { tolerates } from "./filters.js";
@@ -169,6 +169,7 @@ export class Simulator {
       const announcer = s.pool !== undefined ? this.announcing.get(s.pool) : undefined;
       if ((cond.dns !== undefined && s.dnsName !== undefined) || (cond.gateway !== undefined && publicPool) || (!s.local && cond.failedNodes.some((n) => announcer?.[n] === 1))) rows.add(i);
     }
+    if (cond.dns !== undefined || cond.gateway !== undefined) this.rows.forEach((r, i) => r.service !== undefined && isClusterDns(r.service) && rows.add(i));
     const out = this.healthy.slice();
     for (const i of rows) out[i] = judge(this.judging, this.rows[i] as Row, cond, (w) => result.get(w) ?? (this.healthyPods[w] as Pods));
     return out;

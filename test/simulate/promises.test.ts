@@ -45,6 +45,16 @@ describe("the seed's promises on the default spec", () => {
     expect(sim.rows[row]?.essential).toBe(false);
   });
 
+  it("knows the pods' own DNS goes through Porygon: cluster.local only while it is down, and no image pulls", () => {
+    const dns = sim.rows.findIndex((r) => r.name === "kube-dns");
+    const at = (id: string) => sim.scenarios.find((s) => s.id === id)?.outcomes[dns];
+    expect(at("porygon")).toMatchObject({ status: "degraded", reasons: ["pods resolve cluster.local names only: every other name is forwarded to the nodes' resolver (porygon is down)"] });
+    expect(at("gateway")).toMatchObject({ status: "degraded", reasons: ["pods resolve no internet names (gateway is down); cluster.local and the home zones still resolve"] });
+    const pair = simulateSpec(undefined, 2).scenarios.find((s) => s.id === "porygon+x86-1" || s.id === "x86-1+porygon");
+    const vpn = sim.rows.findIndex((r) => r.name === "wireguard");
+    expect(pair?.outcomes[vpn]?.reasons).toContain("its new pods start only where its image is already pulled: no registry resolves (porygon is down)");
+  });
+
   it("keeps everything running when the API server is down", () => {
     const api = sim.scenarios.find((s) => s.id === "api-server");
     expect(api?.outcomes.map((o) => o.status)).toEqual(sim.scenarios[0]?.outcomes.map((o) => o.status));
