@@ -26,6 +26,7 @@ export function judge(ctx: JudgeContext, row: Row, cond: Conditions, podsOf: (w:
   const nodeName = (n: number) => ctx.model.nodes[n]?.name ?? "";
   const reasons: string[] = [];
   let desired = 0;
+  let lostWithNode = 0;
   let atFailure = 0;
   let after = 0;
   const readyAt: number[] = [];
@@ -35,6 +36,7 @@ export function judge(ctx: JudgeContext, row: Row, cond: Conditions, podsOf: (w:
     const wl = ctx.model.workloads[w] as SimWorkload;
     const say = (s: string) => reasons.push(row.workloads.length > 1 || (row.kind === "Service" && row.name !== wl.name) ? `${wl.name}: ${s}` : s);
     desired += p.desired;
+    if (wl.kind === "DaemonSet") lostWithNode += p.lost.length;
     if (p.lost.length > 0) say(wl.kind === "DaemonSet" ? `its pods on ${names(p.lost.map(nodeName))} are gone with the node` : lostPhrase(p.lost.map(nodeName), p.kept.length + p.lost.length));
     if (p.moved.length > 0) {
       say(`rescheduled on ${names(p.moved.map(nodeName))} ${EVICTION}`);
@@ -96,5 +98,5 @@ export function judge(ctx: JudgeContext, row: Row, cond: Conditions, podsOf: (w:
     if (cond.gateway !== undefined && s.pool !== undefined && ctx.model.publicPools.includes(s.pool)) reasons.push(`unreachable from the internet (${cond.gateway}); LAN clients still reach it`);
   }
   if (status === "up" && reasons.length > 0 && (s?.type === "LoadBalancer" || cond.dns !== undefined)) status = "degraded";
-  return { status, ready: after, readyAtFailure: atFailure, desired, reasons };
+  return { status, ready: after, readyAtFailure: atFailure, desired, lostWithNode, reasons };
 }

@@ -85,6 +85,7 @@ export function readWorkload(o: ManifestObject, ctx: WorkloadContext, issues: Is
     replicas: kind === "DaemonSet" ? 0 : (num(spec.replicas) ?? 1),
     podLabels: stringMap(rec(tpl.metadata).labels),
     nodeSelector: stringMap(pod.nodeSelector),
+    ...(str(pod.nodeName) !== undefined ? { nodeName: str(pod.nodeName) as string } : {}),
     ...(reqTerms.length > 0 ? { requiredNodeTerms: reqTerms.map(nodeSelectorTerm) } : {}),
     preferredNodeTerms: list(nodeAff.preferredDuringSchedulingIgnoredDuringExecution).map((p) => ({ weight: num(rec(p).weight) ?? 1, preference: nodeSelectorTerm(rec(p).preference) })),
     antiAffinity: affinityTerms(rec(affinity.podAntiAffinity).requiredDuringSchedulingIgnoredDuringExecution),

@@ -27,6 +27,8 @@ export interface Outcome {
   /** Replicas ready right after the failure, before anything is rescheduled. */
   readonly readyAtFailure: number;
   readonly desired: number;
+  /** DaemonSet pods gone with their node: by design never placed elsewhere, so no recovery is owed for them. */
+  readonly lostWithNode: number;
   /** The reason chain: `its only replica ran on x86-1`, `no other worker runs amd64`. */
   readonly reasons: readonly string[];
 }

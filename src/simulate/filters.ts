@@ -29,7 +29,8 @@ export function taintFilter(node: SimNode, tolerations: readonly Toleration[]): 
 }
 
 /** Node selection filter: nodeSelector and required node affinity (terms ORed, expressions ANDed). */
-export function affinityFilter(node: SimNode, w: Pick<SimWorkload, "nodeSelector" | "requiredNodeTerms">): Rejection | undefined {
+export function affinityFilter(node: SimNode, w: Pick<SimWorkload, "nodeSelector" | "requiredNodeTerms" | "nodeName">): Rejection | undefined {
+  if (w.nodeName !== undefined && w.nodeName !== node.name) return { filter: "affinity", detail: `its pods are bound to ${w.nodeName} (nodeName)` };
   for (const [k, v] of Object.entries(w.nodeSelector)) {
     if (node.labels[k] !== v) return { filter: "affinity", detail: `does not match nodeSelector ${formatSelector(w.nodeSelector)}` };
   }

@@ -41,7 +41,7 @@ export function brokenPromises(rows: readonly Row[], healthy: readonly Outcome[]
       const promised = failure.takes.some((t) => t === "worker" || t === "api-server" || t === "storage");
       if (!promised || h.status === "down") continue;
       if (o.status === "down") out.push({ rule: "essential-survives-single-failure", service: row.id, scenario: failure.id, status: o.status, reasons: o.reasons });
-      else if (failure.takes.includes("worker") && o.ready < o.desired && h.ready >= h.desired) {
+      else if (failure.takes.includes("worker") && o.ready + o.lostWithNode < o.desired && h.ready >= h.desired) {
         out.push({ rule: "essential-recovers-from-worker-failure", service: row.id, scenario: failure.id, status: o.status, reasons: o.reasons });
       }
     }

@@ -75,6 +75,8 @@ export interface SimWorkload {
   readonly replicas: number;
   readonly podLabels: Readonly<Record<string, string>>;
   readonly nodeSelector: Readonly<Record<string, string>>;
+  /** `spec.nodeName`: the pod is bound to that node, by no scheduler, and goes nowhere else. */
+  readonly nodeName?: string;
   /** Required node affinity terms (ORed); undefined when there is none. */
   readonly requiredNodeTerms?: readonly NodeSelectorTerm[];
   readonly preferredNodeTerms: readonly { readonly weight: number; readonly preference: NodeSelectorTerm }[];

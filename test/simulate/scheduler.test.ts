@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { Simulator } from "../../src/simulate/engine.js";
+import { simulate } from "../../src/simulate/simulate.js";
 import type { Failure } from "../../src/simulate/failures.js";
 import type { SimWorkload, SpreadConstraint } from "../../src/simulate/types.js";
 import { lbService, model, node, workload } from "./_fixtures.js";
@@ -105,6 +106,15 @@ describe("scheduler model: after a failure", () => {
     expect(outcome(honor, fail(honor, "a"), "w")).toMatchObject({ status: "degraded", ready: 2 });
   });
 
+  it("keeps a pod bound by nodeName on its node, and goes nowhere else when the node fails", () => {
+    const sim = new Simulator(model(two(), [workload("w", { nodeName: "b" })]));
+    expect(placement(sim)[0]).toEqual(["b"]);
+    expect(outcome(sim, fail(sim, "a"), "w")?.status).toBe("up");
+    const o = outcome(sim, fail(sim, "b"), "w");
+    expect(o?.status).toBe("down");
+    expect(o?.reasons.join("; ")).toContain("a: its pods are bound to b (nodeName)");
+  });
+
   it("does not recreate a StatefulSet's pod while its node is unreachable", () => {
     const sim = new Simulator(model(two(), [workload("db", { kind: "StatefulSet" })]));
     const lostOn = sim.healthyNodes(0)[0] as string;
@@ -122,7 +132,14 @@ describe("scheduler model: after a failure", () => {
   it("loses a DaemonSet's pod with its node and places none elsewhere", () => {
     const sim = new Simulator(model(two(), [workload("agent", { kind: "DaemonSet", replicas: 0 })]));
     expect(placement(sim)[0]).toEqual(["a", "b"]);
-    expect(outcome(sim, fail(sim, "a"), "agent")).toMatchObject({ status: "degraded", ready: 1, desired: 2, reasons: ["its pods on a are gone with the node"] });
+    expect(outcome(sim, fail(sim, "a"), "agent")).toMatchObject({ status: "degraded", ready: 1, desired: 2, lostWithNode: 1, reasons: ["its pods on a are gone with the node"] });
+  });
+
+  it("owes no recovery for an essential DaemonSet's pod gone with its node, and owes it for a Deployment's", () => {
+    const ds = simulate(model(two(), [workload("agent", { kind: "DaemonSet", replicas: 0, essential: true })]));
+    expect(ds.broken).toEqual([]);
+    const pinned = simulate(model(two(), [workload("w", { replicas: 2, essential: true, spread: [{ maxSkew: 1, topologyKey: "kubernetes.io/hostname", whenUnsatisfiable: "DoNotSchedule", labelSelector: { matchLabels: { app: "w" } } }] })]));
+    expect(pinned.broken.map((b) => `${b.rule} @${b.scenario}`)).toEqual(["essential-recovers-from-worker-failure @a", "essential-recovers-from-worker-failure @b"]);
   });
 
   it("moves a Local LoadBalancer's address to the node with the endpoint, and fails it when no announcing node has one", () => {
