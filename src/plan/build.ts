@@ -259,6 +259,7 @@ function planHost(spec: Homelab, name: string, h: HostSpec, clusterK3s: string):
     os: h.os,
     arch: h.hardware.arch,
     model: h.hardware.model,
+    platform: h.hardware.platform ?? (/raspberry\s*pi|\brpi\b/i.test(h.hardware.model) ? "raspberry-pi" : "generic"),
     cpu: { cores: h.hardware.cpu.cores, model: h.hardware.cpu.model },
     memory: { bytes: parseBytes(h.hardware.memory.size), size: h.hardware.memory.size, ecc: h.hardware.memory.ecc },
     nics,

@@ -2,7 +2,7 @@ import type { FamilyPair, Plan, PlanHost, PlanHostNetwork } from "./types.js";
 
 /** A Raspberry Pi on Raspberry Pi OS: its own role, and NetworkManager instead of ifupdown. */
 export function isRaspberryPi(host: PlanHost): boolean {
-  return host.os === "debian" && /raspberry pi/i.test(host.model);
+  return host.os === "debian" && host.platform === "raspberry-pi";
 }
 
 /** The network settings of every host, Raspberry Pi OS and k3OS included (see {@link PlanHostNetwork}). */

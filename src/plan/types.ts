@@ -91,6 +91,8 @@ export interface PlanHost {
   readonly os: "debian" | "k3os";
   readonly arch: "amd64" | "arm64";
   readonly model: string;
+  /** The spec's platform, or the one its model names. */
+  readonly platform: "generic" | "raspberry-pi";
   readonly cpu: { readonly cores: number; readonly model: string };
   readonly memory: { readonly bytes: number; readonly size: string; readonly ecc: boolean };
   readonly nics: readonly PlanNic[];

@@ -67,6 +67,7 @@ export default defineHomelab({
       hardware: {
         arch: "arm64",
         model: "Raspberry Pi 4B",
+        platform: "raspberry-pi",
         cpu: { cores: 4, model: "Cortex-A72" },
         memory: { size: "4Gi" },
         nics: [{ name: "eth0", mac: "00:00:5e:00:53:10" }],
@@ -79,6 +80,7 @@ export default defineHomelab({
       hardware: {
         arch: "arm64",
         model: "Raspberry Pi 4B",
+        platform: "raspberry-pi",
         cpu: { cores: 4, model: "Cortex-A72" },
         memory: { size: "8Gi" },
         nics: [{ name: "eth0", mac: "00:00:5e:00:53:11" }],

@@ -49,6 +49,11 @@ export const hostSchema = z.strictObject({
     arch: architecture,
     /** Free-form model, for the summary (`Raspberry Pi 4B`). @default "" */
     model: z.string().default(""),
+    /**
+     * The board, where h5b must treat it apart: `raspberry-pi` (on Debian: Raspberry Pi OS, with its kernel command
+     * line and NetworkManager) or `generic`. @default "raspberry-pi" when `model` names a Raspberry Pi, else "generic"
+     */
+    platform: z.enum(["generic", "raspberry-pi"]).optional(),
     /** CPU. @default none (required) */
     cpu: z.strictObject({
       /** Cores (threads the kubelet may use). @default none (required) */

@@ -207,6 +207,9 @@ function checkHosts(spec: Homelab, cidrs: LanCidrs, push: Push): void {
     if (host.os === "k3os" && host.hardware.arch !== "arm64" && host.hardware.arch !== "amd64") {
       push(error("k3os-arch", `${base}.hardware.arch`, "k3OS supports amd64 and arm64"));
     }
+    if (host.hardware.platform === "raspberry-pi" && host.hardware.arch !== "arm64") {
+      push(error("raspberry-pi-arch", `${base}.hardware.arch`, "h5b runs Raspberry Pis on 64-bit Raspberry Pi OS (or k3OS): arm64"));
+    }
   }
 
   // k3OS sets no password for its one user, rancher, and root never logs in: a key is the only way onto the node.

@@ -18,7 +18,7 @@ const networkOf = (plan: Plan, host: string) => plan.hostNetworks.find((n) => n.
 describe("the hosts' own network settings in the plan", () => {
   it("cover every Debian host, with the spec's addresses and the LAN's prefix lengths, for what manages its ports", () => {
     const plan = planOf();
-    const pis = plan.hosts.filter((h) => /raspberry pi/i.test(h.model)).map((h) => h.name);
+    const pis = plan.hosts.filter((h) => h.platform === "raspberry-pi").map((h) => h.name);
     expect(pis.length).toBeGreaterThan(0);
     expect(plan.hostNetworks.map((n) => n.host)).toEqual(plan.hosts.filter((h) => h.os === "debian").map((h) => h.name));
     for (const n of plan.hostNetworks) expect([n.host, n.manager]).toEqual([n.host, pis.includes(n.host) ? "networkmanager" : "ifupdown"]);
@@ -62,6 +62,28 @@ describe("the hosts' own network settings in the plan", () => {
     ]);
   });
 
+  it("know a Raspberry Pi by its platform, or by a model that names one, whatever the spelling", () => {
+    const platforms = (edit: (s: HomelabInput) => void) => planOf(edit).hosts.map((h) => [h.name, h.platform, networkOf(planOf(edit), h.name)?.manager]);
+    const renamed = platforms((s) => {
+      for (const name of ["pi-cp", "pi-worker"]) {
+        const hw = s.hosts[name]?.hardware as { model?: string; platform?: string };
+        delete hw.platform;
+        hw.model = name === "pi-cp" ? "RPi 4 Model B" : "raspberrypi 4";
+      }
+    });
+    expect(renamed.filter(([, p]) => p === "raspberry-pi")).toEqual([
+      ["pi-cp", "raspberry-pi", "networkmanager"],
+      ["pi-worker", "raspberry-pi", "networkmanager"],
+    ]);
+    const named = platforms((s) => {
+      const hw = s.hosts["pi-worker"]?.hardware as { model?: string; platform?: string };
+      hw.model = "a board";
+      hw.platform = "raspberry-pi";
+    });
+    expect(named.find(([h]) => h === "pi-worker")).toEqual(["pi-worker", "raspberry-pi", "networkmanager"]);
+    expect(named.find(([h]) => h === "x86-1")).toEqual(["x86-1", "generic", "ifupdown"]);
+  });
+
   it("give the Pis on k3OS to connman, and keep one box that is gateway and Porygon on its WAN's resolver", () => {
     const k3os = planOf(pisOnK3os);
     expect(k3os.hostNetworks.map((n) => [n.host, n.manager])).toEqual([
@@ -89,7 +111,7 @@ describe("/etc/network/interfaces", () => {
     const plan = planOf();
     const porygon = interfacesFile(networkOf(plan, "porygon") as NonNullable<ReturnType<typeof networkOf>>);
     expect(stanzas(porygon)).toEqual(["auto lo", "iface lo inet loopback", "auto eth0", "iface eth0 inet6 static", "iface eth0 inet static"]);
-    expect(porygon.filter((l) => l.startsWith("    "))).toEqual(["    address 2001:db8:10::53/64", "    address 10.0.0.53/16", "    gateway 10.0.0.1"]);
+    expect(porygon.filter((l) => l.startsWith("    "))).toEqual(["    address 2001:db8:10::53/64", "    dad-attempts 0", "    address 10.0.0.53/16", "    gateway 10.0.0.1"]);
     const gw = interfacesFile(networkOf(plan, "gateway") as NonNullable<ReturnType<typeof networkOf>>);
     expect(stanzas(gw)).toEqual(["auto lo", "iface lo inet loopback", "auto wan0", "iface wan0 inet dhcp", "iface wan0 inet6 auto", "auto lan0", "iface lan0 inet6 static", "iface lan0 inet static"]);
     expect(gw).toContain("    accept_ra 2");
