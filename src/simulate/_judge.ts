@@ -1,9 +1,14 @@
 import { lostPhrase, names } from "./_phrases.js";
 import type { Outcome, Pods, Row, Status } from "./engine.js";
 import type { Conditions } from "./failures.js";
+import { evictionSeconds } from "./filters.js";
 import type { Model, SimWorkload } from "./types.js";
 
-const EVICTION = "after the 5-minute eviction timeout";
+/** When a lost pod is replaced: after its eviction timeout (the node's 50 s grace before NotReady comes first). */
+function eviction(wl: SimWorkload): string {
+  const s = evictionSeconds(wl.tolerations) ?? 300;
+  return s === 300 ? "after the 5-minute eviction timeout" : `after its ${s}-second eviction timeout`;
+}
 
 /** The cluster's DNS Service (k3s's name for it, which h5b's cluster DNS keeps). */
 export function isClusterDns(s: { readonly namespace: string; readonly name: string }): boolean {
@@ -39,7 +44,7 @@ export function judge(ctx: JudgeContext, row: Row, cond: Conditions, podsOf: (w:
     if (wl.kind === "DaemonSet") lostWithNode += p.lost.length;
     if (p.lost.length > 0) say(wl.kind === "DaemonSet" ? `its pods on ${names(p.lost.map(nodeName))} are gone with the node` : lostPhrase(p.lost.map(nodeName), p.kept.length + p.lost.length));
     if (p.moved.length > 0) {
-      say(`rescheduled on ${names(p.moved.map(nodeName))} ${EVICTION}`);
+      say(`rescheduled on ${names(p.moved.map(nodeName))} ${eviction(wl)}`);
       // The nodes resolve through Porygon alone: no registry's name resolves, so only an image already there starts.
       if (cond.dns !== undefined) say(`its new pods start only where its image is already pulled: no registry resolves (${cond.dns})`);
     }

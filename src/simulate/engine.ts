@@ -2,7 +2,7 @@ import { selectorMatches } from "./_labels.js";
 import { isClusterDns, type JudgeContext, judge } from "./_judge.js";
 import { noNodePhrase, plural } from "./_phrases.js";
 import { type Conditions, conditionsOf, type Failure, failureUnits } from "./failures.js";
-import { tolerates } from "./filters.js";
+import { evictionSeconds } from "./filters.js";
 import { type SchedState, Scheduler } from "./scheduler.js";
 import type { Model, SimService, SimWorkload, WorkloadKind } from "./types.js";
 
@@ -46,8 +46,6 @@ export interface Pods {
   readonly why?: string;
   readonly nfsDown: boolean;
 }
-
-const UNREACHABLE = { key: "node.kubernetes.io/unreachable", value: "", effect: "NoExecute" as const };
 
 /**
  * The simulator: places every workload on the healthy cluster once, then answers each scenario from that
@@ -200,7 +198,7 @@ export class Simulator {
     if (lost.length > 0 && wl.kind !== "DaemonSet") {
       if (cond.api !== undefined) why = `not rescheduled: the API server is down (${cond.api})`;
       else if (wl.kind === "StatefulSet") why = "not recreated: a StatefulSet waits until the lost node is deleted";
-      else if (wl.tolerations.some((t) => tolerates(t, UNREACHABLE) && t.tolerationSeconds === undefined)) why = "never evicted: it tolerates node.kubernetes.io/unreachable for ever";
+      else if (evictionSeconds(wl.tolerations) === undefined) why = "never evicted: it tolerates node.kubernetes.io/unreachable for ever";
       else {
         const now = [...kept];
         for (let i = 0; i < lost.length; i++) {

@@ -17,6 +17,20 @@ export function tolerates(t: Toleration, taint: Taint): boolean {
   return t.operator === "Exists" || (t.value ?? "") === taint.value;
 }
 
+const UNREACHABLE: Taint = { key: "node.kubernetes.io/unreachable", value: "", effect: "NoExecute" };
+
+/**
+ * Seconds a pod stays bound to an unreachable node before it is evicted, as the taint manager decides: the least
+ * `tolerationSeconds` among its tolerations of the taint, for ever (undefined) when none of them sets one, and 300
+ * when it has none (the DefaultTolerationSeconds admission plugin adds that one).
+ */
+export function evictionSeconds(tolerations: readonly Toleration[]): number | undefined {
+  const matching = tolerations.filter((t) => tolerates(t, UNREACHABLE));
+  if (matching.length === 0) return 300;
+  const timed = matching.flatMap((t) => (t.tolerationSeconds !== undefined ? [Math.max(0, t.tolerationSeconds)] : []));
+  return timed.length > 0 ? Math.min(...timed) : undefined;
+}
+
 /** Taints filter: a NoSchedule or NoExecute taint the pod does not tolerate keeps it off the node. */
 export function taintFilter(node: SimNode, tolerations: readonly Toleration[]): Rejection | undefined {
   for (const taint of node.taints) {

@@ -123,6 +123,12 @@ describe("scheduler model: after a failure", () => {
     expect(o?.reasons).toEqual([`its only replica ran on ${lostOn}`, "not recreated: a StatefulSet waits until the lost node is deleted"]);
   });
 
+  it("replaces a lost pod after its own eviction timeout: the least tolerationSeconds of its unreachable tolerations", () => {
+    const unreachable = (s?: number) => ({ key: "node.kubernetes.io/unreachable", operator: "Exists" as const, effect: "NoExecute" as const, ...(s !== undefined ? { tolerationSeconds: s } : {}) });
+    const sim = new Simulator(model(two(), [workload("w", { replicas: 2, tolerations: [unreachable(), unreachable(30)] })]));
+    expect(outcome(sim, fail(sim, "a"), "w")?.reasons).toEqual(["1 of 2 replicas ran on a", "rescheduled on b after its 30-second eviction timeout"]);
+  });
+
   it("never evicts a pod that tolerates unreachable nodes for ever", () => {
     const sim = new Simulator(model(two(), [workload("w", { tolerations: [{ key: "node.kubernetes.io/unreachable", operator: "Exists", effect: "NoExecute" }] })]));
     const lostOn = sim.healthyNodes(0)[0] as string;
