@@ -8,6 +8,7 @@ import { metallbChart, metallbPools } from "./metallb.js";
 import { namespaces } from "./namespaces.js";
 import { nfsServerObjects } from "./nfs-server.js";
 import { rbac } from "./rbac.js";
+import { spawnerVolumePolicy } from "./spawner-volumes.js";
 import { csiNfsChart } from "./storage.js";
 import { workloadObjects } from "./workloads.js";
 
@@ -45,7 +46,7 @@ export function emitClusterManifests(plan: Plan, workloadFiles: ReadonlyMap<stri
     // The server before the class that mounts it; 39 keeps the class's file name of earlier outputs.
     ...file("h5b-39-nfs-server", nfsServerObjects(plan)),
     ...file("h5b-40-csi-driver-nfs", [csiNfsChart(plan)]),
-    ...file("h5b-50-rbac", rbac(plan)),
+    ...file("h5b-50-rbac", [...rbac(plan), ...spawnerVolumePolicy(plan)]),
     ...plan.workloads.flatMap((w) => file(`h5b-60-app-${w.name}`, workloadObjects(plan, w, workloadFiles.get(w.name)))),
   ];
 }

@@ -3,6 +3,7 @@ import type { Plan } from "../../plan/types.js";
 import { managedBy } from "./_helm.js";
 import { EXTERNAL_DNS_NAMESPACE } from "./external-dns.js";
 import { METALLB_NAMESPACE } from "./metallb.js";
+import { SPAWNER_NAMESPACE_LABEL } from "./spawner-volumes.js";
 
 /** The Pod Security labels of a namespace where a job spawner creates pods. */
 export const SPAWNER_POD_SECURITY = {
@@ -28,7 +29,7 @@ export function namespaces(plan: Plan): Record<string, unknown>[] {
         ...managedBy,
         // The speaker needs the host network and raw sockets to answer ARP and NDP.
         ...(name === METALLB_NAMESPACE ? { "pod-security.kubernetes.io/enforce": "privileged" } : {}),
-        ...(spawners.has(name) ? SPAWNER_POD_SECURITY : {}),
+        ...(spawners.has(name) ? { ...SPAWNER_POD_SECURITY, [SPAWNER_NAMESPACE_LABEL]: "true" } : {}),
       },
     },
   }));

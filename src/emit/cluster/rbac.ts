@@ -15,7 +15,8 @@ const monitoringRules = [
   { apiGroups: ["discovery.k8s.io"], resources: ["endpointslices"], verbs: ["get", "list", "watch"] },
   { apiGroups: ["networking.k8s.io"], resources: ["ingresses"], verbs: ["get", "list", "watch"] },
   { apiGroups: ["policy"], resources: ["poddisruptionbudgets"], verbs: ["get", "list", "watch"] },
-  { nonResourceURLs: ["/metrics", "/metrics/cadvisor"], verbs: ["get"] },
+  // The API server's own metrics; the kubelet's (cAdvisor's included) are authorized as nodes/metrics.
+  { nonResourceURLs: ["/metrics"], verbs: ["get"] },
 ];
 
 /** Jobs in their own namespace only: create and clean up, and read what they did. */
