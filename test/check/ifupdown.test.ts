@@ -75,6 +75,9 @@ describe("h5b check: ifupdown on a machine of its own", () => {
     // ifup is found in /sbin whatever PATH says: a machine without it is one where it is not executable.
     const r = await inNamespace(`mount --bind /dev/null ${findProgram("ifup") as string}`, [...h5b, "check", "--only", "ifupdown"]);
     expect(r.stdout).toContain("ifupdown not run: ifup is not installed (Debian package ifupdown: apt-get install ifupdown)");
+    // Not a pass: the last line says what could not run.
+    expect(r.stdout).toContain("⚠ no findings in what ran, but 1 check could not run (⚠ above)");
+    expect(r.stdout).not.toContain("✔");
     expect(r.exitCode).toBe(0);
   });
 

@@ -1,4 +1,4 @@
-import { chmodSync, cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
@@ -241,6 +241,17 @@ describe("h5b check", () => {
     expect(r.exitCode).toBe(2);
     expect(r.stderr).toContain("✖ no check is called 'nonsense' (the checks: kubernetes-schema,");
     expect(r.stderr).toContain("→ at --only");
+  });
+
+  it("says when the spec changed after the output it checks was written", async () => {
+    expect((await h5b(["init", "--yaml"])).exitCode).toBe(0);
+    await h5b(["build"]);
+    const fresh = await h5b(["check", "--only", "rbac-audit"]);
+    expect(fresh.stderr).not.toContain("is older than");
+    const later = new Date(Date.now() + 5000);
+    utimesSync(join(dir, "homelab.yaml"), later, later);
+    const stale = await h5b(["check", "--only", "rbac-audit"]);
+    expect(stale.stderr).toContain(`⚠ is older than ${join(dir, "homelab.yaml")}: checking the output as it is (run h5b build to check the spec as it is now)\n  → at out`);
   });
 
   it("exits 2 when there is no output to check", async () => {

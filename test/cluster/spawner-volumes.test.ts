@@ -1,4 +1,4 @@
-import { run } from "@bufbuild/cel";
+import { type CelInput, run } from "@bufbuild/cel";
 import { describe, expect, it } from "vitest";
 import { SPAWNER_NAMESPACE_LABEL, spawnerVolumePolicy } from "../../src/emit/cluster/spawner-volumes.js";
 import { namespaces } from "../../src/emit/cluster/namespaces.js";
@@ -13,7 +13,7 @@ const expression = policy.spec.validations[0].expression as string;
 /** CEL sees a Kubernetes object as maps and lists. */
 const cel = (v: unknown): unknown =>
   Array.isArray(v) ? v.map(cel) : v !== null && typeof v === "object" ? new Map(Object.entries(v).map(([k, x]) => [k, cel(x)])) : v;
-const admits = (volumes?: unknown[]) => run(expression, { object: cel({ spec: volumes === undefined ? {} : { volumes } }) });
+const admits = (volumes?: unknown[]) => run(expression, { object: cel({ spec: volumes === undefined ? {} : { volumes } }) as CelInput });
 
 describe("the job spawners' volume policy (evaluated with a CEL interpreter)", () => {
   it.each([
