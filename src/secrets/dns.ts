@@ -57,7 +57,8 @@ export async function dnsSecrets(plan: Plan, store: SecretStore): Promise<DnsSec
   for (const user of Object.values(ETCD_USERS)) {
     clients[user] = await leaf(`client-${user}`, { commonName: user, usages: ["client"] });
   }
-  const tsigKey = store.ensure("ddns-tsig-key", () => randomBytes(32).toString("base64"));
+  // kea-dhcp-ddns reads the key as base64 and refuses anything else; say so at build, not at Porygon's start.
+  const tsigKey = store.ensure("ddns-tsig-key", () => randomBytes(32).toString("base64"), { pattern: /^[A-Za-z0-9+/]{16,}={0,2}$/, what: "a base64 TSIG key (one line)" });
   return { etcdCa: ca.cert, etcdServer: server, etcdClients: clients, tsigKey };
 
   function pair(s: Secret): PemPair & { secret(name: string): Secret } {

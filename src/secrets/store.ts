@@ -40,11 +40,20 @@ export class SecretStore {
     if (!existsSync(ignore)) writeFileSync(ignore, "# secrets h5b generated or you supplied: never in git\n*\n", { mode: 0o600 });
   }
 
-  /** Returns the secret `name`, generating it with `generate` (default: 32 random bytes, hex) if absent. */
-  ensure(name: string, generate: () => string = () => randomBytes(32).toString("hex")): Secret {
+  /**
+   * Returns the secret `name`, generating it with `generate` (default: 32 random bytes, hex) if absent. With
+   * `shape`, a value already there (edited by hand, say) that does not match it is refused without being shown.
+   */
+  ensure(name: string, generate: () => string = () => randomBytes(32).toString("hex"), shape?: { pattern: RegExp; what: string }): Secret {
     if (!/^[a-z0-9][a-z0-9.-]*$/.test(name)) throw new Error(`bad secret name ${name}`);
     const file = join(this.dir, name);
-    if (existsSync(file)) return this.#read(name);
+    if (existsSync(file)) {
+      const secret = this.#read(name);
+      if (shape !== undefined && !shape.pattern.test(secret.reveal())) {
+        throw new H5bError("secrets", [error("secret-malformed", file, `does not hold ${shape.what}; delete it to have a new one generated`)]);
+      }
+      return secret;
+    }
     const value = generate();
     this.#makeFolder();
     // Write then rename, so a crash never leaves a half-written secret that later builds would trust.

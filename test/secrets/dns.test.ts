@@ -1,9 +1,10 @@
 import "reflect-metadata";
-import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as x509 from "@peculiar/x509";
 import { afterAll, describe, expect, it } from "vitest";
+import { H5bError } from "../../src/issue.js";
 import { buildPlan } from "../../src/plan/build.js";
 import { dnsSecrets, ETCD_USERS } from "../../src/secrets/dns.js";
 import { SecretStore } from "../../src/secrets/store.js";
@@ -28,6 +29,17 @@ describe("Porygon's secrets", () => {
     expect(b.etcdClients[ETCD_USERS.ddns].key.reveal()).toBe(a.etcdClients[ETCD_USERS.ddns].key.reveal());
     expect(Buffer.from(a.tsigKey.reveal(), "base64")).toHaveLength(32);
     expect(String(a.tsigKey)).not.toContain(a.tsigKey.reveal());
+  });
+
+  it("refuse a TSIG key edited into something kea-dhcp-ddns would not read, without showing it", async () => {
+    const own = mkdtempSync(join(dir, "tsig-"));
+    const store = new SecretStore(own);
+    await dnsSecrets(plan(), store);
+    writeFileSync(join(own, "ddns-tsig-key"), "not base64 at all!\n", { mode: 0o600 });
+    const e = await dnsSecrets(plan(), store).then(() => undefined, (x: unknown) => x);
+    expect(e).toBeInstanceOf(H5bError);
+    expect((e as H5bError).issues).toEqual([expect.objectContaining({ code: "secret-malformed", path: join(own, "ddns-tsig-key") })]);
+    expect(JSON.stringify((e as H5bError).issues)).not.toContain("not base64");
   });
 
   it("name Porygon and its addresses in the server certificate; a new address gets a new certificate", async () => {
