@@ -11,7 +11,7 @@ export function effectsOf(model: Model, cond: Conditions): string[] {
     );
   }
   if (cond.api !== undefined) out.push(`API server down (${cond.api}): nothing is scheduled, rescheduled or changed; running pods, announced addresses and DNS records keep working`);
-  if (cond.storage !== undefined) out.push(`storage down (${cond.storage}): every pod that mounts ${model.hosts.storage?.export ?? "NFS"} fails; stateless pods keep running`);
+  if (cond.storage !== undefined) out.push(`storage down (${cond.storage}): every pod that mounts ${model.hosts.storage?.export ?? "NFS"} fails; stateless pods keep running, unless the dead hard mounts hang their node's kubelet (not modelled)`);
   if (cond.dns !== undefined) out.push(`name resolution down (${cond.dns}): LAN clients cannot resolve ${model.hosts.zones.join(", ")} or internet names; addresses, service IPs included, keep working`);
   if (cond.dhcp !== undefined) {
     out.push(`DHCP down (${cond.dhcp}): no new leases and no DNS registration of new clients; existing leases keep working until they expire; the homelab's own hosts have static addresses`);

@@ -27,7 +27,7 @@ describe("the seed's promises on the default spec", () => {
     const media = sim.rows.findIndex((r) => r.name === "media");
     const x86 = sim.scenarios.find((s) => s.id === "x86-1");
     expect(x86?.outcomes[media]).toMatchObject({ status: "down", reasons: ["its only replica ran on x86-1", "not rescheduled: no other worker runs amd64"] });
-    expect(x86?.effects).toContain("storage down (x86-1 is down): every pod that mounts 10.0.0.20:/k8s fails; stateless pods keep running");
+    expect(x86?.effects).toContain("storage down (x86-1 is down): every pod that mounts 10.0.0.20:/k8s fails; stateless pods keep running, unless the dead hard mounts hang their node's kubelet (not modelled)");
   });
 
   it("runs the NFS server on the storage host only: it goes down with the host or with storage, and stays up without the API server", () => {

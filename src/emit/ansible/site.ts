@@ -11,10 +11,13 @@ interface Play {
 /**
  * In order: the base first, then the hardware (and the backups of the storage), the gateway, Porygon (DNS before the
  * cluster needs it), the k3s server, its agents, and last the hosts' own addresses and resolver (Porygon's resolver
- * is the CoreDNS its play starts).
+ * is the CoreDNS its play starts). The Pis get their addresses before their own play, which reboots them for the
+ * kernel command line: the addresses the common play added by hand do not survive that reboot, and k3s, started
+ * next, needs the IPv6 address its node-ip names.
  */
 const PLAYS: readonly Play[] = [
   { name: "Base of every Debian host", hosts: "debian_hosts", role: "common" },
+  { name: "The Raspberry Pis' own addresses and resolver (before their reboot)", hosts: "raspberry_pis", role: "network" },
   { name: "Raspberry Pi specifics", hosts: "raspberry_pis", role: "raspberry_pi" },
   { name: "ZFS storage", hosts: "zfs_hosts", role: "zfs", hardware: true },
   { name: "Backups (restic to B2)", hosts: "backup_hosts", role: "backups" },
