@@ -11,6 +11,17 @@ const APP_LABEL = "app.kubernetes.io/name";
  * disruption budget that keeps one replica through a drain. `files` holds the contents of its supplied secret
  * files, when the user has put them all in the store: they become a Secret (without it, the pods wait for it).
  */
+/**
+ * Ready once its first TCP port accepts connections, not as soon as the container starts: with the Local traffic
+ * policy MetalLB announces a service only from nodes with a ready endpoint, and a rolling update ends the old pod
+ * once the new one is ready. Readiness only, no liveness probe: a slow start (a first database migration) must not
+ * get the pod killed. A workload with UDP ports only gets none: a TCP connect cannot tell it is serving.
+ */
+function readiness(w: PlanWorkload): Record<string, unknown> {
+  const tcp = w.ports.find((p) => p.protocol === "TCP");
+  return tcp !== undefined ? { readinessProbe: { tcpSocket: { port: tcp.name }, periodSeconds: 10, failureThreshold: 3 } } : {};
+}
+
 export function workloadObjects(plan: Plan, w: PlanWorkload, files?: ReadonlyMap<string, Buffer>): Record<string, unknown>[] {
   const labels = { [APP_LABEL]: w.name, ...managedBy };
   const selector = { [APP_LABEL]: w.name };
@@ -50,6 +61,7 @@ export function workloadObjects(plan: Plan, w: PlanWorkload, files?: ReadonlyMap
       ...(w.capabilities.length > 0 ? { capabilities: { add: [...w.capabilities] } } : {}),
     },
     ...(mounts.length > 0 ? { volumeMounts: mounts } : {}),
+    ...readiness(w),
   };
   const volumes = [
     ...(w.storage !== undefined ? [{ name: "data", persistentVolumeClaim: { claimName: claim } }] : []),
