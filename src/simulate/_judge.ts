@@ -101,7 +101,7 @@ export function judge(ctx: JudgeContext, row: Row, cond: Conditions, podsOf: (w:
   if (s?.type === "LoadBalancer") {
     if (cond.dns !== undefined && s.dnsName !== undefined) reasons.push(`its name ${s.dnsName} does not resolve for LAN clients (${cond.dns}); its address still answers`);
     if (cond.gateway !== undefined && s.pool !== undefined && ctx.model.publicPools.includes(s.pool)) reasons.push(`unreachable from the internet (${cond.gateway}); LAN clients still reach it`);
+    if (status === "up" && reasons.length > 0) status = "degraded";
   }
-  if (status === "up" && reasons.length > 0 && (s?.type === "LoadBalancer" || cond.dns !== undefined)) status = "degraded";
   return { status, ready: after, readyAtFailure: atFailure, desired, lostWithNode, reasons };
 }
