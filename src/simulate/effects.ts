@@ -1,13 +1,19 @@
 import type { Conditions } from "./failures.js";
 import type { Model } from "./types.js";
 
-/** What a scenario does outside the matrix's services: the lines a homelab owner needs beside it. */
-export function effectsOf(model: Model, cond: Conditions): string[] {
+/**
+ * What a scenario does outside the matrix's services: the lines a homelab owner needs beside it. `hosting` names the
+ * nodes that run a modelled pod on the healthy cluster.
+ */
+export function effectsOf(model: Model, cond: Conditions, hosting: ReadonlySet<string>): string[] {
   const out: string[] = [];
   const down = cond.failedNodes.map((n) => model.nodes[n]?.name ?? "");
   if (down.length > 0) {
+    const their = down.length === 1 ? "its" : "their";
     out.push(
-      `${down.join(" and ")} down: ${down.length === 1 ? "its" : "their"} pods are lost; ${cond.api === undefined ? "Deployments reschedule them on other nodes after the 5-minute eviction timeout" : "nothing reschedules them while the API server is down"}`,
+      !down.some((n) => hosting.has(n))
+        ? `${down.join(" and ")} down: no modelled pod ran there`
+        : `${down.join(" and ")} down: ${their} pods are lost; ${cond.api === undefined ? "Deployments reschedule them on other nodes after their eviction timeout (5 minutes unless a pod sets its own)" : "nothing reschedules them while the API server is down"}`,
     );
   }
   if (cond.api !== undefined) out.push(`API server down (${cond.api}): nothing is scheduled, rescheduled or changed; running pods, announced addresses and DNS records keep working`);

@@ -33,10 +33,11 @@ export function pairs<T>(xs: readonly T[]): [T, T][] {
 export function simulate(model: Model, opts: { depth?: 1 | 2 } = {}): Simulation {
   const depth = opts.depth ?? 1;
   const sim = new Simulator(model);
+  const hosting = new Set(model.workloads.flatMap((_, w) => sim.healthyNodes(w)));
   const scenario = (failures: readonly Failure[], outcomes: readonly Outcome[]): Scenario => ({
     id: scenarioId(failures),
     failures: failures.map((f) => f.id),
-    effects: effectsOf(model, conditionsOf(model, failures)),
+    effects: effectsOf(model, conditionsOf(model, failures), hosting),
     outcomes,
   });
   const singles = sim.failures.map((failure) => ({ failure, outcomes: sim.run([failure]) }));

@@ -55,6 +55,12 @@ describe("the seed's promises on the default spec", () => {
     expect(pair?.outcomes[vpn]?.reasons).toContain("its new pods start only where its image is already pulled: no registry resolves (porygon is down)");
   });
 
+  it("says a failed node lost pods only where some ran", () => {
+    const effects = (id: string) => sim.scenarios.find((s) => s.id === id)?.effects[0];
+    expect(effects("pi-cp")).toBe("pi-cp down: no modelled pod ran there");
+    expect(effects("pi-worker")).toMatch(/^pi-worker down: its pods are lost; Deployments reschedule them/);
+  });
+
   it("keeps everything running when the API server is down", () => {
     const api = sim.scenarios.find((s) => s.id === "api-server");
     expect(api?.outcomes.map((o) => o.status)).toEqual(sim.scenarios[0]?.outcomes.map((o) => o.status));
