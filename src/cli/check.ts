@@ -6,6 +6,15 @@ import { findConfigFile } from "../spec/load.js";
 import { MARKER } from "../write/writer.js";
 import { bold, dim, green, printIssues, red, yellow } from "./_output.js";
 
+/** The spec in the working folder, if one alone is there (two side by side are build's problem, not check's). */
+function specHere(): string | undefined {
+  try {
+    return findConfigFile(process.cwd());
+  } catch {
+    return undefined;
+  }
+}
+
 export function checkCommand(): Command {
   return new Command("check")
     .description("check the rendered files with the programs and schemas that will read them (exit 1 on findings)")
@@ -23,7 +32,7 @@ export function checkCommand(): Command {
       const chosen = only === undefined ? checkers : checkers.filter((c) => only.includes(c.name));
       const ctx = readOutput(o.out);
       // check reads the output as it is: say so when the spec beside it changed after the last build.
-      const spec = findConfigFile(process.cwd());
+      const spec = specHere();
       const marker = join(resolve(o.out), MARKER);
       if (spec !== undefined && existsSync(marker) && statSync(spec).mtimeMs > statSync(marker).mtimeMs) {
         printIssues([warning("output-stale", o.out, `is older than ${spec}: checking the output as it is (run h5b build to check the spec as it is now)`)]);

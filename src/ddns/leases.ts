@@ -1,4 +1,5 @@
-import { readFile } from "node:fs/promises";
+import { existsSync } from "node:fs";
+import { readFile, stat } from "node:fs/promises";
 import { connect } from "node:net";
 import { parseName, type Labels } from "./_names.js";
 import { dhcidRdata, hexBytes } from "./dhcid.js";
@@ -77,30 +78,45 @@ export function parseLeaseCsv(...texts: readonly string[]): Lease[] {
 }
 
 /**
- * The leases of Kea's memfile lease files. Kea's lease file cleanup moves leases out of a file into `.2` (and,
- * while it runs, `.1`): Kea itself reads `.2`, `.1` and the file, in that order, at start. Reading the file alone
- * would miss every lease not renewed since the last cleanup, and reconcile would remove their names.
+ * The leases of Kea's memfile lease files, read as Kea 2.2 reads them at start. Its lease file cleanup (LFC) moves
+ * leases out of the file: the file is renamed `.1` while a new one starts, LFC merges `.2` and `.1` into
+ * `.completed`, which then becomes `.2`. So Kea reads `.completed` if it is there, else `.2` then `.1`, and then
+ * the file; reading the file alone would miss every lease not renewed since the last cleanup, and reconcile would
+ * remove their names. While LFC runs (`.pid` is there) Kea refuses to load; so does this. A set of files that changed
+ * while it was read (a cleanup starting or ending) is read again.
  */
 export async function readLeaseFiles(files: readonly string[]): Promise<Lease[]> {
   const leases: Lease[] = [];
-  for (const f of files) {
+  for (const f of files) leases.push(...(await readOneLeaseSet(f)));
+  return leases;
+}
+
+async function readOneLeaseSet(f: string): Promise<Lease[]> {
+  // What each file of the set is right now: its inode and size, or absent.
+  const state = async () =>
+    (await Promise.all(["completed", "2", "1", "pid", ""].map((s) => stat(s === "" ? f : `${f}.${s}`).then((st) => `${st.ino}/${st.size}`, () => "-")))).join(" ");
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const before = await state();
+    if (existsSync(`${f}.pid`)) throw new Error(`${f}: Kea's lease file cleanup is running (${f}.pid); try again when it ends`);
+    const older = existsSync(`${f}.completed`) ? [`${f}.completed`] : [`${f}.2`, `${f}.1`];
     const texts: string[] = [];
-    for (const [path, required] of [[`${f}.2`, false], [`${f}.1`, false], [f, true]] as const) {
+    for (const path of [...older, f]) {
       try {
         texts.push(await readFile(path, "utf8"));
       } catch (e) {
         const code = (e as { code?: string }).code;
-        if (!required && code === "ENOENT") continue;
+        if (path !== f && code === "ENOENT") continue;
         throw new Error(`cannot read ${path}: ${code ?? "error"}`);
       }
     }
+    if ((await state()) !== before) continue;
     try {
-      leases.push(...parseLeaseCsv(...texts));
+      return parseLeaseCsv(...texts);
     } catch (e) {
       throw new Error(`${f}: ${(e as Error).message}`);
     }
   }
-  return leases;
+  throw new Error(`${f}: Kea's lease files kept changing while they were read; try again`);
 }
 
 interface SocketLease {

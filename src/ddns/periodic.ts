@@ -32,6 +32,8 @@ export function startPeriodicReconcile(
 ): PeriodicReconcile {
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> | undefined;
+  // etcd came back while a run was going: the next run comes soon, not an interval later.
+  let again = false;
   let stopped = false;
   const schedule = (ms: number) => {
     if (stopped) return;
@@ -58,12 +60,14 @@ export function startPeriodicReconcile(
     })();
     await running;
     running = undefined;
-    schedule(settings.intervalSeconds * 1000);
+    schedule(again ? SOON_MS : settings.intervalSeconds * 1000);
+    again = false;
   };
   schedule(SOON_MS);
   return {
     soon: () => {
       if (running === undefined) schedule(SOON_MS);
+      else again = true;
     },
     stop: async () => {
       stopped = true;

@@ -36,6 +36,10 @@ export class SecretStore {
   #makeFolder(): void {
     mkdirs(this.dir, 0o700);
     chmodSync(this.dir, 0o700);
+    this.#ignoreInGit();
+  }
+
+  #ignoreInGit(): void {
     const ignore = join(this.dir, ".gitignore");
     if (!existsSync(ignore)) writeFileSync(ignore, "# secrets h5b generated or you supplied: never in git\n*\n", { mode: 0o600 });
   }
@@ -101,6 +105,10 @@ export class SecretStore {
   #read(name: string): Secret {
     const file = this.pathOf(name);
     this.#checkMode(file);
+    // A folder made by an earlier h5b has no .gitignore yet; one that cannot be written to is still read.
+    try {
+      this.#ignoreInGit();
+    } catch {}
     return new Secret(name, readFileSync(file, "utf8").replace(/\n$/, ""));
   }
 

@@ -45,8 +45,10 @@ export function judge(ctx: JudgeContext, row: Row, cond: Conditions, podsOf: (w:
     if (p.lost.length > 0) say(wl.kind === "DaemonSet" ? `its pods on ${names(p.lost.map(nodeName))} are gone with the node` : lostPhrase(p.lost.map(nodeName), p.kept.length + p.lost.length));
     if (p.moved.length > 0) {
       say(`rescheduled on ${names(p.moved.map(nodeName))} ${eviction(wl)}`);
-      // The nodes resolve through Porygon alone: no registry's name resolves, so only an image already there starts.
-      if (cond.dns !== undefined) say(`its new pods start only where its image is already pulled: no registry resolves (${cond.dns})`);
+      // The nodes resolve through Porygon alone and reach registries through the gateway: only an image already
+      // on the node starts while either is down.
+      const noRegistry = cond.dns !== undefined ? `no registry resolves (${cond.dns})` : cond.gateway !== undefined ? `no registry is reachable (${cond.gateway})` : undefined;
+      if (noRegistry !== undefined) say(`its new pods start only where its image is already pulled: ${noRegistry}`);
     }
     if (p.why !== undefined) say(p.why);
     if (p.nfsDown && p.kept.length + p.moved.length > 0) {

@@ -43,8 +43,7 @@ export function taintFilter(node: SimNode, tolerations: readonly Toleration[]): 
 }
 
 /** Node selection filter: nodeSelector and required node affinity (terms ORed, expressions ANDed). */
-export function affinityFilter(node: SimNode, w: Pick<SimWorkload, "nodeSelector" | "requiredNodeTerms" | "nodeName">): Rejection | undefined {
-  if (w.nodeName !== undefined && w.nodeName !== node.name) return { filter: "affinity", detail: `its pods are bound to ${w.nodeName} (nodeName)` };
+export function affinityFilter(node: SimNode, w: Pick<SimWorkload, "nodeSelector" | "requiredNodeTerms">): Rejection | undefined {
   for (const [k, v] of Object.entries(w.nodeSelector)) {
     if (node.labels[k] !== v) return { filter: "affinity", detail: `does not match nodeSelector ${formatSelector(w.nodeSelector)}` };
   }
@@ -72,5 +71,10 @@ export function capacityFilter(free: Allocatable, request: Allocatable): Rejecti
 /** The filters that do not depend on where other pods are: computed once per workload and node. */
 export function staticFilters(node: SimNode, w: SimWorkload): Rejection | undefined {
   // Architecture before affinity: a rendered workload's affinity repeats its architectures, and that is the reason to tell.
+  // A pod bound by nodeName skips the scheduler: only its node, and only the taints that evict (NoExecute), matter.
+  if (w.nodeName !== undefined) {
+    if (w.nodeName !== node.name) return { filter: "affinity", detail: `its pods are bound to ${w.nodeName} (nodeName)` };
+    return taintFilter({ ...node, taints: node.taints.filter((t) => t.effect === "NoExecute") }, w.tolerations) ?? architectureFilter(node, w.architectures);
+  }
   return taintFilter(node, w.tolerations) ?? architectureFilter(node, w.architectures) ?? affinityFilter(node, w);
 }

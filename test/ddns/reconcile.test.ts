@@ -3,7 +3,8 @@ import { parseName } from "../../src/ddns/_names.js";
 import { dhcidRdata, hexBytes } from "../../src/ddns/dhcid.js";
 import { leasesFromSocket, parseLeaseCsv } from "../../src/ddns/leases.js";
 import { runReconcile } from "../../src/ddns/run.js";
-import { copyFile, mkdtemp, readFile, writeFile } from "node:fs/promises";
+import type { H5bError } from "../../src/issue.js";
+import { copyFile, mkdtemp, readFile, rename, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { nsupdate, servedHosts, startFixture, type Fixture } from "./_fixture.js";
@@ -88,6 +89,15 @@ describe("reconcile from Kea's lease file and control socket", () => {
     await writeFile(join(dir, "leases4.csv"), `${header}\n`);
     const byName = Object.fromEntries((await runReconcile(fx.configFile, { leases: [join(dir, "leases4.csv"), kea6.leaseFile], dryRun: true })).map((a) => [a.name, a.result]));
     expect(byName).toEqual({ "r61.lab.test": "unchanged", "61.0.99.10.in-addr.arpa": "unchanged", "r61v6.lab.test": "unchanged", [Object.keys(byName).find((n) => n.endsWith(".ip6.arpa")) as string]: "unchanged" });
+    // At the end of a cleanup, `.completed` holds the merged leases and replaces `.2` and `.1`, as Kea reads it.
+    await rename(join(dir, "leases4.csv.2"), join(dir, "leases4.csv.completed"));
+    await writeFile(join(dir, "leases4.csv.2"), `${header}\n`);
+    const completed = await runReconcile(fx.configFile, { leases: [join(dir, "leases4.csv")], dryRun: true });
+    expect(completed.find((a) => a.name === "r61.lab.test")?.result).toBe("unchanged");
+    // While a cleanup runs, Kea itself refuses to load the files; so does reconcile, rather than remove names.
+    await writeFile(join(dir, "leases4.csv.pid"), "1234\n");
+    const during = await runReconcile(fx.configFile, { leases: [join(dir, "leases4.csv")], dryRun: true }).then(() => undefined, (e: H5bError) => e.issues[0]?.message);
+    expect(during).toMatch(/lease file cleanup is running/);
   });
 
   it("a lease naming a service's host is refused, the service intact", async () => {

@@ -8,6 +8,11 @@ import { renderTree } from "../ansible/_render.js";
 import { pisOnK3os } from "../_harness/k3os.js";
 import { ipv4Only } from "../spec/_helpers.js";
 
+interface Config {
+  write_files?: WriteFile[];
+  boot_cmd?: string[];
+}
+
 interface WriteFile {
   path: string;
   content: string;
@@ -18,7 +23,7 @@ interface WriteFile {
 async function k3osConfigs(mutate: (s: HomelabInput) => void) {
   const { files } = await renderTree(mutate);
   const byPath = new Map(files.map((f) => [f.path, f]));
-  const config = (host: string) => parse(byPath.get(`hosts/${host}/var/lib/rancher/k3os/config.yaml`)?.content ?? "") as { write_files?: WriteFile[] };
+  const config = (host: string) => parse(byPath.get(`hosts/${host}/var/lib/rancher/k3os/config.yaml`)?.content ?? "") as Config;
   return { files, config };
 }
 
@@ -38,7 +43,11 @@ describe("a k3OS node's config.yaml", () => {
     }
     // The Secret of external-dns's etcd client stays root's alone on the node.
     expect(written.find((w) => w.path.endsWith("h5b-31-external-dns-etcd.yaml"))?.permissions).toBe("0600");
-    expect(config("pi-worker").write_files?.map((w) => w.path)).toEqual(["/var/lib/connman/h5b.config"]);
+    // connman's file is staged and copied in only when it changed: connman re-provisions the port (dropping the LAN)
+    // on every rename over it, and k3OS writes its files twice a boot.
+    expect(config("pi-worker").write_files?.map((w) => w.path)).toEqual(["/var/lib/rancher/k3os/h5b-staged/var/lib/connman/h5b.config"]);
+    const staged = "/var/lib/rancher/k3os/h5b-staged/var/lib/connman/h5b.config";
+    expect(config("pi-worker").boot_cmd).toEqual([`mkdir -p /var/lib/connman && { cmp -s ${staged} /var/lib/connman/h5b.config || cp -p ${staged} /var/lib/connman/h5b.config; }`]);
   });
 
   it("gives the node its static addresses, routes, resolver and time servers in connman's own format", async () => {

@@ -113,6 +113,10 @@ describe("scheduler model: after a failure", () => {
     const o = outcome(sim, fail(sim, "b"), "w");
     expect(o?.status).toBe("down");
     expect(o?.reasons.join("; ")).toContain("a: its pods are bound to b (nodeName)");
+    // No scheduler looks at it: a NoSchedule taint does not keep it off its node, a NoExecute one does.
+    const tainted = (effect: string) => new Simulator(model([cp, node("a"), node("t", { taints: [`dedicated=x:${effect}`] })], [workload("w", { nodeName: "t" })]));
+    expect(placement(tainted("NoSchedule"))[0]).toEqual(["t"]);
+    expect(placement(tainted("NoExecute"))[0]).toEqual([]);
   });
 
   it("does not recreate a StatefulSet's pod while its node is unreachable", () => {

@@ -6,12 +6,6 @@ import { lbAnnotations } from "./_service.js";
 const APP_LABEL = "app.kubernetes.io/name";
 
 /**
- * A workload as the design wants it: only on workers of an architecture its image has, spread one replica per
- * node where possible, a LoadBalancer service with the Local policy in its pool with a DNS name, and a
- * disruption budget that keeps one replica through a drain. `files` holds the contents of its supplied secret
- * files, when the user has put them all in the store: they become a Secret (without it, the pods wait for it).
- */
-/**
  * Ready once its first TCP port accepts connections, not as soon as the container starts: with the Local traffic
  * policy MetalLB announces a service only from nodes with a ready endpoint, and a rolling update ends the old pod
  * once the new one is ready. Readiness only, no liveness probe: a slow start (a first database migration) must not
@@ -22,6 +16,12 @@ function readiness(w: PlanWorkload): Record<string, unknown> {
   return tcp !== undefined ? { readinessProbe: { tcpSocket: { port: tcp.name }, periodSeconds: 10, failureThreshold: 3 } } : {};
 }
 
+/**
+ * A workload as the design wants it: only on workers of an architecture its image has, spread one replica per
+ * node where possible, a LoadBalancer service with the Local policy in its pool with a DNS name, and a
+ * disruption budget that keeps one replica through a drain. `files` holds the contents of its supplied secret
+ * files, when the user has put them all in the store: they become a Secret (without it, the pods wait for it).
+ */
 export function workloadObjects(plan: Plan, w: PlanWorkload, files?: ReadonlyMap<string, Buffer>): Record<string, unknown>[] {
   const labels = { [APP_LABEL]: w.name, ...managedBy };
   const selector = { [APP_LABEL]: w.name };

@@ -1,7 +1,9 @@
+import { dirname } from "node:path";
 import type { Plan, PlanHost } from "../../plan/types.js";
 import type { Secrets } from "../../secrets/store.js";
 import { k3sFlags } from "../k3s/_flags.js";
 import { hostPath, type OutputFile, yamlFile } from "../file.js";
+import { PATHS as NETWORK_PATHS } from "../network/paths.js";
 
 export const K3OS_CONFIG_FILE = "/var/lib/rancher/k3os/config.yaml";
 
@@ -15,13 +17,31 @@ export function emitK3os(plan: Plan, secrets: Secrets, others: readonly OutputFi
   return plan.hosts.filter((h) => h.k3s !== undefined && h.os === "k3os").map((h) => k3osConfig(plan, h, secrets, hostFiles(h.name, others)));
 }
 
-/** The host's own files among the others, as k3OS's `write_files` entries, in path order. */
+/**
+ * Where k3OS writes a file that a daemon watches, to be copied into place only when it changed. k3OS writes
+ * `write_files` twice a boot (at boot, and again when its `ccapply` service runs, as k3s starts), each time as a
+ * new file renamed over the old: connman re-provisions the port on every such rename, which drops the LAN just as
+ * k3s starts.
+ */
+const STAGING = "/var/lib/rancher/k3os/h5b-staged";
+const WATCHED: readonly string[] = [NETWORK_PATHS.connmanService];
+
+/** The host's own files among the others, as k3OS's `write_files` entries in path order, and the boot commands that put the watched ones in place. */
 function hostFiles(host: string, others: readonly OutputFile[]) {
   const root = hostPath(host, "");
-  return others
-    .filter((f) => f.path.startsWith(`${root}/`))
-    .sort((a, b) => (a.path < b.path ? -1 : 1))
-    .map((f) => ({ path: f.path.slice(root.length), content: f.content, owner: "root:root", permissions: `0${(f.mode ?? 0o644).toString(8)}` }));
+  const mine = others.filter((f) => f.path.startsWith(`${root}/`)).sort((a, b) => (a.path < b.path ? -1 : 1));
+  const bootCmd: string[] = [];
+  const writeFiles = mine.map((f) => {
+    let path = f.path.slice(root.length);
+    if (WATCHED.includes(path)) {
+      const staged = `${STAGING}${path}`;
+      // The folder may not exist before the daemon's first start.
+      bootCmd.push(`mkdir -p ${dirname(path)} && { cmp -s ${staged} ${path} || cp -p ${staged} ${path}; }`);
+      path = staged;
+    }
+    return { path, content: f.content, owner: "root:root", permissions: `0${(f.mode ?? 0o644).toString(8)}` };
+  });
+  return { writeFiles, bootCmd };
 }
 
 function k3osConfig(plan: Plan, host: PlanHost, secrets: Secrets, files: ReturnType<typeof hostFiles>): OutputFile {
@@ -40,7 +60,9 @@ function k3osConfig(plan: Plan, host: PlanHost, secrets: Secrets, files: ReturnT
   const config = {
     hostname: host.name,
     ssh_authorized_keys: [...plan.access.administrator.sshKeys],
-    ...(files.length > 0 ? { write_files: files } : {}),
+    ...(files.writeFiles.length > 0 ? { write_files: files.writeFiles } : {}),
+    // Boot commands run once a boot, after the files are written and before connman starts.
+    ...(files.bootCmd.length > 0 ? { boot_cmd: files.bootCmd } : {}),
     k3os: {
       ...(k3s.role === "agent" ? { server_url: plan.cluster.apiServerUrl } : {}),
       token: secrets.k3sToken.reveal(),

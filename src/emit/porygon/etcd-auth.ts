@@ -81,7 +81,9 @@ export function etcdAuthScript(plan: Plan): string[] {
     lines.push(
       `e user get ${u} 2>/dev/null || e user add ${u} --no-password`,
       `roles_of ${u} | grep -qx ${r} || e user grant-role ${u} ${r}`,
-      `for old in $(roles_of ${u}); do`,
+      // Assigned first: a failed lookup inside the for list would pass unnoticed under set -e.
+      `roles=$(roles_of ${u})`,
+      "for old in $roles; do",
       `  if [ "$old" != ${r} ]; then e user revoke-role ${u} "$old"; e role delete "$old"; fi`,
       "done",
     );

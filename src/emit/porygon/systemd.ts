@@ -101,7 +101,8 @@ export function emitUnits(plan: Plan): OutputFile[] {
       credentials: DDNS_CREDENTIALS,
       // V8's heap sizing for the daemon (see src/ddns/node-options.ts); bin/h5b.js is started by `env node`.
       // Quoted whole: systemd splits an unquoted Environment= line at spaces into separate assignments.
-      extra: [`Environment="NODE_OPTIONS=${DDNS_NODE_OPTIONS}"`],
+      // Group _kea: its reconcile reads Kea's lease files, which Kea releases after 2.2 keep from others.
+      extra: [`Environment="NODE_OPTIONS=${DDNS_NODE_OPTIONS}"`, "SupplementaryGroups=_kea"],
       jit: true,
     },
   ];
