@@ -92,9 +92,10 @@ export async function readLeaseFiles(files: readonly string[]): Promise<Lease[]>
 }
 
 async function readOneLeaseSet(f: string): Promise<Lease[]> {
-  // What each file of the set is right now: its inode and size, or absent.
+  // What each file of the set is right now: its inode and size, or absent. The live file only by its inode: Kea
+  // appends to it all the time, and a line appended after the read is the next run's.
   const state = async () =>
-    (await Promise.all(["completed", "2", "1", "pid", ""].map((s) => stat(s === "" ? f : `${f}.${s}`).then((st) => `${st.ino}/${st.size}`, () => "-")))).join(" ");
+    (await Promise.all(["completed", "2", "1", "pid", ""].map((s) => stat(s === "" ? f : `${f}.${s}`).then((st) => (s === "" ? `${st.ino}` : `${st.ino}/${st.size}`), () => "-")))).join(" ");
   for (let attempt = 0; attempt < 5; attempt++) {
     const before = await state();
     if (existsSync(`${f}.pid`)) throw new Error(`${f}: Kea's lease file cleanup is running (${f}.pid); try again when it ends`);
