@@ -1,9 +1,8 @@
-import { existsSync, statSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { resolve } from "node:path";
 import { Command } from "commander";
 import { error, H5bError, warning } from "../issue.js";
 import { findConfigFile } from "../spec/load.js";
-import { MARKER } from "../write/writer.js";
+import { outputOlderThan } from "../write/writer.js";
 import { bold, dim, green, printIssues, red, yellow } from "./_output.js";
 
 /** The spec in the working folder, if one alone is there (two side by side are build's problem, not check's). */
@@ -33,8 +32,7 @@ export function checkCommand(): Command {
       const ctx = readOutput(o.out);
       // check reads the output as it is: say so when the spec beside it changed after the last build.
       const spec = specHere();
-      const marker = join(resolve(o.out), MARKER);
-      if (spec !== undefined && existsSync(marker) && statSync(spec).mtimeMs > statSync(marker).mtimeMs) {
+      if (spec !== undefined && outputOlderThan(resolve(o.out), spec)) {
         printIssues([warning("output-stale", o.out, `is older than ${spec}: checking the output as it is (run h5b build to check the spec as it is now)`)]);
       }
       const report = await runChecks(ctx, chosen);

@@ -1,5 +1,4 @@
-import { existsSync, statSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { resolve } from "node:path";
 import { Command } from "commander";
 import { readOutput } from "../check/run.js";
 import { error, H5bError, type Issue, warning } from "../issue.js";
@@ -7,7 +6,7 @@ import { render } from "../pipeline.js";
 import { markdownReport, modelOf, simulate, simulationJson, terminalReport } from "../simulate/index.js";
 import type { Status } from "../simulate/index.js";
 import { findConfigFile } from "../spec/load.js";
-import { MARKER } from "../write/writer.js";
+import { outputOlderThan } from "../write/writer.js";
 import { bold, dim, green, printIssues, red, table, yellow } from "./_output.js";
 
 interface SimulateOptions {
@@ -57,8 +56,7 @@ async function source(o: SimulateOptions, cwd: string) {
     const out = resolve(cwd, o.out);
     const ctx = readOutput(out);
     const spec = o.config !== undefined ? resolve(cwd, o.config) : findConfigFile(cwd);
-    const built = statSync(join(out, MARKER)).mtimeMs;
-    if (spec === undefined || !existsSync(spec) || statSync(spec).mtimeMs <= built) return { plan: ctx.plan, files: ctx.files, notes };
+    if (spec === undefined || !outputOlderThan(out, spec)) return { plan: ctx.plan, files: ctx.files, notes };
     notes.push(warning("output-stale", o.out, `is older than ${spec}: simulating the spec rendered in memory (run h5b build to refresh it)`));
   }
   const r = await render({ cwd, ...(o.config !== undefined ? { config: o.config } : {}), ...(o.secrets !== undefined ? { secretsDir: o.secrets } : {}) });

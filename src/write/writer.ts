@@ -9,6 +9,15 @@ import { isUnchanged } from "./unchanged.js";
 /** A file h5b leaves in every output folder, so that it never replaces a folder it did not make. */
 export const MARKER = ".h5b-output";
 
+/**
+ * Whether `file` (a spec) changed after the output folder was last written or found unchanged (its marker's time):
+ * the output then says nothing about the spec as it is. False when either is missing.
+ */
+export function outputOlderThan(outDir: string, file: string): boolean {
+  const marker = join(outDir, MARKER);
+  return existsSync(marker) && existsSync(file) && statSync(file).mtimeMs > statSync(marker).mtimeMs;
+}
+
 export interface WriteResult {
   readonly dir: string;
   readonly files: number;
