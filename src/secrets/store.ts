@@ -28,6 +28,9 @@ export interface Secrets extends CoreSecrets {
  * a build needs them, read unchanged afterwards, so that builds stay deterministic.
  */
 export class SecretStore {
+  /** Whether this store has seen to its folder's .gitignore (once, not at every secret it reads). */
+  #ignored = false;
+
   constructor(readonly dir: string) {}
 
   /**
@@ -40,8 +43,10 @@ export class SecretStore {
   }
 
   #ignoreInGit(): void {
+    if (this.#ignored) return;
     const ignore = join(this.dir, ".gitignore");
     if (!existsSync(ignore)) writeFileSync(ignore, "# secrets h5b generated or you supplied: never in git\n*\n", { mode: 0o600 });
+    this.#ignored = true;
   }
 
   /**
