@@ -122,7 +122,10 @@ export const ddnsConfigSchema = z
      */
     reconcile: z
       .strictObject({
-        /** Kea's memfile lease files (v4 and/or v6); `.2` and `.1` beside each are read first, as Kea does. @default none (required) */
+        /**
+         * Kea's memfile lease files (v4 and/or v6); the files of Kea's lease file cleanup beside each (`.completed`,
+         * else `.2` and `.1`) are read first, as Kea does. @default none (required)
+         */
         leases: z.array(filePath).min(1),
         /** Seconds between two runs. @default 300 */
         intervalSeconds: z.number().int().min(1).max(86_400).default(300),

@@ -36,7 +36,6 @@ const BACKUP_SNAPSHOT = "h5b-backup";
 
 /** Namespace of the spec's workloads. */
 export const APPS_NAMESPACE = "apps";
-
 /** The secret store's file of a workload's supplied file. */
 export const workloadSecretName = (workload: string, file: string) => `workload-${workload}-${file}`;
 /** Prefix of the node labels h5b sets. */

@@ -29,9 +29,10 @@ export function ciliumValues(plan: Plan): Record<string, unknown> {
             enabled: true,
             default: true,
             loadbalancerMode: "shared",
-            // Cluster, not Local: the chart's Service has no selector and Cilium gives it one endpoint of its own making
-            // (192.192.192.192:9999) on no node, so with Local no MetalLB speaker would ever announce the address. Cilium hands the traffic to
-            // the Envoy of whichever node receives it, which passes the client's address in X-Forwarded-For.
+            // Cluster, not Local: the chart's Service has no selector and Cilium gives it one endpoint of its own
+            // making (192.192.192.192:9999) on no node, so with Local no MetalLB speaker would ever announce the
+            // address. Cilium hands the traffic to the Envoy of whichever node receives it, which passes the client's
+            // address in X-Forwarded-For.
             service: { type: "LoadBalancer", externalTrafficPolicy: "Cluster", annotations: lbAnnotations(plan, ingressLb) },
           }
         : { enabled: false },

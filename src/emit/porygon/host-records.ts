@@ -64,8 +64,8 @@ export function leasedRecordPrefixes(plan: Plan): string[] {
  * A, AAAA and PTR records, in CoreDNS's etcd layout, for every name whose address comes from the spec rather than a
  * lease: the hosts with static addresses (PlanHostNetwork) and the BMCs, whose address the ipmi play sets. DHCP
  * registered them only while they leased; without these records, their names would go when the last lease ran out.
- * A and AAAA are leaves below the name's path; a PTR is the value
- * at the reverse name's path itself, the one key CoreDNS reads for a PTR question.
+ * A and AAAA are leaves below the name's path; a PTR is the value at the reverse name's path itself, the one key
+ * CoreDNS reads for a PTR question.
  */
 export function hostRecords(plan: Plan): HostRecord[] {
   const value = (host: string) => ({ host, ttl: HOST_RECORD_TTL, owner: HOST_RECORD_OWNER });
