@@ -36,7 +36,10 @@ export function ddnsCommand(): Command {
       });
       for (const a of actions) process.stdout.write(`${a.result.padEnd(9)} ${a.name}${a.detail ? `  ${a.detail}` : ""}\n`);
       const bad = actions.filter((a) => a.result === "failed" || a.result === "refused").length;
-      process.stdout.write(`${actions.length} name(s): ${actions.filter((a) => a.result === "repaired" || a.result === "removed").length} repaired, ${bad} not repaired\n`);
+      const repaired = actions.filter((a) => a.result === "repaired" || a.result === "removed").length;
+      const skipped = actions.filter((a) => a.result === "skipped").length;
+      const busy = skipped > 0 ? `, ${skipped} skipped (Kea was changing them; run again to check)` : "";
+      process.stdout.write(`${actions.length} name(s): ${repaired} repaired${busy}, ${bad} not repaired\n`);
       if (bad > 0) process.exitCode = 1;
     });
   return cmd;

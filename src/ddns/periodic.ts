@@ -18,9 +18,9 @@ export interface PeriodicReconcile {
 
 /**
  * The daemon's own reconcile from Kea's lease files (config `reconcile`): one run at a time, through the daemon's
- * engine like any update, so a name is never written by two transactions at once. A run reads the files, then
- * the names: a lease Kea changed in between is set right by the next run. One log line per run that changed or
- * could not change something.
+ * engine like any update, so a name is never written by two transactions at once; a name Kea is changing while
+ * a run reads is left to Kea's own update (see `reconcile`). One log line per run that changed or could not
+ * change something.
  */
 export function startPeriodicReconcile(
   settings: NonNullable<DdnsConfig["reconcile"]>,
@@ -45,14 +45,13 @@ export function startPeriodicReconcile(
     if (running !== undefined) return;
     running = (async () => {
       try {
-        const leases = await readLeaseFiles(settings.leases);
-        const actions = await reconcile(leases, zones, store, engine, { metaPrefix });
+        const actions = await reconcile(() => readLeaseFiles(settings.leases), zones, store, engine, { metaPrefix });
         const count = (r: string) => actions.filter((a) => a.result === r).length;
         const changed = count("repaired") + count("removed");
         const bad = actions.filter((a) => a.result === "failed" || a.result === "refused");
         if (changed + bad.length > 0) {
           const detail = bad.map((a) => `${a.name} ${a.result}${a.detail ? ` (${a.detail})` : ""}`).join("; ");
-          logger(`ddns reconcile names=${actions.length} repaired=${count("repaired")} removed=${count("removed")} refused=${count("refused")} failed=${count("failed")}${detail ? ` ${detail}` : ""}`);
+          logger(`ddns reconcile names=${actions.length} repaired=${count("repaired")} removed=${count("removed")} skipped=${count("skipped")} refused=${count("refused")} failed=${count("failed")}${detail ? ` ${detail}` : ""}`);
         }
       } catch (e) {
         logger(`ddns reconcile failed: ${(e as Error).message}`);

@@ -40,31 +40,41 @@ export async function runReconcile(
   if ((sources.leases?.length ?? 0) + (sources.sockets?.length ?? 0) === 0) {
     throw new H5bError("ddns reconcile", [error("ddns-reconcile-source", "--leases/--socket", "give Kea's lease file(s) with --leases or control socket(s) with --socket")]);
   }
-  const leases: Lease[] = [];
-  try {
-    leases.push(...(await readLeaseFiles(sources.leases ?? [])));
-  } catch (e) {
-    throw new H5bError("ddns reconcile", [error("ddns-reconcile-leases", "--leases", (e as Error).message)]);
-  }
-  for (const s of sources.sockets ?? []) {
-    // One socket serves one family; ask for both and keep what the server knows.
-    let got = false;
-    const failures: string[] = [];
-    for (const family of [4, 6] as const) {
-      try {
-        leases.push(...(await leasesFromSocket(s, family)));
-        got = true;
-      } catch (e) {
-        failures.push((e as Error).message);
-      }
+  const readLeases = async (): Promise<Lease[]> => {
+    const leases: Lease[] = [];
+    try {
+      leases.push(...(await readLeaseFiles(sources.leases ?? [])));
+    } catch (e) {
+      throw new H5bError("ddns reconcile", [error("ddns-reconcile-leases", "--leases", (e as Error).message)]);
     }
-    if (!got) throw new H5bError("ddns reconcile", [error("ddns-reconcile-socket", "--socket", `${s}: ${failures.join("; ")}`)]);
-  }
+    for (const s of sources.sockets ?? []) {
+      // One socket serves one family; ask for both and keep what the server knows.
+      let got = false;
+      const failures: string[] = [];
+      for (const family of [4, 6] as const) {
+        try {
+          leases.push(...(await leasesFromSocket(s, family)));
+          got = true;
+        } catch (e) {
+          failures.push((e as Error).message);
+        }
+      }
+      if (!got) throw new H5bError("ddns reconcile", [error("ddns-reconcile-socket", "--socket", `${s}: ${failures.join("; ")}`)]);
+    }
+    return leases;
+  };
+  // The first read happens before etcd is opened, so a wrong path or socket is reported before anything else.
+  let first: Lease[] | undefined = await readLeases();
+  const source = async () => {
+    const leases = first ?? (await readLeases());
+    first = undefined;
+    return leases;
+  };
   const secrets = await loadDdnsSecrets(config);
   const store = openStore(config, secrets);
   const engine = new UpdateEngine(store, { maxBatch: 1, probeMs: 1_000_000 });
   try {
-    return await reconcile(leases, zonesOf(config), store, engine, { metaPrefix: config.etcd.metaPrefix, ...(sources.dryRun ? { dryRun: true } : {}) });
+    return await reconcile(source, zonesOf(config), store, engine, { metaPrefix: config.etcd.metaPrefix, ...(sources.dryRun ? { dryRun: true } : {}) });
   } catch (e) {
     if (e instanceof H5bError) throw e;
     throw new H5bError("ddns reconcile", [error("ddns-etcd", "etcd.endpoints", `etcd failed: ${(e as Error).message}`)]);
