@@ -137,5 +137,7 @@ describe("converging Debian 12 roots with the rendered playbook", () => {
     for (const unit of ["coredns.service", "dnscrypt-proxy.service", "etcd.service", "h5b-ddns.service", "kea-dhcp4-server.service"]) {
       expect(enabled("porygon", unit)).toEqual({ unit, enabled: true });
     }
+    // Runs whenever etcd starts, so an etcd started empty gets its users and the hosts' records back.
+    expect(enabled("porygon", "h5b-etcd-setup.service", "etcd.service")).toEqual({ unit: "h5b-etcd-setup.service", enabled: true });
   });
 });

@@ -6,6 +6,7 @@ import { emitDdnsFiles } from "./ddns-config.js";
 import { emitDnscrypt } from "./dnscrypt-proxy.js";
 import { emitEtcd } from "./etcd.js";
 import { etcdAuthFiles } from "./etcd-auth.js";
+import { etcdSetupFiles } from "./etcd-setup.js";
 import { externalDnsEtcdSecret } from "./external-dns-secret.js";
 import { hostRecordsFiles } from "./host-records.js";
 import { keaDhcp4 } from "./kea-dhcp4.js";
@@ -19,6 +20,7 @@ export { dnscryptConfig } from "./dnscrypt-proxy.js";
 export { etcdConfig } from "./etcd.js";
 export { etcdAuthScript, etcdRoles } from "./etcd-auth.js";
 export type { EtcdPermission, EtcdRole } from "./etcd-auth.js";
+export { ETCD_SETUP_UNIT } from "./etcd-setup.js";
 export { EXTERNAL_DNS_SECRET_FILE } from "./external-dns-secret.js";
 export { HOST_RECORD_MARKS, HOST_RECORD_OWNER, hostRecords, hostRecordsScript, leasedRecordPrefixes } from "./host-records.js";
 export { PATHS, PORTS, TSIG_KEY_NAME } from "./paths.js";
@@ -34,6 +36,7 @@ export function emitPorygon(plan: Plan, secrets: Secrets): OutputFile[] {
     ...emitEtcd(plan, dns),
     ...etcdAuthFiles(plan),
     ...hostRecordsFiles(plan),
+    ...etcdSetupFiles(plan),
     ...emitCorefile(plan, dns),
     emitDnscrypt(plan),
     ...emitUnits(plan),

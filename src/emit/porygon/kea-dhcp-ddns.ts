@@ -1,11 +1,15 @@
 import type { Plan } from "../../plan/types.js";
 import type { DnsSecrets } from "../../secrets/dns.js";
-import { type OutputFile, hostPath, jsonFile } from "../file.js";
+import { type OutputFile, hostPath, jsonFile, linesFile } from "../file.js";
 import { controlSocket, keaLoggers } from "./_kea.js";
+import { DDNS_UNIT } from "./ddns-config.js";
 import { fqdn, PATHS, PORTS, TSIG_KEY_NAME } from "./paths.js";
 
 /** The group of Debian's Kea daemons. */
 export const KEA_GROUP = "_kea";
+
+/** Debian's unit of kea-dhcp-ddns. */
+export const KEA_DDNS_UNIT = "kea-dhcp-ddns-server.service";
 
 /**
  * kea-dhcp-ddns turns Kea's name change requests into TSIG-signed RFC 2136 updates, all sent to `h5b ddns` on
@@ -32,5 +36,10 @@ export function keaDhcpDdns(plan: Plan, secrets: DnsSecrets): OutputFile[] {
   };
   // Debian's unit runs kea-dhcp-ddns as _kea, and Debian's AppArmor profile lets it read only /etc/kea: the file is
   // root's, group _kea (set by the porygon role), unreadable to others. Kea 2.2 has no key file of its own.
-  return [jsonFile(hostPath(plan.dns.dhcpHost, PATHS.keaDdns), config, { mode: 0o640 })];
+  return [
+    jsonFile(hostPath(plan.dns.dhcpHost, PATHS.keaDdns), config, { mode: 0o640 }),
+    // Started after h5b ddns (Debian's unit knows nothing of it): at boot, the updates kea-dhcp-ddns sends first
+    // would otherwise meet a closed port, and a timed-out update is given up after three tries.
+    linesFile(hostPath(plan.dns.dhcpHost, `${PATHS.units}/${KEA_DDNS_UNIT}.d/h5b.conf`), ["[Unit]", `Wants=${DDNS_UNIT}`, `After=${DDNS_UNIT}`]),
+  ];
 }

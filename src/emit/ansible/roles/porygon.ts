@@ -2,12 +2,13 @@ import type { Plan, PlanHost } from "../../../plan/types.js";
 import type { OutputFile } from "../../file.js";
 import { porygonReleases } from "../_releases.js";
 import { PATHS } from "../../porygon/paths.js";
-import { KEA_GROUP } from "../../porygon/kea-dhcp-ddns.js";
+import { ETCD_SETUP_UNIT } from "../../porygon/etcd-setup.js";
+import { KEA_DDNS_UNIT, KEA_GROUP } from "../../porygon/kea-dhcp-ddns.js";
 import { COREDNS_UNIT } from "../../porygon/corefile.js";
 import { DDNS_UNIT } from "../../porygon/ddns-config.js";
 import { BINARIES, DNSCRYPT_UNIT, PORYGON_UNITS } from "../../porygon/systemd.js";
 import { checkModeTolerant, overlayTasks, type Role, roleFiles, type Task } from "../_role.js";
-import { OUTSIDE_CHROOT, RELOAD_SYSTEMD, reloadSystemdHandler, requireChecksums } from "./_shared.js";
+import { RELOAD_SYSTEMD, reloadSystemdHandler, requireChecksums } from "./_shared.js";
 
 const RELEASES_DIR = "/var/cache/h5b/releases";
 const INSTALL_DIR = "/usr/local/lib/h5b";
@@ -15,7 +16,7 @@ const H5B_PREFIX = "/usr/local/lib/h5b/app";
 const H5B_TARBALL = `${RELEASES_DIR}/h5b.tgz`;
 const INSTALL_H5B = "Install h5b for h5b ddns";
 const RESTART = "Restart the Porygon services";
-const ETCD_SCRIPTS = "Apply etcd's users and roles, and the hosts' own DNS records";
+const ETCD_SETUP = "Check that etcd's users, roles and host records were applied";
 
 const folder = (file: string) => `${file.slice(0, file.lastIndexOf("/"))}/`;
 /**
@@ -30,8 +31,9 @@ const PORYGON_FILES = [
   `${PATHS.ddnsPki}/`,
   PATHS.etcdAuthScript,
   PATHS.hostRecordsScript,
-  ...PORYGON_UNITS.map((u) => `${PATHS.units}/${u}`),
+  ...[...PORYGON_UNITS, ETCD_SETUP_UNIT].map((u) => `${PATHS.units}/${u}`),
   `${PATHS.units}/etcd.service.d/`,
+  `${PATHS.units}/${KEA_DDNS_UNIT}.d/`,
 ];
 
 /**
@@ -97,7 +99,7 @@ export function porygonRole(): OutputFile[] {
         notify: [RESTART],
       }),
       ...overlayTasks("Porygon's rendered files", PORYGON_FILES, {
-        notify: [RELOAD_SYSTEMD, RESTART, ETCD_SCRIPTS],
+        notify: [RELOAD_SYSTEMD, RESTART, ETCD_SETUP],
         group: "{{ h5b_porygon.groups[item.path] | default('root') }}",
       }),
       // After the files: the flush in there restarts units, which must be on the host by then.
@@ -106,6 +108,13 @@ export function porygonRole(): OutputFile[] {
         name: "Enable and start Porygon's services",
         "ansible.builtin.systemd": { name: "{{ item }}", enabled: true, state: "started" },
         loop: "{{ h5b_porygon.units }}",
+      }),
+      // Enabled for etcd: it runs whenever etcd starts. Started here the first time; later deploys restart etcd,
+      // which runs it again.
+      checkModeTolerant({
+        name: "Enable and run etcd's setup",
+        "ansible.builtin.systemd": { name: "{{ item }}", enabled: true, state: "started" },
+        loop: "{{ h5b_porygon.withEtcd | default([]) }}",
       }),
     ],
     handlers: [
@@ -117,14 +126,10 @@ export function porygonRole(): OutputFile[] {
       },
       reloadSystemdHandler(),
       checkModeTolerant({ name: RESTART, "ansible.builtin.systemd": { name: "{{ item }}", state: "restarted" }, loop: "{{ h5b_porygon.units }}" }),
-      {
-        // After the restart (handlers run in this order), so that etcd is up; the scripts are safe to run again.
-        name: ETCD_SCRIPTS,
-        "ansible.builtin.command": { argv: ["{{ item }}"] },
-        loop: "{{ h5b_porygon.etcdScripts | default([]) }}",
-        changed_when: true,
-        when: OUTSIDE_CHROOT,
-      },
+      // After the restart (handlers run in this order), which ran the setup again with etcd. That ran as etcd's
+      // dependent, and its failure would not fail the restart: a setup that failed is started once more here, so
+      // that the deploy fails with it.
+      checkModeTolerant({ name: ETCD_SETUP, "ansible.builtin.systemd": { name: "{{ item }}", state: "started" }, loop: "{{ h5b_porygon.withEtcd | default([]) }}" }),
     ],
   };
   return roleFiles(role);
@@ -179,7 +184,7 @@ export function porygonVars(plan: Plan, host: PlanHost): Record<string, unknown>
     groups: dhcp ? { [PATHS.keaDdns.slice(1)]: KEA_GROUP } : {},
     releases: porygonReleases(plan, host),
     ddns: dhcp,
-    // Users and roles first: the records script then finds authentication on, as on every later run.
-    ...(dns ? { etcdScripts: [PATHS.etcdAuthScript, PATHS.hostRecordsScript] } : {}),
+    // Runs etcd's auth script, then the host records script, whenever etcd starts.
+    ...(dns ? { withEtcd: [ETCD_SETUP_UNIT] } : {}),
   };
 }
