@@ -1,3 +1,4 @@
+import ipaddr from "ipaddr.js";
 import { parse } from "smol-toml";
 import { ODOH_OPERATORS } from "../plan/odoh.js";
 import type { Checker, Finding } from "./types.js";
@@ -80,7 +81,27 @@ export function dnscryptProblems(text: string): string[] {
   return p;
 }
 
-const TOML_FILE = /^hosts\/[^/]+\/etc\/dnscrypt-proxy\/dnscrypt-proxy\.toml$/;
+/** A forwarding rules file as dnscrypt-proxy 2.1.18 reads it: `<domain> <server>[,<server>…]` a line. */
+export function forwardingRuleProblems(text: string): string[] {
+  const p: string[] = [];
+  const server = (s: string) => {
+    if (s === "$BOOTSTRAP" || s === "$DHCP" || /^\$RESOLVCONF:\/\S+$/.test(s)) return true;
+    const m = /^\[([^\]]+)\](?::(\d+))?$/.exec(s) ?? /^([^:]+)(?::(\d+))?$/.exec(s);
+    return m !== null && ipaddr.isValid(m[1] ?? "") && (m[2] === undefined || Number(m[2]) < 65536);
+  };
+  text.split("\n").forEach((raw, i) => {
+    const line = raw.replace(/#.*/, "").trim();
+    if (line === "") return;
+    const [domain = "", ...rest] = line.split(/\s+/);
+    const servers = rest.join(" ");
+    if (servers === "") p.push(`line ${i + 1}: not "<domain> <server>[,<server>...]"`);
+    else if (!/^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/i.test(domain.replace(/^\*\./, ""))) p.push(`line ${i + 1}: ${domain} is not a domain name`);
+    else for (const s of servers.split(",").map((x) => x.trim())) if (!server(s)) p.push(`line ${i + 1}: ${s} is neither an address nor one of $BOOTSTRAP, $DHCP, $RESOLVCONF:<file>`);
+  });
+  return p;
+}
+
+const TOML_FILE = /^(hosts\/[^/]+)\/etc\/dnscrypt-proxy\/dnscrypt-proxy\.toml$/;
 
 export const dnscryptChecker: Checker = {
   name: "dnscrypt-proxy",
@@ -88,8 +109,21 @@ export const dnscryptChecker: Checker = {
   async run(ctx) {
     const findings: Finding[] = [];
     for (const [path, text] of ctx.files) {
-      if (!TOML_FILE.test(path)) continue;
+      const host = TOML_FILE.exec(path)?.[1];
+      if (host === undefined) continue;
       for (const message of dnscryptProblems(text)) findings.push({ check: this.name, where: path, message });
+      // The rules file is the host's own, rendered beside the TOML that names it.
+      let rules: unknown;
+      try {
+        rules = (parse(text) as Table).forwarding_rules;
+      } catch {
+        continue;
+      }
+      if (typeof rules !== "string") continue;
+      const rulesPath = `${host}${rules}`;
+      const rulesText = ctx.files.get(rulesPath);
+      if (rulesText === undefined) findings.push({ check: this.name, where: path, message: `forwarding_rules names ${rules}, which h5b did not render; dnscrypt-proxy refuses to start` });
+      else for (const message of forwardingRuleProblems(rulesText)) findings.push({ check: this.name, where: rulesPath, message });
     }
     return { findings };
   },

@@ -1,7 +1,7 @@
 import { parse } from "smol-toml";
 import { describe, expect, it } from "vitest";
 import { corefileProblems, parseCorefile } from "../../src/check/corefile.js";
-import { dnscryptProblems } from "../../src/check/dnscrypt.js";
+import { dnscryptChecker, dnscryptProblems, forwardingRuleProblems } from "../../src/check/dnscrypt.js";
 import { PATHS } from "../../src/emit/porygon/index.js";
 import { compareGolden } from "../_harness/golden.js";
 import { renderPorygon, variants } from "./_render.js";
@@ -12,10 +12,11 @@ describe("Corefile and dnscrypt-proxy.toml", () => {
   for (const [variant, mutate] of Object.entries(variants)) {
     it(`${variant}: match the golden files and pass the grammar checks`, async () => {
       const r = await renderPorygon(mutate);
-      const files = [PATHS.corefile, PATHS.dnscrypt].map((p) => ({ path: p.slice(1), content: r.file(p) }));
+      const files = [PATHS.corefile, PATHS.dnscrypt, PATHS.dnscryptForwarding].map((p) => ({ path: p.slice(1), content: r.file(p) }));
       expect(compareGolden(`porygon/${variant}`, files), "rerun with UPDATE_GOLDEN=1 and review the diff").toEqual([]);
       expect(corefileProblems(r.file(PATHS.corefile))).toEqual([]);
       expect(dnscryptProblems(r.file(PATHS.dnscrypt))).toEqual([]);
+      expect(await dnscryptChecker.run({ outDir: "/nonexistent", plan: r.plan, files: r.output })).toEqual({ findings: [] });
     });
   }
 
@@ -46,6 +47,36 @@ describe("Corefile and dnscrypt-proxy.toml", () => {
     expect((toml.anonymized_dns as { routes: unknown[] }).routes).toEqual(
       r.plan.site.upstream.servers.map((server_name) => ({ server_name, via: r.plan.site.upstream.relays })),
     );
+  });
+
+  it("the NTP servers' names go to the bootstrap resolvers in plain DNS, so a wrong clock cannot keep Porygon from the time", async () => {
+    const r = await renderPorygon((s) => {
+      s.site = { ...s.site, ntpServers: ["Time.Example.NET.", "192.0.2.123", "ntp2.example.org"] };
+    });
+    expect((parse(r.file(PATHS.dnscrypt)) as Record<string, unknown>).forwarding_rules).toBe(PATHS.dnscryptForwarding);
+    expect(r.file(PATHS.dnscryptForwarding).split("\n").filter((l) => l !== "" && !l.startsWith("#"))).toEqual(["time.example.net $BOOTSTRAP", "ntp2.example.org $BOOTSTRAP"]);
+    // Addresses alone: nothing to resolve, no rules file.
+    const none = await renderPorygon((s) => {
+      s.site = { ...s.site, ntpServers: ["192.0.2.123"] };
+    });
+    expect(none.files.has(PATHS.dnscryptForwarding)).toBe(false);
+    expect((parse(none.file(PATHS.dnscrypt)) as Record<string, unknown>).forwarding_rules).toBeUndefined();
+  });
+
+  it("the dnscrypt-proxy check reads the forwarding rules the TOML names", async () => {
+    expect(forwardingRuleProblems("# c\nexample.com 9.9.9.9, [2620:fe::fe]:53,$BOOTSTRAP\n*.example.org $RESOLVCONF:/etc/resolv.conf\n")).toEqual([]);
+    expect(forwardingRuleProblems("example.com\nexa mple.com 9.9.9.9\nexample.com 9.9.9.300,$BOOT\n")).toEqual([
+      'line 1: not "<domain> <server>[,<server>...]"',
+      "line 2: mple.com 9.9.9.9 is neither an address nor one of $BOOTSTRAP, $DHCP, $RESOLVCONF:<file>",
+      "line 3: 9.9.9.300 is neither an address nor one of $BOOTSTRAP, $DHCP, $RESOLVCONF:<file>",
+      "line 3: $BOOT is neither an address nor one of $BOOTSTRAP, $DHCP, $RESOLVCONF:<file>",
+    ]);
+    const r = await renderPorygon();
+    const rules = [...r.output.keys()].find((p) => p.endsWith(PATHS.dnscryptForwarding)) as string;
+    const missing = new Map(r.output);
+    missing.delete(rules);
+    const res = await dnscryptChecker.run({ outDir: "/nonexistent", plan: r.plan, files: missing });
+    expect(res.findings.map((f) => f.message)).toEqual([`forwarding_rules names ${PATHS.dnscryptForwarding}, which h5b did not render; dnscrypt-proxy refuses to start`]);
   });
 
   it.each([

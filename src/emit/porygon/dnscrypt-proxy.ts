@@ -1,7 +1,8 @@
+import ipaddr from "ipaddr.js";
 import { stringify } from "smol-toml";
 import { odohRoutes } from "../../plan/odoh.js";
 import type { Plan } from "../../plan/types.js";
-import { type OutputFile, hostPath } from "../file.js";
+import { type OutputFile, hostPath, linesFile } from "../file.js";
 import { PATHS, PORTS } from "./paths.js";
 
 // The signing key of the DNSCrypt project's resolver lists (dnscrypt-resolvers, v3), and the places that serve
@@ -12,6 +13,16 @@ const LISTS_MIRRORS = [
   "https://download.dnscrypt.info/resolvers-list/v3",
   "https://cdn.jsdelivr.net/gh/DNSCrypt/dnscrypt-resolvers@master/v3",
 ];
+
+/**
+ * The NTP servers' names go to the bootstrap resolvers as plain DNS, not through ODoH: TLS needs the right time, so
+ * a Porygon whose clock is wrong after a long power cut (a Pi has no clock of its own) could resolve nothing, and
+ * so never learn the time. Only the names of time servers leave in the clear, and the NTP that follows is
+ * unauthenticated anyway.
+ */
+function timeServerNames(plan: Plan): string[] {
+  return plan.site.ntpServers.filter((s) => !ipaddr.isValid(s)).map((s) => s.toLowerCase().replace(/\.$/, ""));
+}
 
 /**
  * dnscrypt-proxy answers every name outside the home zones, for CoreDNS only (loopback), as Oblivious DoH: each
@@ -35,6 +46,7 @@ export function dnscryptConfig(plan: Plan): Record<string, unknown> {
     // Only to fetch the signed lists at start, before any resolver is known.
     bootstrap_resolvers: ["9.9.9.9:53", "1.1.1.1:53"],
     ignore_system_dns: true,
+    ...(timeServerNames(plan).length > 0 ? { forwarding_rules: PATHS.dnscryptForwarding } : {}),
     // Names no public resolver can answer stay home: single labels (a typo, a bare host name) and names under
     // undelegated TLDs (home.arpa, .internal, .local, the reverse zones of private ranges such as the cluster's).
     // CoreDNS answers the home zones before anything reaches here.
@@ -55,7 +67,13 @@ export function dnscryptConfig(plan: Plan): Record<string, unknown> {
   };
 }
 
-export function emitDnscrypt(plan: Plan): OutputFile {
+export function emitDnscrypt(plan: Plan): OutputFile[] {
   const header = `# dnscrypt-proxy on ${plan.dns.host} (rendered by h5b): ODoH through relays, for CoreDNS on loopback.\n`;
-  return { path: hostPath(plan.dns.host, PATHS.dnscrypt), content: `${header}${stringify(dnscryptConfig(plan))}\n` };
+  const names = timeServerNames(plan);
+  return [
+    { path: hostPath(plan.dns.host, PATHS.dnscrypt), content: `${header}${stringify(dnscryptConfig(plan))}\n` },
+    ...(names.length > 0
+      ? [linesFile(hostPath(plan.dns.host, PATHS.dnscryptForwarding), ["# The NTP servers' names, as plain DNS to the bootstrap resolvers (rendered by h5b).", ...names.map((n) => `${n} $BOOTSTRAP`)])]
+      : []),
+  ];
 }

@@ -38,7 +38,7 @@ export function emitPorygon(plan: Plan, secrets: Secrets): OutputFile[] {
     ...hostRecordsFiles(plan),
     ...etcdSetupFiles(plan),
     ...emitCorefile(plan, dns),
-    emitDnscrypt(plan),
+    ...emitDnscrypt(plan),
     ...emitUnits(plan),
     externalDnsEtcdSecret(plan, dns),
   ];

@@ -19,6 +19,7 @@ export const PATHS = {
   corefile: "/etc/coredns/Corefile",
   corednsPki: "/etc/coredns/etcd",
   dnscrypt: "/etc/dnscrypt-proxy/dnscrypt-proxy.toml",
+  dnscryptForwarding: "/etc/dnscrypt-proxy/forwarding-rules.txt",
   dnscryptCache: "/var/cache/dnscrypt-proxy",
   ddnsConfig: "/etc/h5b/ddns.json",
   ddnsTsig: "/etc/h5b/ddns.tsig",
