@@ -50,8 +50,9 @@ export function corefile(plan: Plan): string[] {
     "    log . {",
     "        class denial error",
     "    }",
-    `    health :${PORTS.corednsHealth}`,
-    `    ready :${PORTS.corednsReady}`,
+    // For checks on Porygon itself; the metrics stay on every address, for a scraper elsewhere on the LAN.
+    `    health 127.0.0.1:${PORTS.corednsHealth}`,
+    `    ready 127.0.0.1:${PORTS.corednsReady}`,
     `    forward . 127.0.0.1:${PORTS.dnscrypt}`,
     ...cache(300),
     `    prometheus :${PORTS.corednsMetrics}`,
