@@ -2,6 +2,12 @@ import ipaddr from "ipaddr.js";
 
 export type Family = "ipv4" | "ipv6";
 
+/** The family of an address literal (IPv4 only in its four-part dotted form), or undefined for anything else. */
+export function literalFamily(text: string): Family | undefined {
+  if (ipaddr.IPv4.isValidFourPartDecimal(text)) return "ipv4";
+  return ipaddr.IPv6.isValid(text) ? "ipv6" : undefined;
+}
+
 /** A prefix as an inclusive range of integers, so that containment and overlap are plain comparisons. */
 export interface Cidr {
   readonly family: Family;

@@ -18,7 +18,7 @@ import { type Change, type CheckedUpdate, namePolicy, type Prereq, type Zone } f
  * sends the update, so a run reads the leases, then the names in etcd, then the leases again: a name whose wanted
  * records differ between the two lease reads is in the middle of a change and left to the live update (and to the
  * next run). Each repair carries prerequisites that the name's records are still those read, so a live update that
- * landed after the read makes the repair fail instead of being undone.
+ * changed them after the read makes the repair fail instead of being undone (docs/ddns.md names the one window left).
  */
 export interface ReconcileAction {
   readonly name: string;

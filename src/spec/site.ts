@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { literalFamily } from "../_net.js";
 import { dnsName } from "./_primitives.js";
 
 export const siteSchema = z.strictObject({
@@ -22,7 +23,15 @@ export const siteSchema = z.strictObject({
     .regex(/^[A-Za-z_]+(\/[A-Za-z0-9_+-]+)*$/, "must be an IANA time zone like Europe/Berlin")
     .default("Etc/UTC"),
   /** NTP servers the hosts synchronise with (names or addresses). @default ["0.debian.pool.ntp.org", "1.debian.pool.ntp.org"] */
-  ntpServers: z.array(z.string().min(1)).min(1).default(["0.debian.pool.ntp.org", "1.debian.pool.ntp.org"]),
+  ntpServers: z
+    .array(
+      z.string().superRefine((s, ctx) => {
+        if (literalFamily(s) !== undefined || dnsName.safeParse(s).success) return;
+        ctx.addIssue({ code: "invalid_format", format: "ntp-server", input: s, message: "must be an IPv4 or IPv6 address or a lowercase DNS name" });
+      }),
+    )
+    .min(1)
+    .default(["0.debian.pool.ntp.org", "1.debian.pool.ntp.org"]),
   /**
    * Upstream resolution for every name outside the home zones: dnscrypt-proxy on Porygon speaks Oblivious DoH
    * to these targets, each reached through one of the relays, so no single party sees both client and question.

@@ -33,6 +33,7 @@ const corpus: readonly Case[] = [
   { name: "host name not a DNS label", edit: (s) => { s.hosts.Pi_Worker = s.hosts["pi-worker"] as never; delete s.hosts["pi-worker"]; }, code: "invalid-key", path: "hosts.Pi_Worker" },
   { name: "unknown key", edit: (s) => set(s, `${host("porygon")}.role`, "dns"), code: "unknown-key", path: "hosts.porygon.role" },
   { name: "the removed read-only fallback from B2", edit: (s) => set(s, "backups.readOnlyFallback", true), code: "unknown-key", path: "backups.readOnlyFallback" },
+  { name: "NTP server neither an address nor a DNS name", edit: (s) => set(s, "site.ntpServers", ["0.debian.pool.ntp.org", "Time.Example.NET."]), code: "invalid-format", path: "site.ntpServers[1]" },
   { name: "unknown role", edit: (s) => set(s, `${host("porygon")}.roles`, ["dns", "ntp"]), code: "invalid-value", path: "hosts.porygon.roles[1]" },
   { name: "two k3s servers", edit: (s) => set(s, `${host("pi-worker")}.roles`, ["k3s-server"]), code: "k3s-server-count", path: "hosts" },
   { name: "no worker", edit: (s) => { set(s, `${host("pi-worker")}.roles`, ["dns"]); set(s, `${host("x86-1")}.roles`, ["dhcp"]); set(s, "storage", undefined); set(s, "backups", undefined); }, code: "no-worker", path: "hosts" },

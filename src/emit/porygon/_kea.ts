@@ -1,4 +1,4 @@
-import type { Family } from "../../_net.js";
+import { type Family, literalFamily } from "../../_net.js";
 import type { Plan, PlanHost } from "../../plan/types.js";
 import { fqdn, PORTS } from "./paths.js";
 
@@ -78,6 +78,5 @@ export function ddnsParameters(plan: Plan): Record<string, unknown> {
 
 /** NTP servers that are address literals of `family` (DHCP options carry addresses; names stay for chrony). */
 export function ntpAddresses(plan: Plan, family: Family): string[] {
-  const isV6 = (s: string) => s.includes(":");
-  return plan.site.ntpServers.filter((s) => (family === "ipv6" ? isV6(s) : /^\d+\.\d+\.\d+\.\d+$/.test(s)));
+  return plan.site.ntpServers.filter((s) => literalFamily(s) === family);
 }

@@ -1,5 +1,5 @@
-import ipaddr from "ipaddr.js";
 import { stringify } from "smol-toml";
+import { literalFamily } from "../../_net.js";
 import { odohRoutes } from "../../plan/odoh.js";
 import type { Plan } from "../../plan/types.js";
 import { type OutputFile, hostPath, linesFile } from "../file.js";
@@ -21,7 +21,7 @@ const LISTS_MIRRORS = [
  * unauthenticated anyway.
  */
 function timeServerNames(plan: Plan): string[] {
-  return plan.site.ntpServers.filter((s) => !ipaddr.isValid(s)).map((s) => s.toLowerCase().replace(/\.$/, ""));
+  return plan.site.ntpServers.filter((s) => literalFamily(s) === undefined);
 }
 
 /**
@@ -43,7 +43,8 @@ export function dnscryptConfig(plan: Plan): Record<string, unknown> {
     dnscrypt_servers: false,
     doh_servers: false,
     ipv6_servers: plan.families.includes("ipv6"),
-    // Only to fetch the signed lists at start, before any resolver is known.
+    // Plain DNS for what cannot wait for a resolver: the signed lists and the relays' and targets' names at start,
+    // and the NTP servers' names (forwarding rules).
     bootstrap_resolvers: ["9.9.9.9:53", "1.1.1.1:53"],
     ignore_system_dns: true,
     ...(timeServerNames(plan).length > 0 ? { forwarding_rules: PATHS.dnscryptForwarding } : {}),

@@ -56,7 +56,8 @@ export function etcdRoleName(role: EtcdRole): string {
 }
 
 /**
- * A script for Porygon that creates the users and roles and turns authentication on; run it again after a change.
+ * A script for Porygon that creates the users and roles and turns authentication on; h5b-etcd-setup.service runs it
+ * each time etcd starts.
  * A user never goes without its permissions, not even for a moment (CoreDNS and h5b ddns read and write all the
  * time): the new role is made and granted first, and only then are the user's other roles revoked and deleted. An
  * unchanged plan is the same role, granted again, which changes nothing.

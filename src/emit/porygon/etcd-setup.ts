@@ -9,7 +9,8 @@ export const ETCD_SETUP_UNIT = "h5b-etcd-setup.service";
  * Runs the etcd auth script, then the host records script, each time etcd starts: at boot, when a deploy restarts
  * etcd, and after etcd's data was lost or restored from an older snapshot. Without it, an etcd started empty kept
  * CoreDNS and h5b ddns out (no users, authentication off) and the hosts' names unserved until a deploy happened to
- * change a Porygon file. Part of etcd: restarting etcd runs it again; both scripts are safe to run again.
+ * change a Porygon file. It requires etcd, so restarting etcd restarts it (systemd.unit(5), Requires=); both
+ * scripts are safe to run again.
  */
 export function etcdSetupUnit(): string[] {
   return [
@@ -17,7 +18,6 @@ export function etcdSetupUnit(): string[] {
     "Description=h5b: etcd's users and roles, then the hosts' own DNS records",
     `Requires=${ETCD_UNIT}`,
     `After=${ETCD_UNIT}`,
-    `PartOf=${ETCD_UNIT}`,
     "",
     "[Service]",
     "Type=oneshot",

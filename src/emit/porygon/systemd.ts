@@ -5,7 +5,7 @@ import { COREDNS_CREDENTIALS, COREDNS_UNIT } from "./corefile.js";
 import { type Credential, loadCredentialLines } from "./credentials.js";
 import { DDNS_CREDENTIALS, DDNS_UNIT } from "./ddns-config.js";
 import { ETCD_UNIT } from "./etcd.js";
-import { PATHS } from "./paths.js";
+import { PATHS, PORTS } from "./paths.js";
 
 export const DNSCRYPT_UNIT = "dnscrypt-proxy.service";
 
@@ -102,7 +102,13 @@ export function emitUnits(plan: Plan): OutputFile[] {
       // V8's heap sizing for the daemon (see src/ddns/node-options.ts); bin/h5b.js is started by `env node`.
       // Quoted whole: systemd splits an unquoted Environment= line at spaces into separate assignments.
       // Group _kea: its reconcile reads Kea's lease files, which Kea releases after 2.2 keep from others.
-      extra: [`Environment="NODE_OPTIONS=${DDNS_NODE_OPTIONS}"`, "SupplementaryGroups=_kea"],
+      // Started (for the units ordered after it: kea-dhcp-ddns) once it answers on its TCP port, which it opens
+      // after its UDP port: Node cannot tell systemd it is ready, and the start of the process is not.
+      extra: [
+        `Environment="NODE_OPTIONS=${DDNS_NODE_OPTIONS}"`,
+        "SupplementaryGroups=_kea",
+        `ExecStartPost=/bin/bash -c 'for _ in {1..300}; do (exec 3<>/dev/tcp/127.0.0.1/${PORTS.ddns}) 2>/dev/null && exit 0; sleep 0.2; done; exit 1'`,
+      ],
       jit: true,
     },
   ];
