@@ -26,13 +26,13 @@ let tree: RenderedTree;
 let inventory: string;
 
 const quiet: DeployOutput = { notice: () => {}, info: () => {}, start: () => {}, result: () => {}, other: () => {} };
-const run = (check = false): Promise<DeployReport> =>
+const run = (check = false, hosts = HOSTS): Promise<DeployReport> =>
   deploy(
     {
       cwd: work,
       out: "out",
       check,
-      limit: HOSTS.join(","),
+      limit: hosts.join(","),
       inventory,
       extraVars: ["h5b_skip_release_downloads=true"],
       skipHardware: true,
@@ -85,6 +85,23 @@ describe("converging Debian 12 roots with the rendered playbook", () => {
     const second = await run();
     expect(second.exitCode).toBe(0);
     for (const h of HOSTS) expect({ host: h, changed: second.recap.get(h)?.changed }).toEqual({ host: h, changed: 0 });
+  }, 600_000);
+
+  it.each([
+    ["x86-1", "restic-password", "etc/h5b/backup/restic-password"],
+    ["pi-cp", "k3s-token", "etc/rancher/k3s/token"],
+  ])("stops on %s, and overwrites nothing, where the secrets folder lost its %s", async (h, name, onHost) => {
+    // As after a lost laptop: a fresh secrets folder gets a new value at the next build.
+    const kept = readFileSync(join(tree.secretsDir, name));
+    try {
+      writeFileSync(join(tree.secretsDir, name), "made-anew\n", { mode: 0o600 });
+      const report = await run(false, [h]);
+      expect(report.exitCode).not.toBe(0);
+      expect(report.failures.map((f) => f.detail).join("\n")).toContain(`/${onHost} on ${h} differs from`);
+      expect(readFileSync(join(root(h), onHost))).toEqual(kept);
+    } finally {
+      writeFileSync(join(tree.secretsDir, name), kept, { mode: 0o600 });
+    }
   }, 600_000);
 
   it("leaves every rendered file of each host byte-identical on its root, with its mode", () => {

@@ -1,11 +1,10 @@
 import { isRaspberryPi } from "../../plan/network.js";
 import type { Plan, PlanHost } from "../../plan/types.js";
 import { type OutputFile, yamlFile } from "../file.js";
-import { k3sRelease } from "./_releases.js";
 import { backupsVars } from "./roles/backups.js";
 import { gatewayVars } from "./roles/gateway.js";
 import { bmcVars } from "./roles/ipmi.js";
-import { k3sUnitName } from "./roles/k3s.js";
+import { k3sVars } from "./roles/k3s.js";
 import { porygonVars } from "./roles/porygon.js";
 import { zfsVars } from "./roles/zfs.js";
 
@@ -85,7 +84,7 @@ function hostVars(plan: Plan, host: PlanHost): Record<string, unknown> {
   const optional = (key: string, value: unknown) => (value !== undefined ? { [key]: value } : {});
   return {
     h5b_host: host,
-    ...optional("h5b_k3s", host.k3s !== undefined ? { role: host.k3s.role, version: host.k3s.version, unit: k3sUnitName(host), release: k3sRelease(host) } : undefined),
+    ...optional("h5b_k3s", k3sVars(host)),
     ...optional("h5b_zfs", zfsVars(plan, host)),
     ...optional("h5b_backups", backupsVars(plan, host)),
     ...optional("h5b_bmc", bmcVars(plan, host)),

@@ -24,6 +24,42 @@ export const requireSecretsDir: Task = {
 };
 
 /**
+ * Secrets whose copy on the host is what its data was made with (restic's repository key, a k3s cluster's join
+ * token): a secrets folder that lost its copy makes a new one at the next build, and copying that over the host's
+ * would lock the data away for good. When the host has a copy that differs from the folder's, the play stops and
+ * says how to put the host's back. `items` is a list expression of `{ name, dest, guards }`: the file in the secrets
+ * folder, its path on the host, and what was made with it.
+ */
+export function guardHostSecrets(items: string, register: string): Task[] {
+  return [
+    {
+      name: "Read the host's copies of the secrets its data was made with",
+      "ansible.builtin.stat": { path: "{{ item.dest }}", get_checksum: true, checksum_algorithm: "sha256" },
+      loop: `{{ ${items} }}`,
+      loop_control: { label: "{{ item.dest }}" },
+      register,
+    },
+    {
+      name: "Check that the secrets folder holds the same secrets as the host",
+      "ansible.builtin.assert": {
+        that: [
+          "not item.stat.exists or item.stat.checksum == (lookup('ansible.builtin.file', h5b_secrets_dir ~ '/' ~ item.item.name, rstrip=false) | hash('sha256'))",
+        ],
+        // Over several lines: ansible-lint keeps lines under 160 characters.
+        fail_msg: [
+          "{{ item.item.dest }} on {{ inventory_hostname }} differs from {{ h5b_secrets_dir }}/{{ item.item.name }},",
+          "and {{ item.item.guards }} was made with the host's. h5b does not overwrite it: copy the host's into the secrets folder",
+          "(ssh {{ inventory_hostname }} sudo cat {{ item.item.dest }}), or delete the host's file to start anew.",
+        ].join("\n"),
+        quiet: true,
+      },
+      loop: `{{ ${register}.results }}`,
+      loop_control: { label: "{{ item.item.dest }}" },
+    },
+  ];
+}
+
+/**
  * A download is only ever checked against a sha256 given from outside the rendered tree (`h5b deploy` reads the
  * release's published checksum file); with none, the play stops before downloading. `releases` is a list expression.
  */

@@ -3,8 +3,7 @@ import { BACKUP_SECRETS } from "../../../secrets/backups.js";
 import { PATHS, TIMER_UNIT } from "../../backups/index.js";
 import type { OutputFile } from "../../file.js";
 import { checkModeTolerant, overlayTasks, type Role, roleFiles } from "../_role.js";
-import { RELOAD_SYSTEMD, reloadSystemdHandler, requireSecretsDir } from "./_shared.js";
-
+import { guardHostSecrets, RELOAD_SYSTEMD, reloadSystemdHandler, requireSecretsDir } from "./_shared.js";
 
 /**
  * The storage host's backups: restic from Debian, the rendered settings, scripts and units, the secrets copied
@@ -39,6 +38,7 @@ export function backupsRole(): OutputFile[] {
       ...overlayTasks("the backup's settings, scripts and units", [`${PATHS.dir}/`, PATHS.script, PATHS.restic, PATHS.service.replace(/service$/, "")], {
         notify: [RELOAD_SYSTEMD],
       }),
+      ...guardHostSecrets("h5b_backups.secrets | selectattr('guards', 'defined') | list", "h5b_backup_secrets_on_host"),
       {
         name: "Install the backup's secrets",
         "ansible.builtin.copy": { src: "{{ h5b_secrets_dir }}/{{ item.name }}", dest: "{{ item.dest }}", owner: "root", group: "root", mode: "0600" },
@@ -61,7 +61,7 @@ export function backupsVars(plan: Plan, host: PlanHost): Record<string, unknown>
   if (plan.backups?.host !== host.name) return undefined;
   return {
     secrets: [
-      { name: BACKUP_SECRETS.resticPassword, dest: PATHS.resticPassword, supplied: false, what: "restic repository password" },
+      { name: BACKUP_SECRETS.resticPassword, dest: PATHS.resticPassword, supplied: false, what: "restic repository password", guards: "the restic repository" },
       { name: BACKUP_SECRETS.b2KeyId, dest: PATHS.b2KeyId, supplied: true, what: "keyID" },
       { name: BACKUP_SECRETS.b2ApplicationKey, dest: PATHS.b2ApplicationKey, supplied: true, what: "applicationKey" },
     ],

@@ -1,9 +1,9 @@
 import type { Plan, PlanHost } from "../../../plan/types.js";
 import { K3S_CONFIG_FILE, K3S_MANIFESTS_DIR, K3S_TOKEN_FILE } from "../../k3s/index.js";
 import { hostPath, linesFile, type OutputFile } from "../../file.js";
-import { K3S_BINARY } from "../_releases.js";
+import { K3S_BINARY, k3sRelease } from "../_releases.js";
 import { checkModeTolerant, overlayTasks, type Role, roleFiles } from "../_role.js";
-import { RELOAD_SYSTEMD, reloadSystemdHandler, requireChecksums, requireSecretsDir } from "./_shared.js";
+import { guardHostSecrets, RELOAD_SYSTEMD, reloadSystemdHandler, requireChecksums, requireSecretsDir } from "./_shared.js";
 
 const RESTART = "Restart k3s";
 
@@ -45,6 +45,7 @@ export function k3sRole(): OutputFile[] {
         name: "Create the k3s configuration folder",
         "ansible.builtin.file": { path: "/etc/rancher/k3s", state: "directory", owner: "root", group: "root", mode: "0755" },
       },
+      ...guardHostSecrets("h5b_k3s.secrets", "h5b_k3s_token_on_host"),
       {
         name: "Install the join token",
         "ansible.builtin.copy": { src: "{{ h5b_secrets_dir }}/k3s-token", dest: K3S_TOKEN_FILE, owner: "root", group: "root", mode: "0600" },
@@ -64,6 +65,18 @@ export function k3sRole(): OutputFile[] {
     handlers: [reloadSystemdHandler(), checkModeTolerant({ name: RESTART, "ansible.builtin.systemd": { name: "{{ h5b_k3s.unit }}", state: "restarted" } })],
   };
   return roleFiles(role);
+}
+
+/** What the k3s role installs on one node: its release and unit, and the join token it must not overwrite. */
+export function k3sVars(host: PlanHost): Record<string, unknown> | undefined {
+  if (host.k3s === undefined) return undefined;
+  return {
+    role: host.k3s.role,
+    version: host.k3s.version,
+    unit: k3sUnitName(host),
+    release: k3sRelease(host),
+    secrets: [{ name: "k3s-token", dest: K3S_TOKEN_FILE, guards: "the cluster" }],
+  };
 }
 
 /** The unit file of each Debian k3s node, as the k3s installer writes it (Type=notify only on the server). */
