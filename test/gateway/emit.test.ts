@@ -90,7 +90,7 @@ describe("the gateway's nftables ruleset", () => {
   it("uses the spec's interface names, a VLAN's dot included", () => {
     const r = renderGateway(variants["renamed-ports"]);
     const text = r.file(PATHS.nftables) ?? "";
-    expect(text).toContain('iifname "enp3s0" oifname "enp2s0.7" accept');
+    expect(text).toContain('iifname "enp3s0" oifname "enp2s0.7" ip saddr ');
     expect(text).not.toMatch(/wan0|lan0/);
     expect(r.file(PATHS.sysctl)).toContain("net/ipv6/conf/enp2s0.7/accept_ra = 2\n");
     expect(r.file(PATHS.radvd)).toContain("interface enp3s0\n");
@@ -123,10 +123,19 @@ describe("forwarding and router advertisements", () => {
     expect(renderGateway().file(PATHS.forwarding)?.split("\n").slice(1)).toEqual([
       "[Service]",
       "ExecStartPost=/usr/sbin/sysctl -q -w net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1",
-      "ExecStopPost=/usr/sbin/sysctl -q -w net.ipv4.ip_forward=0 net.ipv6.conf.all.forwarding=0",
+      // Debian's stop (flush ruleset) replaced: forwarding off first, then h5b's table alone.
+      "ExecStop=",
+      "ExecStop=/usr/sbin/sysctl -q -w net.ipv4.ip_forward=0",
+      "ExecStop=-/usr/sbin/sysctl -q -w net.ipv6.conf.all.forwarding=0",
+      "ExecStop=-/usr/sbin/nft delete table inet h5b",
+      "ExecStopPost=/usr/sbin/sysctl -q -w net.ipv4.ip_forward=0",
+      "ExecStopPost=-/usr/sbin/sysctl -q -w net.ipv6.conf.all.forwarding=0",
       "",
     ]);
-    expect(renderGateway(variants["ipv4-only"]).file(PATHS.forwarding)).toContain("\nExecStartPost=/usr/sbin/sysctl -q -w net.ipv4.ip_forward=1\n");
+    // IPv4 only: IPv6 forwarding kept off, also on a gateway that forwarded IPv6 before.
+    expect(renderGateway(variants["ipv4-only"]).file(PATHS.forwarding)).toContain(
+      "\nExecStartPost=/usr/sbin/sysctl -q -w net.ipv4.ip_forward=1\nExecStartPost=-/usr/sbin/sysctl -q -w net.ipv6.conf.all.forwarding=0\n",
+    );
     expect(renderGateway().file(PATHS.sysctl)).not.toMatch(/ip_forward|forwarding =/);
   });
 

@@ -259,4 +259,40 @@ describe("the gateway's rendered firewall, loaded in a network namespace", () =>
     expect(field("Recursive DNS server")).toEqual([v6.dns]);
     expect(field("DNS search list")).toEqual([`${r.plan.site.zones.dhcp} ${r.plan.site.zones.services}`]);
   });
+
+  it("forwards to the internet nothing from outside the LAN's prefixes (BCP 38), even where the way back exists", async () => {
+    // A LAN host sending from an address not the LAN's, every route in place: only the forward rule stops it.
+    const spoofed = "fd99::77";
+    const node = r.host("x86-1").addresses.ipv6 as string;
+    await lan.run("ip", ["-6", "addr", "add", `${spoofed}/128`, "dev", "br0", "nodad"]);
+    await lan.run("ip", ["-6", "route", "add", `${INTERNET.ipv6}/128`, "via", r.host(r.gateway.host).addresses.ipv6 as string, "src", spoofed]);
+    await gw.run("ip", ["-6", "route", "add", `${spoofed}/128`, "via", node]);
+    await wan.run("ip", ["-6", "route", "add", `${spoofed}/128`, "via", GATEWAY_WAN.ipv6]);
+    try {
+      expect(await probe(lan, { proto: "tcp", address: INTERNET.ipv6, port: 443 }, DROPPED_AFTER_MS)).toBeUndefined();
+    } finally {
+      await lan.run("ip", ["-6", "route", "del", `${INTERNET.ipv6}/128`]);
+    }
+    // The LAN's own address still goes out.
+    expect((await probe(lan, { proto: "tcp", address: INTERNET.ipv6, port: 443 }))?.split(" ")[0]).toBe(INTERNET.ipv6);
+  });
+
+  // Last: it takes the firewall down.
+  it("stops as nftables.service stops it: forwarding off first, then h5b's table alone, others' tables kept", async () => {
+    await gw.run("nft", ["add", "table", "inet", "someone-else"]);
+    const stops = [...(r.file(PATHS.forwarding) ?? "").matchAll(/^ExecStop=(.+)$/gm)].map((m) => (m[1] as string).replace(/^-/, ""));
+    const forwarding = async () => (await gw.run("sysctl", ["-n", "net.ipv4.ip_forward", "net.ipv6.conf.all.forwarding"])).split("\n").filter(Boolean);
+    const tables = async () => (await gw.run("nft", ["list", "tables"])).trim().split("\n").sort();
+    expect(await forwarding()).toEqual(["1", "1"]);
+    const seen: { forwarding: string[]; tables: string[] }[] = [];
+    for (const line of stops) {
+      const [cmd = "", ...args] = line.split(" ");
+      await gw.run(cmd, args);
+      seen.push({ forwarding: await forwarding(), tables: await tables() });
+    }
+    // While h5b's table is there, forwarding is never on without it; at the end only the other table is left.
+    const withTable = seen.filter((s) => s.tables.includes("table inet h5b"));
+    expect(withTable.every((s) => s.forwarding.includes("0"))).toBe(true);
+    expect(seen.at(-1)).toEqual({ forwarding: ["0", "0"], tables: ["table inet someone-else"] });
+  });
 });

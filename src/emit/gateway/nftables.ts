@@ -56,7 +56,9 @@ function forward(plan: Plan, gw: PlanGateway): string[] {
   return chain("forward", "filter hook forward priority filter", "drop", [
     "ct state established,related accept",
     "ct state invalid drop",
-    `iifname ${lan} oifname ${wan} accept comment "the LAN reaches the internet"`,
+    // From the LAN's own addresses only (BCP 38): pods leave masqueraded as their node.
+    `iifname ${lan} oifname ${wan} ip saddr ${plan.lan.ipv4.prefix.cidr} accept comment "the LAN reaches the internet"`,
+    ...(v6 !== undefined ? [`iifname ${lan} oifname ${wan} ip6 saddr ${v6.prefix.cidr} accept comment "the LAN reaches the internet"`] : []),
     `icmpv6 type ${set(ICMP6_ERRORS)} accept`,
     ...(v6 !== undefined ? [`${inbound} ip6 daddr ${v6.ranges.public.cidr} icmpv6 type echo-request accept comment "ping the public pool"`] : []),
     ...gw.published.flatMap((p) => {

@@ -1,7 +1,7 @@
 import type { Plan, PlanGateway } from "../../plan/types.js";
 import { portSysctlKey } from "../_sysctl.js";
 import { hostPath, linesFile, type OutputFile } from "../file.js";
-import { PATHS } from "./paths.js";
+import { PATHS, TABLE } from "./paths.js";
 
 /**
  * The gateway's kernel settings that hold whether it forwards or not. Forwarding itself is not here (see
@@ -22,18 +22,27 @@ export function gatewaySysctl(plan: Plan, gw: PlanGateway): string[] {
 }
 
 /**
- * Forwarding goes on once nftables.service has loaded the ruleset and off when the service stops or fails to start
- * (Debian's stop flushes the ruleset). In sysctl.d it would be on at every boot whether the ruleset loaded or not,
- * and routing unfiltered over IPv6 opens every LAN address to the internet.
+ * Forwarding goes on once nftables.service has loaded the ruleset and off when the service stops or fails to start.
+ * In sysctl.d it would be on at every boot whether the ruleset loaded or not, and routing unfiltered over IPv6 opens
+ * every LAN address to the internet. Debian's stop (`nft flush ruleset`) would empty every table, others' too, while
+ * forwarding is still on (ExecStopPost runs after it): the stop here turns forwarding off first, then deletes h5b's
+ * table alone. An IPv4-only LAN keeps IPv6 forwarding off, also after a switch from dual stack.
  */
 export function forwardingDropIn(plan: Plan, gw: PlanGateway): string[] {
-  const keys = ["net.ipv4.ip_forward", ...(plan.lan.ipv6 !== undefined ? ["net.ipv6.conf.all.forwarding"] : [])];
-  const set = (v: 0 | 1) => `/usr/sbin/sysctl -q -w ${keys.map((k) => `${k}=${v}`).join(" ")}`;
+  const v4 = "net.ipv4.ip_forward";
+  const v6 = "net.ipv6.conf.all.forwarding";
+  // One key a line: a kernel booted without IPv6 has no IPv6 keys, so that one may fail (`-`). IPv4 may not: the
+  // stop then fails before it deletes the table.
+  const off = [`/usr/sbin/sysctl -q -w ${v4}=0`, `-/usr/sbin/sysctl -q -w ${v6}=0`];
   return [
     `# Rendered by h5b: ${gw.host} forwards only while its firewall is loaded.`,
     "[Service]",
-    `ExecStartPost=${set(1)}`,
-    `ExecStopPost=${set(0)}`,
+    ...(plan.lan.ipv6 !== undefined ? [`ExecStartPost=/usr/sbin/sysctl -q -w ${v4}=1 ${v6}=1`] : [`ExecStartPost=/usr/sbin/sysctl -q -w ${v4}=1`, `ExecStartPost=${off[1]}`]),
+    "ExecStop=",
+    ...off.map((c) => `ExecStop=${c}`),
+    `ExecStop=-/usr/sbin/nft delete table inet ${TABLE}`,
+    // A start that failed runs no ExecStop.
+    ...off.map((c) => `ExecStopPost=${c}`),
   ];
 }
 

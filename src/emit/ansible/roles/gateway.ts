@@ -38,6 +38,18 @@ export function gatewayRole(): OutputFile[] {
         "ansible.builtin.systemd": { name: "radvd.service", enabled: true, state: "started" },
         when: "h5b_gateway.radvd",
       }),
+      // A LAN switched to IPv4 only: radvd would go on advertising the old prefix and DNS server, a default route
+      // into nothing for every client. Removing the package stops it.
+      {
+        name: "Remove radvd from an IPv4-only LAN",
+        "ansible.builtin.apt": { name: "radvd", state: "absent", purge: true },
+        when: "not h5b_gateway.radvd",
+      },
+      {
+        name: "Remove the router advertisement settings from an IPv4-only LAN",
+        "ansible.builtin.file": { path: PATHS.radvd, state: "absent" },
+        when: "not h5b_gateway.radvd",
+      },
     ],
     handlers: [
       {
@@ -50,8 +62,8 @@ export function gatewayRole(): OutputFile[] {
       },
       reloadSystemdHandler(),
       { name: APPLY_SYSCTL, "ansible.builtin.systemd": { name: "systemd-sysctl.service", state: "restarted" } },
-      // A new switch takes effect as at boot: the stop flushes the ruleset with forwarding off, the start loads it and
-      // turns forwarding on.
+      // A new switch takes effect as at boot: the stop turns forwarding off and deletes h5b's table, the start loads
+      // it and turns forwarding on.
       { name: RESTART_FIREWALL, "ansible.builtin.systemd": { name: "nftables.service", state: "restarted" }, when: OUTSIDE_CHROOT },
       checkModeTolerant({ name: RESTART_RADVD, "ansible.builtin.systemd": { name: "radvd.service", state: "restarted" }, when: "h5b_gateway.radvd" }),
     ],
