@@ -9,6 +9,7 @@ import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { build } from "../../src/pipeline.js";
 import type { PlanBackups } from "../../src/plan/types.js";
+import { PATHS } from "../../src/emit/backups/index.js";
 import { BACKUP_SECRETS } from "../../src/secrets/backups.js";
 import { type Namespace, NetnsLab } from "../_harness/netns.js";
 
@@ -238,6 +239,13 @@ describe("the rendered backup against an S3 server", () => {
     expect(log).toContain(held);
     expect(log.some((l) => l.includes("--tag tank/media") || l.startsWith("restic forget"))).toBe(false);
     expect(log.slice(-snapshotCalls("after").length)).toEqual(snapshotCalls("after"));
+  }, 600_000);
+
+  it("a second run while one is going on stops at once, and touches neither the snapshots nor the repository", async () => {
+    const run = await onHost(["bash", "-c", `exec 8>${PATHS.lock} && flock 8 && h5b-backup`]);
+    expect(run.exitCode).not.toBe(0);
+    expect(run.stderr).toContain("h5b-backup: another run is going on");
+    expect(run.calls).toEqual([]);
   }, 600_000);
 
   it("refuses a wrong password, and the backup stops before it takes a snapshot", async () => {

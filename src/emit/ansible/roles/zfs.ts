@@ -74,9 +74,19 @@ export function zfsRole(): OutputFile[] {
         check_mode: false,
       },
       {
+        // A system reinstalled on its boot drives finds the pool on its disks, not imported: `zpool create` would
+        // refuse those disks (no -f) and stop the deploy.
+        name: "Import the pool its disks hold",
+        "ansible.builtin.command": { argv: ["zpool", "import", "{{ h5b_zfs.pool }}"] },
+        register: "h5b_zpool_import",
+        when: "h5b_zpool.rc != 0",
+        changed_when: "h5b_zpool_import.rc == 0",
+        failed_when: false,
+      },
+      {
         name: "Create the pool",
         "ansible.builtin.command": { argv: "{{ h5b_zfs.create }}" },
-        when: "h5b_zpool.rc != 0",
+        when: "h5b_zpool.rc != 0 and (h5b_zpool_import.rc | default(1)) != 0",
         changed_when: true,
       },
       checkModeTolerant({
