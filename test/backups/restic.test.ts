@@ -155,6 +155,7 @@ describe("the rendered backup against an S3 server", () => {
       "zfs get -H -o value mountpoint tank/media",
       "restic backup --host x86-1 --tag tank/media .",
       "restic forget --prune --host x86-1 --group-by host,tags --keep-daily 7 --keep-weekly 4 --keep-monthly 12 --keep-yearly 2",
+      "restic check --with-cache",
       ...snapshotCalls("after"),
     ]);
     const snaps = await snapshots();
@@ -225,6 +226,14 @@ describe("the rendered backup against an S3 server", () => {
     expect(r.calls).toContain("restic backup --host x86-1 --tag tank/media .");
     expect(r.calls).toContain("restic forget --prune --host x86-1 --group-by host,tags --keep-daily 7 --keep-weekly 4 --keep-monthly 12 --keep-yearly 2");
     expect(r.calls.slice(-snapshotCalls("after").length)).toEqual(snapshotCalls("after"));
+  }, 600_000);
+
+  it("a damaged repository fails the run the night it is found, after the backups and the retention", async () => {
+    const r = await onHost(["h5b-backup"], { RESTIC_FAIL_CHECK: "1" });
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toContain("repository contains errors");
+    expect(r.calls.slice(-1 - snapshotCalls("after").length)).toEqual(["restic check --with-cache", ...snapshotCalls("after")]);
+    expect(r.calls).toContain("restic backup --host x86-1 --tag tank/media .");
   }, 600_000);
 
   it("a stop (SIGINT to every process, as systemd sends it) ends the run: no next dataset, no retention, snapshots released", async () => {

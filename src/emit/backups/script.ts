@@ -76,6 +76,11 @@ export function backupScript(b: PlanBackups): string[] {
           `h5b-restic forget --prune --host ${shellWord(b.host)} --group-by host,tags ${keep.join(" ")}`,
         ]
       : ["# The retention keeps every snapshot (all its counts are 0)."]),
+    "",
+    "# The repository's structure (indexes, snapshots, trees, and every pack the index names is there), so damage shows",
+    "# the night it happens rather than at the restore. Trees come from the local cache where it has them; the files'",
+    "# data is read only by a restore (or by `h5b-restic check --read-data` by hand).",
+    "h5b-restic check --with-cache || status=$?",
     'exit "$status"',
   ];
 }
