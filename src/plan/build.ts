@@ -5,6 +5,7 @@ import {
   canonicalAddress,
   cidrSize,
   type Family,
+  literalFamily,
   nthAddress,
   parseCidr,
   reverseZones,
@@ -166,7 +167,8 @@ export function buildPlan(spec: Homelab): Plan {
     name: spec.site.name,
     zones: { ...spec.site.zones },
     timeZone: spec.site.timeZone,
-    ntpServers: [...spec.site.ntpServers],
+    // Names lowercase and without the root's dot, as every file that lists them wants them.
+    ntpServers: spec.site.ntpServers.map((s) => (literalFamily(s) !== undefined ? s : s.toLowerCase().replace(/\.$/, ""))),
     upstream: { servers: [...spec.site.upstream.servers], relays: [...spec.site.upstream.relays] },
   };
   const lan: Plan["lan"] = lan6 !== undefined ? { ipv4: lan4, ipv6: lan6 } : { ipv4: lan4 };

@@ -1,6 +1,18 @@
 import { z } from "zod";
+import ipaddr from "ipaddr.js";
 import { literalFamily } from "../_net.js";
 import { dnsName } from "./_primitives.js";
+
+/**
+ * An NTP server as a host can use it: an address to send to (not the unspecified one, no zone), or a host name of
+ * one label or more, in any case, with or without the root's dot (the plan writes it lowercase, without the dot). A
+ * name whose last label is all digits is a mistyped address, not a name.
+ */
+export function isNtpServer(s: string): boolean {
+  if (literalFamily(s) !== undefined) return !s.includes("%") && ipaddr.parse(s).range() !== "unspecified";
+  const labels = s.toLowerCase().replace(/\.$/, "").split(".");
+  return labels.every((l) => /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/.test(l)) && !/^\d+$/.test(labels.at(-1) ?? "") && s.length <= 254;
+}
 
 export const siteSchema = z.strictObject({
   /** Short name of the homelab, used for the k3s cluster, the external-dns owner id and labels. @default "home" */
@@ -26,8 +38,7 @@ export const siteSchema = z.strictObject({
   ntpServers: z
     .array(
       z.string().superRefine((s, ctx) => {
-        if (literalFamily(s) !== undefined || dnsName.safeParse(s).success) return;
-        ctx.addIssue({ code: "invalid_format", format: "ntp-server", input: s, message: "must be an IPv4 or IPv6 address or a lowercase DNS name" });
+        if (!isNtpServer(s)) ctx.addIssue({ code: "invalid_format", format: "ntp-server", input: s, message: "must be an IPv4 or IPv6 address or a host name" });
       }),
     )
     .min(1)

@@ -9,7 +9,6 @@ mount -t tmpfs h5b-test "$SCRATCH"
 mkdir "$SCRATCH/upper" "$SCRATCH/work"
 mount -t overlay h5b-test -o "lowerdir=/etc,upperdir=$SCRATCH/upper,workdir=$SCRATCH/work" /etc
 mount -t tmpfs h5b-test /var/cache
-mount -t tmpfs h5b-test /run/lock
 cp -a "$OUT/etc/h5b" /etc/h5b
 for f in restic-password b2-key-id b2-application-key; do
   install -m 0600 "$SECRETS/$f" "/etc/h5b/backup/$f"

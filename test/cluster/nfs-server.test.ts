@@ -140,7 +140,8 @@ describe("the storage class on the NFS server", () => {
   it.each(cases)("$name: mounts what the server exports, at the storage host's address", ({ edit, server, share, exported }) => {
     const plan = planOf(edit);
     const r = rendered(plan);
-    expect(r.storageClass.parameters).toEqual({ server, share });
+    // A folder per claim named after it, never deleted by the driver.
+    expect(r.storageClass.parameters).toEqual({ server, share, subDir: "${pvc.metadata.namespace}/${pvc.metadata.name}", onDelete: "retain" });
     expect(plan.storage?.nfs).toMatchObject({ server, exportPath: share });
     const root = r.exports.find((e) => e.options.includes("fsid=0"))?.path;
     expect(`${root}${share}`).toBe(exported);

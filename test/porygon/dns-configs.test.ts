@@ -51,7 +51,7 @@ describe("Corefile and dnscrypt-proxy.toml", () => {
 
   it("the NTP servers' names go to the bootstrap resolvers in plain DNS, so a wrong clock cannot keep Porygon from the time", async () => {
     const r = await renderPorygon((s) => {
-      s.site = { ...s.site, ntpServers: ["time.example.net", "192.0.2.123", "2001:db8::123", "ntp2.example.org"] };
+      s.site = { ...s.site, ntpServers: ["Time.Example.NET.", "192.0.2.123", "2001:db8::123", "ntp2.example.org", "ntp"] };
     });
     expect((parse(r.file(PATHS.dnscrypt)) as Record<string, unknown>).forwarding_rules).toBe(PATHS.dnscryptForwarding);
     expect(r.file(PATHS.dnscryptForwarding).split("\n").filter((l) => l !== "" && !l.startsWith("#"))).toEqual(["time.example.net $BOOTSTRAP", "ntp2.example.org $BOOTSTRAP"]);

@@ -14,7 +14,7 @@ export const PATHS = {
   b2KeyId: `${DIR}/${BACKUP_SECRETS.b2KeyId}`,
   b2ApplicationKey: `${DIR}/${BACKUP_SECRETS.b2ApplicationKey}`,
   cache: "/var/cache/h5b-backup",
-  lock: "/run/lock/h5b-backup.lock",
+  lock: "/run/h5b-backup.lock",
   script: "/usr/local/sbin/h5b-backup",
   restic: "/usr/local/sbin/h5b-restic",
   service: "/etc/systemd/system/h5b-backup.service",

@@ -10,7 +10,9 @@ export function csiNfsValues(storage: PlanStorage): Record<string, unknown> {
       // What the NFS server pod exports: the dataset's path under its NFSv4 root, at the storage host's address. A
       // claim's folder is named after the claim, not after its volume (pvc-<uid>, known only to the control plane's
       // database): a control plane rebuilt from the spec makes the same claims again, and they find their data.
-      parameters: { server: storage.nfs.server, share: storage.nfs.exportPath, subDir: "${pvc.metadata.namespace}/${pvc.metadata.name}" },
+      // The driver never deletes a folder: a released volume cleaned up later would name the folder of the claim
+      // made again since.
+      parameters: { server: storage.nfs.server, share: storage.nfs.exportPath, subDir: "${pvc.metadata.namespace}/${pvc.metadata.name}", onDelete: "retain" },
       // A deleted claim keeps its data on ZFS until someone removes it on purpose.
       reclaimPolicy: "Retain",
       volumeBindingMode: "Immediate",

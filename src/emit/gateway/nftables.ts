@@ -41,7 +41,7 @@ function input(plan: Plan, gw: PlanGateway): string[] {
 }
 
 /**
- * Routed traffic: the LAN out freely; from the internet only answers, ICMPv6 errors, and each published port, on
+ * Routed traffic: the LAN out from its own addresses; from the internet only answers, ICMPv6 errors, and each published port, on
  * its service's own IPv6 address and, through the DNAT below, on its IPv4 address. `ct status dnat` keeps the IPv4
  * services reachable only through the forward, never by routing a private address at the WAN port. The same
  * forward comes back out of the LAN port when a LAN client used the public address (hairpin), which the drop

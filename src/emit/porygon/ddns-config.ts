@@ -7,6 +7,10 @@ import { PATHS, PORTS, TSIG_KEY_NAME } from "./paths.js";
 import { tlsClientOutput, tlsFiles } from "./tls-client.js";
 
 export const DDNS_UNIT = "h5b-ddns.service";
+
+/** Where h5b ddns takes kea-dhcp-ddns's updates: loopback, beside it on the DHCP host. */
+export const DDNS_LISTEN = { address: "127.0.0.1", port: PORTS.ddns } as const;
+
 /** The daemon's own keys (DHCID records), outside CoreDNS's prefix. */
 export const DDNS_META_PREFIX = "/h5b-ddns/";
 
@@ -28,7 +32,7 @@ export function ddnsConfig(plan: Plan): DdnsConfigInput {
   const cred = (id: string) => credentialPath(DDNS_UNIT, id);
   const etcd = plan.dns.host === plan.dns.dhcpHost ? `https://127.0.0.1:${plan.dns.etcdPort}` : plan.dns.etcdUrl;
   return {
-    listen: [{ address: "127.0.0.1", port: PORTS.ddns, udp: true, tcp: true }],
+    listen: [{ ...DDNS_LISTEN, udp: true, tcp: true }],
     zones: { forward: [plan.site.zones.dhcp], reverse: [...plan.dns.dhcpReverseZones] },
     tsig: { name: TSIG_KEY_NAME, algorithm: "hmac-sha256", secretFile: cred("tsig.key") },
     etcd: {

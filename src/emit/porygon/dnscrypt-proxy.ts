@@ -21,7 +21,8 @@ const LISTS_MIRRORS = [
  * unauthenticated anyway.
  */
 function timeServerNames(plan: Plan): string[] {
-  return plan.site.ntpServers.filter((s) => literalFamily(s) === undefined);
+  // A single label is for the search domains, which CoreDNS answers; dnscrypt-proxy keeps those home anyway.
+  return plan.site.ntpServers.filter((s) => literalFamily(s) === undefined && s.includes("."));
 }
 
 /**

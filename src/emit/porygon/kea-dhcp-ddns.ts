@@ -2,7 +2,7 @@ import type { Plan } from "../../plan/types.js";
 import type { DnsSecrets } from "../../secrets/dns.js";
 import { type OutputFile, hostPath, jsonFile, linesFile } from "../file.js";
 import { controlSocket, keaLoggers } from "./_kea.js";
-import { DDNS_UNIT } from "./ddns-config.js";
+import { DDNS_LISTEN, DDNS_UNIT } from "./ddns-config.js";
 import { fqdn, PATHS, PORTS, TSIG_KEY_NAME } from "./paths.js";
 
 /** The group of Debian's Kea daemons. */
@@ -17,7 +17,7 @@ export const KEA_DDNS_UNIT = "kea-dhcp-ddns-server.service";
  * group {@link KEA_GROUP}.
  */
 export function keaDhcpDdns(plan: Plan, secrets: DnsSecrets): OutputFile[] {
-  const domain = (name: string) => ({ name: fqdn(name), "key-name": TSIG_KEY_NAME, "dns-servers": [{ "ip-address": "127.0.0.1", port: PORTS.ddns }] });
+  const domain = (name: string) => ({ name: fqdn(name), "key-name": TSIG_KEY_NAME, "dns-servers": [{ "ip-address": DDNS_LISTEN.address, port: DDNS_LISTEN.port }] });
   const config = {
     DhcpDdns: {
       "ip-address": "127.0.0.1",

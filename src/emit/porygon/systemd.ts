@@ -3,9 +3,9 @@ import type { Plan } from "../../plan/types.js";
 import { type OutputFile, hostPath, linesFile } from "../file.js";
 import { COREDNS_CREDENTIALS, COREDNS_UNIT } from "./corefile.js";
 import { type Credential, loadCredentialLines } from "./credentials.js";
-import { DDNS_CREDENTIALS, DDNS_UNIT } from "./ddns-config.js";
+import { DDNS_CREDENTIALS, DDNS_LISTEN, DDNS_UNIT } from "./ddns-config.js";
 import { ETCD_UNIT } from "./etcd.js";
-import { PATHS, PORTS } from "./paths.js";
+import { PATHS } from "./paths.js";
 
 export const DNSCRYPT_UNIT = "dnscrypt-proxy.service";
 
@@ -107,7 +107,7 @@ export function emitUnits(plan: Plan): OutputFile[] {
       extra: [
         `Environment="NODE_OPTIONS=${DDNS_NODE_OPTIONS}"`,
         "SupplementaryGroups=_kea",
-        `ExecStartPost=/bin/bash -c 'for _ in {1..300}; do (exec 3<>/dev/tcp/127.0.0.1/${PORTS.ddns}) 2>/dev/null && exit 0; sleep 0.2; done; exit 1'`,
+        `ExecStartPost=/bin/bash -c 'for _ in {1..300}; do (exec 3<>/dev/tcp/${DDNS_LISTEN.address}/${DDNS_LISTEN.port}) 2>/dev/null && exit 0; sleep 0.2; done; exit 1'`,
       ],
       jit: true,
     },

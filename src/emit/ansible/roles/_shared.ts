@@ -48,8 +48,9 @@ export function guardHostSecrets(items: string, register: string): Task[] {
         // Over several lines: ansible-lint keeps lines under 160 characters.
         fail_msg: [
           "{{ item.item.dest }} on {{ inventory_hostname }} differs from {{ h5b_secrets_dir }}/{{ item.item.name }},",
-          "and {{ item.item.guards }} was made with the host's. h5b does not overwrite it: copy the host's into the secrets folder",
-          "(ssh {{ inventory_hostname }} sudo cat {{ item.item.dest }}), or delete the host's file to start anew.",
+          "and {{ item.item.guards }} was made with the host's, so h5b does not overwrite it. Copy the host's into the secrets",
+          "folder (ssh {{ inventory_hostname }} sudo cat {{ item.item.dest }}) and deploy again. Keep the host's copy: without it",
+          "{{ item.item.guards }} cannot be used.",
         ].join("\n"),
         quiet: true,
       },

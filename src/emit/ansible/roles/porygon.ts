@@ -96,7 +96,7 @@ export function porygonRole(): OutputFile[] {
         loop: "{{ h5b_porygon.releases | subelements('binaries') }}",
         loop_control: { label: "{{ item.1.to }}" },
         when: "not h5b_skip_release_downloads",
-        notify: [RESTART],
+        notify: [RESTART, ETCD_SETUP],
       }),
       ...overlayTasks("Porygon's rendered files", PORYGON_FILES, {
         notify: [RELOAD_SYSTEMD, RESTART, ETCD_SETUP],
@@ -111,7 +111,7 @@ export function porygonRole(): OutputFile[] {
       }),
       // Enabled for etcd, so that it runs whenever etcd starts (a deploy's restart of etcd runs it again).
       checkModeTolerant({
-        name: "Enable etcd's setup",
+        name: "Enable and start etcd's setup",
         "ansible.builtin.systemd": { name: ETCD_SETUP_UNIT, enabled: true, state: "started" },
         when: "h5b_porygon.etcd",
       }),
@@ -121,7 +121,7 @@ export function porygonRole(): OutputFile[] {
         name: INSTALL_H5B,
         "ansible.builtin.command": { argv: ["/usr/local/bin/npm", "install", "--global", "--omit=dev", "--prefix", H5B_PREFIX, H5B_TARBALL] },
         changed_when: true,
-        notify: [RESTART],
+        notify: [RESTART, ETCD_SETUP],
       },
       reloadSystemdHandler(),
       checkModeTolerant({ name: RESTART, "ansible.builtin.systemd": { name: "{{ item }}", state: "restarted" }, loop: "{{ h5b_porygon.units }}" }),
@@ -163,12 +163,14 @@ function h5bTasks(): Task[] {
       when,
       notify: [INSTALL_H5B],
     },
-    { name: "Install h5b before its unit starts", "ansible.builtin.meta": "flush_handlers" },
+    // Before the flush: the restart in there starts h5b ddns, whose unit runs the link and waits for its port. On a
+    // first deploy the link's target comes with the install the flush runs first (force: made before it exists).
     checkModeTolerant({
       name: "Link h5b into /usr/local/bin",
-      "ansible.builtin.file": { src: `${H5B_PREFIX}/bin/h5b`, dest: BINARIES.h5b, state: "link" },
+      "ansible.builtin.file": { src: `${H5B_PREFIX}/bin/h5b`, dest: BINARIES.h5b, state: "link", force: true },
       when,
     }),
+    { name: "Install h5b before its unit starts", "ansible.builtin.meta": "flush_handlers" },
   ];
 }
 

@@ -20,8 +20,9 @@ const NFS_MODULES = ["nfs", "nfsd"];
 /**
  * The ZFS pool from the spec's vdev layout, SLOG and L2ARC on NVMe partitions, datasets and their properties, and
  * the kernel modules of the NFS server pod that serves them.
- * community.general 6.6.2 (Debian 12) has no zpool module: the pool is made with `zpool create` only when
- * `zpool list` does not know it, so a second run changes nothing and an existing pool is never touched.
+ * community.general 6.6.2 (Debian 12) has no zpool module: a pool `zpool list` does not know is imported if its
+ * disks hold it, and made with `zpool create` only when none does, so a second run changes nothing and an existing
+ * pool is never touched.
  */
 export function zfsRole(): OutputFile[] {
   const role: Role = {
@@ -75,7 +76,7 @@ export function zfsRole(): OutputFile[] {
       },
       {
         // A system reinstalled on its boot drives finds the pool on its disks, not imported: `zpool create` would
-        // refuse those disks (no -f) and stop the deploy.
+        // refuse those disks (no -f) and stop the deploy with a message about the disks.
         name: "Import the pool its disks hold",
         "ansible.builtin.command": { argv: ["zpool", "import", "{{ h5b_zfs.pool }}"] },
         register: "h5b_zpool_import",
@@ -84,9 +85,22 @@ export function zfsRole(): OutputFile[] {
         failed_when: false,
       },
       {
+        // The disks hold the pool but it cannot come in as it is (another system's hostid, the SLOG partitions lost
+        // with the old system): that takes a person, not a new pool.
+        name: "Stop where the disks hold the pool but it cannot be imported",
+        "ansible.builtin.fail": {
+          msg: [
+            "{{ h5b_zfs.pool }} is on the disks but did not import: {{ h5b_zpool_import.stderr }}",
+            "`zpool import` shows its state. A pool last used by the old system imports with `zpool import -f {{ h5b_zfs.pool }}`;",
+            "one whose log devices went with it, with `zpool import -m {{ h5b_zfs.pool }}` (then `zpool remove` them). Then deploy again.",
+          ].join("\n"),
+        },
+        when: "h5b_zpool.rc != 0 and h5b_zpool_import.rc is defined and h5b_zpool_import.rc != 0 and 'no such pool available' not in h5b_zpool_import.stderr",
+      },
+      {
         name: "Create the pool",
         "ansible.builtin.command": { argv: "{{ h5b_zfs.create }}" },
-        when: "h5b_zpool.rc != 0 and (h5b_zpool_import.rc | default(1)) != 0",
+        when: "h5b_zpool.rc != 0 and h5b_zpool_import.rc is defined and h5b_zpool_import.rc != 0",
         changed_when: true,
       },
       checkModeTolerant({
