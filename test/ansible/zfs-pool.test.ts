@@ -1,0 +1,68 @@
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { execa } from "execa";
+import { afterAll, describe, expect, it } from "vitest";
+import { parse, stringify } from "yaml";
+import { emitAnsible } from "../../src/emit/ansible/index.js";
+import { buildPlan } from "../../src/plan/build.js";
+import { defaultHomelabInput, parseHomelab } from "../../src/spec/load.js";
+
+// The zfs role's pool tasks, run by ansible-playbook on this machine against a stand-in for `zpool` (no ZFS here):
+// which of list, import and create run, for a pool that exists, one the disks hold, one they hold but that will not
+// import, and none.
+const work = mkdtempSync(join(tmpdir(), "h5b-zpool-"));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+const POOL_TASKS = ["Look for the pool", "Import the pool its disks hold", "Stop where the disks hold the pool but it cannot be imported", "Create the pool"];
+
+function playbook(): string {
+  const files = new Map(emitAnsible(buildPlan(parseHomelab(defaultHomelabInput()).spec)).map((f) => [f.path, f.content]));
+  const tasks = (parse(files.get("ansible/roles/zfs/tasks/main.yml") ?? "") as { name: string }[]).filter((t) => POOL_TASKS.includes(t.name));
+  expect(tasks.map((t) => t.name)).toEqual(POOL_TASKS);
+  const vars = parse(files.get("ansible/host_vars/x86-1.yml") ?? "") as { h5b_zfs: unknown };
+  const path = join(work, "play.yml");
+  writeFileSync(path, stringify([{ hosts: "localhost", connection: "local", gather_facts: false, vars: { h5b_zfs: vars.h5b_zfs }, tasks }]));
+  return path;
+}
+
+// `zpool` as the case wants it; each call is logged. Messages are libzfs's.
+const STAND_IN = `#!/bin/bash
+echo "$*" >> "$ZPOOL_LOG"
+case "$1:$ZPOOL_CASE" in
+  list:exists) echo tank ;;
+  list:*) echo "cannot open 'tank': no such pool" >&2; exit 1 ;;
+  import:importable) exit 0 ;;
+  import:stuck) echo "cannot import 'tank': pool was previously in use from another system." >&2; exit 1 ;;
+  import:*) echo "cannot import 'tank': no such pool available" >&2; exit 1 ;;
+  create:*) exit 0 ;;
+esac
+`;
+
+describe("the zfs role's pool", () => {
+  const bin = join(work, "bin");
+  const play = playbook();
+  const run = async (zpoolCase: string) => {
+    const log = join(work, `${zpoolCase}.log`);
+    writeFileSync(log, "");
+    await execa("mkdir", ["-p", bin]);
+    writeFileSync(join(bin, "zpool"), STAND_IN);
+    chmodSync(join(bin, "zpool"), 0o755);
+    const r = await execa("ansible-playbook", [play], {
+      env: { PATH: `${bin}:${process.env.PATH}`, ZPOOL_CASE: zpoolCase, ZPOOL_LOG: log, ANSIBLE_NOCOLOR: "1", ANSIBLE_STDOUT_CALLBACK: "default" },
+      reject: false,
+    });
+    return { exitCode: r.exitCode, out: r.stdout, calls: readFileSync(log, "utf8").split("\n").filter(Boolean).map((l) => l.split(" ")[0]) };
+  };
+
+  it.each([
+    ["imported already: nothing more", "exists", ["list"], 0],
+    ["on the disks (a reinstalled system): imported", "importable", ["list", "import"], 0],
+    ["nowhere: created", "absent", ["list", "import", "create"], 0],
+    ["on the disks but refusing to import: the play stops with the command to run, creating nothing", "stuck", ["list", "import"], 2],
+  ] as const)("a pool %s", async (_what, zpoolCase, calls, exitCode) => {
+    const r = await run(zpoolCase);
+    expect({ calls: r.calls, exitCode: r.exitCode }).toEqual({ calls, exitCode });
+    if (zpoolCase === "stuck") expect(r.out).toContain("zpool import -f tank");
+  }, 120_000);
+});
