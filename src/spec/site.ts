@@ -1,5 +1,5 @@
-import { z } from "zod";
 import ipaddr from "ipaddr.js";
+import { z } from "zod";
 import { literalFamily } from "../_net.js";
 import { dnsName } from "./_primitives.js";
 
@@ -8,7 +8,7 @@ import { dnsName } from "./_primitives.js";
  * one label or more, in any case, with or without the root's dot (the plan writes it lowercase, without the dot). A
  * name whose last label is all digits is a mistyped address, not a name.
  */
-export function isNtpServer(s: string): boolean {
+function isNtpServer(s: string): boolean {
   if (literalFamily(s) !== undefined) return !s.includes("%") && ipaddr.parse(s).range() !== "unspecified";
   const labels = s.toLowerCase().replace(/\.$/, "").split(".");
   return labels.every((l) => /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/.test(l)) && !/^\d+$/.test(labels.at(-1) ?? "") && s.length <= 254;

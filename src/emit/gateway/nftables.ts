@@ -41,11 +41,11 @@ function input(plan: Plan, gw: PlanGateway): string[] {
 }
 
 /**
- * Routed traffic: the LAN out from its own addresses; from the internet only answers, ICMPv6 errors, and each published port, on
- * its service's own IPv6 address and, through the DNAT below, on its IPv4 address. `ct status dnat` keeps the IPv4
- * services reachable only through the forward, never by routing a private address at the WAN port. The same
- * forward comes back out of the LAN port when a LAN client used the public address (hairpin), which the drop
- * policy would refuse otherwise: the LAN's own traffic never crosses the gateway to stay in the LAN.
+ * Routed traffic: the LAN out from its own addresses; from the internet only answers, ICMPv6 errors, and each
+ * published port, on its service's own IPv6 address and, through the DNAT below, on its IPv4 address. `ct status
+ * dnat` keeps the IPv4 services reachable only through the forward, never by routing a private address at the WAN
+ * port. The same forward comes back out of the LAN port when a LAN client used the public address (hairpin), which
+ * the drop policy would refuse otherwise: the LAN's own traffic never crosses the gateway to stay in the LAN.
  */
 function forward(plan: Plan, gw: PlanGateway): string[] {
   const wan = quoted(gw.wanNic);
