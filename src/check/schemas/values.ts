@@ -54,7 +54,7 @@ export const csiNfsValuesSchema: JsonSchema = closed({
     create: bool,
     name: str,
     annotations: strMap,
-    parameters: closed({ server: str, share: str, subDir: str, mountPermissions: { type: ["string", "integer"] } }, ["server", "share"]),
+    parameters: closed({ server: str, share: str, subDir: str, onDelete: { enum: ["delete", "retain", "archive"] }, mountPermissions: { type: ["string", "integer"] } }, ["server", "share"]),
     reclaimPolicy: { enum: ["Delete", "Retain"] },
     volumeBindingMode: { enum: ["Immediate", "WaitForFirstConsumer"] },
     mountOptions: strList,
