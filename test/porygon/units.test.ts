@@ -1,6 +1,8 @@
+import { createServer } from "node:net";
+import { execa } from "execa";
 import { describe, expect, it } from "vitest";
 import { systemdChecker } from "../../src/check/systemd.js";
-import { PATHS } from "../../src/emit/porygon/index.js";
+import { PATHS, PORTS } from "../../src/emit/porygon/index.js";
 import { renderPorygon } from "./_render.js";
 
 // The same run as `h5b check`: systemd-analyze verify on each unit, and on each drop-in appended to the Debian
@@ -29,4 +31,27 @@ describe("Porygon's systemd units and drop-ins", () => {
       [dropIn, "etcd.service: Unknown key 'RestartSecs' in section [Service], ignoring."],
     ]);
   });
+
+  it("h5b ddns counts as started once its TCP port answers: the rendered ExecStartPost, run as systemd would", async () => {
+    const r = await renderPorygon();
+    const line = /^ExecStartPost=(.+)$/m.exec(r.file(`${PATHS.units}/h5b-ddns.service`))?.[1] ?? "";
+    // systemd splits the line into words, single quotes kept together; the port is the test's, the loop shorter.
+    const [cmd = "", flag = "", script = ""] = line.match(/'[^']*'|\S+/g) ?? [];
+    const probe = (port: number, tries: number) =>
+      execa(cmd, [flag, script.slice(1, -1).replace(`/${PORTS.ddns})`, `/${port})`).replace("{1..300}", `{1..${tries}}`)], { reject: false });
+    const server = createServer((c) => c.end());
+    // The daemon opens its TCP port some time after the unit starts.
+    const port = await new Promise<number>((resolve) => server.listen(0, "127.0.0.1", () => resolve((server.address() as { port: number }).port)));
+    server.close();
+    const waiting = probe(port, 50);
+    await new Promise((r) => setTimeout(r, 1_000));
+    await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
+    try {
+      expect((await waiting).exitCode).toBe(0);
+    } finally {
+      server.close();
+    }
+    // Never: the start fails (and systemd restarts the unit).
+    expect((await probe(port, 3)).exitCode).toBe(1);
+  }, 30_000);
 });
