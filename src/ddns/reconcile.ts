@@ -102,7 +102,8 @@ export async function reconcile(
   }
   const names = new Map<string, Labels>([...managed, ...[...wants].map(([k, w]) => [k, w.name] as [string, Labels])]);
   const actions: ReconcileAction[] = [];
-  const todo: { k: string; name: Labels; zone: Zone; current: readonly StoredRR[] }[] = [];
+  // The names to repair, each with its records as read before the second read of the leases.
+  const read: { k: string; name: Labels; zone: Zone; current: readonly StoredRR[] }[] = [];
   for (const [k, name] of [...names].sort(([a], [b]) => a.localeCompare(b))) {
     const zone = zoneOf(name);
     if (zone === undefined) continue;
@@ -117,10 +118,10 @@ export async function reconcile(
       actions.push({ name: nameText(name), result: "refused", detail: "holds records h5b ddns did not write" });
       continue;
     }
-    todo.push({ k, name, zone, current });
+    read.push({ k, name, zone, current });
   }
   const again = wantsOf(await source(), zones, now);
-  for (const { k, name, zone, current } of todo) {
+  for (const { k, name, zone, current } of read) {
     const adds = wantedAdds(name, zone, wants.get(k), current);
     if (addsText(adds) !== addsText(wantedAdds(name, zone, again.get(k), current))) {
       actions.push({ name: nameText(name), result: "skipped", detail: "Kea changed its lease while reconcile read it; its own update follows" });
