@@ -32,12 +32,20 @@ const isTable = (v: unknown): v is Table => typeof v === "object" && v !== null 
 const strings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === "string") : []);
 
 export function dnscryptProblems(text: string): string[] {
-  let cfg: Table;
+  return configProblems(parseToml(text));
+}
+
+/** The parsed TOML, or what is wrong with it. */
+function parseToml(text: string): Table | string {
   try {
-    cfg = parse(text) as Table;
+    return parse(text) as Table;
   } catch (e) {
-    return [`is not TOML: ${(e as Error).message.split("\n")[0]}`];
+    return `is not TOML: ${(e as Error).message.split("\n")[0]}`;
   }
+}
+
+function configProblems(cfg: Table | string): string[] {
+  if (typeof cfg === "string") return [cfg];
   const p: string[] = [];
   const unknown = (where: string, t: Table, known: ReadonlySet<string>) => {
     for (const k of Object.keys(t)) if (!known.has(k)) p.push(`${where}${k} is not a dnscrypt-proxy setting; it refuses to start`);
@@ -111,14 +119,10 @@ export const dnscryptChecker: Checker = {
     for (const [path, text] of ctx.files) {
       const host = TOML_FILE.exec(path)?.[1];
       if (host === undefined) continue;
-      for (const message of dnscryptProblems(text)) findings.push({ check: this.name, where: path, message });
+      const cfg = parseToml(text);
+      for (const message of configProblems(cfg)) findings.push({ check: this.name, where: path, message });
       // The rules file is the host's own, rendered beside the TOML that names it.
-      let rules: unknown;
-      try {
-        rules = (parse(text) as Table).forwarding_rules;
-      } catch {
-        continue;
-      }
+      const rules = typeof cfg === "string" ? undefined : cfg.forwarding_rules;
       if (typeof rules !== "string") continue;
       const rulesPath = `${host}${rules}`;
       const rulesText = ctx.files.get(rulesPath);
