@@ -13,6 +13,12 @@ import { TYPE } from "./_wire.js";
  * (`<path>/<8 hex>`, or a PTR at `<path>` without the owner) and rebuild the RR exactly. DHCID records must not be
  * served, and everything under the CoreDNS prefix is, so they live under `metaPrefix + "dhcid/<name>/"`.
  */
+/**
+ * The label right below each zone under which CoreDNS's etcd plugin reads the zone's NS records (`ns.dns.<zone>`)
+ * and the answer for the zone's own name (`apex.dns.<zone>`); h5b writes both (emit/porygon/host-records.ts).
+ */
+export const ZONE_META_LABEL = "dns";
+
 export interface Layout {
   readonly prefix: string;
   readonly metaPrefix: string;

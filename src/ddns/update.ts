@@ -1,7 +1,7 @@
 import { inZone, isSafeName, nameText, sameName, type Labels } from "./_names.js";
 import { canonicalize, isManagedType, typeName } from "./_rdata.js";
 import { CLASS, TYPE, WireError, type WireRR } from "./_wire.js";
-import type { StoredRR } from "./layout.js";
+import { type StoredRR, ZONE_META_LABEL } from "./layout.js";
 import { RCODE, type Rcode } from "./rcode.js";
 
 /**
@@ -160,6 +160,10 @@ export function namePolicy(name: Labels, zone: Zone, adding: boolean): string | 
   if (name.some((l) => l.startsWith("h5b-"))) return `name ${nameText(name)} has a label starting with h5b-, which the daemon's keys use`;
   // CoreDNS answers a name with everything below its path, so the apex would stand for the whole zone.
   if (sameName(name, zone.name)) return "records at the zone apex cannot be represented in the etcd layout";
+  // CoreDNS reads the zone's NS records and its top below `dns.<zone>`.
+  if (name[name.length - zone.name.length - 1]?.toLowerCase() === ZONE_META_LABEL) {
+    return `${nameText(name)} is at or below ${ZONE_META_LABEL}.${nameText(zone.name)}, where CoreDNS reads the zone's name servers`;
+  }
   // For the same reason a record two labels below the apex (`foo.x86-1`) would also be answered for the name
   // between, which may be somebody else's (a host's, another client's).
   if (adding && !zone.reverse && name.length > zone.name.length + 1) {

@@ -20,7 +20,11 @@ export const siteSchema = z.strictObject({
     .string()
     .regex(/^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$/, "must be a short DNS label (at most 32 characters)")
     .default("home"),
-  /** DNS zones that Porygon's CoreDNS is authoritative for. @default every field at its default */
+  /**
+   * DNS zones that Porygon's CoreDNS is authoritative for. The label `dns` right below each is taken: CoreDNS keeps
+   * a zone's name servers and its top under `dns.<zone>`, so no host or service may be called `dns`.
+   * @default every field at its default
+   */
   zones: z
     .strictObject({
       /** Zone of the cluster's LoadBalancer and Ingress names, written by external-dns. @default "svc.home.example.org" */

@@ -7,6 +7,7 @@ import { ODOH_OPERATORS, odohRoutes } from "../plan/odoh.js";
 import { resolveVersions } from "../plan/versions.js";
 import type { Homelab } from "./homelab.js";
 import { rangeNames } from "./network.js";
+import { ZONE_META_LABEL } from "../ddns/layout.js";
 
 type Push = (i: Issue) => void;
 
@@ -267,6 +268,16 @@ function checkRoles(spec: Homelab, push: Push): void {
 
 function checkZones(spec: Homelab, push: Push): void {
   const { services, dhcp } = spec.site.zones;
+  const taken = (path: string, fqdn: string) =>
+    push(error("name-reserved", path, `${fqdn} is where CoreDNS keeps the zone's name servers and its top (${ZONE_META_LABEL}.<zone>): choose another name`));
+  if (spec.hosts[ZONE_META_LABEL] !== undefined) taken(`hosts.${ZONE_META_LABEL}`, `${ZONE_META_LABEL}.${dhcp}`);
+  const ingress = spec.cluster.cilium.ingress;
+  if (ingress.enabled && ingress.hostname === ZONE_META_LABEL) taken("cluster.cilium.ingress.hostname", `${ZONE_META_LABEL}.${services}`);
+  for (const [name, w] of Object.entries(spec.workloads)) {
+    if (w.exposure !== "none" && (w.hostname ?? name) === ZONE_META_LABEL) {
+      taken(w.hostname !== undefined ? `workloads.${name}.hostname` : `workloads.${name}`, `${ZONE_META_LABEL}.${services}`);
+    }
+  }
   const nested = (a: string, b: string) => a === b || a.endsWith(`.${b}`);
   if (nested(services, dhcp) || nested(dhcp, services)) {
     push(error("zones-nested", "site.zones.dhcp", `the DHCP zone ${dhcp} and the services zone ${services} must not contain each other: their etcd prefixes must be disjoint so a DHCP client can never take a service's name`));

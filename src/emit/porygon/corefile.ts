@@ -13,6 +13,18 @@ export const COREDNS_CREDENTIALS: readonly Credential[] = [
   { id: "etcd-client.key", source: tls.key },
 ];
 
+/** The zones CoreDNS serves from etcd: the services and DHCP zones and the reverse zones of the whole LAN. */
+export function homeZones(plan: Plan): string[] {
+  // The range zones lie inside the LAN's reverse zones; list one only if some odd spec puts it outside.
+  const lan = plan.dns.lanReverseZones;
+  const outside = (z: string) => !lan.some((l) => z === l || z.endsWith(`.${l}`));
+  return [
+    plan.site.zones.services,
+    plan.site.zones.dhcp,
+    ...new Set([...lan, ...[...plan.dns.serviceReverseZones, ...plan.dns.dhcpReverseZones].filter(outside)]),
+  ];
+}
+
 /**
  * Two server blocks. The home zones (services, DHCP, their reverse zones and the reverse zones of the whole LAN)
  * come from etcd alone: every name in them is ours, so a name nobody wrote is NXDOMAIN and no `fallthrough` is
@@ -20,14 +32,7 @@ export const COREDNS_CREDENTIALS: readonly Credential[] = [
  * loopback. Both blocks listen only on Porygon's own addresses.
  */
 export function corefile(plan: Plan): string[] {
-  // The range zones lie inside the LAN's reverse zones; list one only if some odd spec puts it outside.
-  const lan = plan.dns.lanReverseZones;
-  const outside = (z: string) => !lan.some((l) => z === l || z.endsWith(`.${l}`));
-  const zones = [
-    plan.site.zones.services,
-    plan.site.zones.dhcp,
-    ...new Set([...lan, ...[...plan.dns.serviceReverseZones, ...plan.dns.dhcpReverseZones].filter(outside)]),
-  ];
+  const zones = homeZones(plan);
   const bind = `bind ${[...plan.families.map((f) => plan.dns.addresses[f] as string), "127.0.0.1", "::1"].join(" ")}`;
   const cred = (id: string) => credentialPath(COREDNS_UNIT, id);
   return [

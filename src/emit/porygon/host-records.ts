@@ -1,11 +1,12 @@
 import { reverseName } from "../../_net.js";
-import { dhcidPrefix, type Layout, leafPrefix, namePath } from "../../ddns/layout.js";
+import { dhcidPrefix, type Layout, leafPrefix, namePath, ZONE_META_LABEL } from "../../ddns/layout.js";
 import type { Plan } from "../../plan/types.js";
 import { ETCD_USERS } from "../../secrets/dns.js";
 import { hostPath, linesFile, type OutputFile } from "../file.js";
 import { shellQuote } from "../../_text.js";
 import { etcdctlPrelude } from "./_etcdctl.js";
 import { DDNS_META_PREFIX } from "./ddns-config.js";
+import { homeZones } from "./corefile.js";
 import { PATHS } from "./paths.js";
 
 /** The TTL of the hosts' own records: their addresses change only with the spec. */
@@ -20,8 +21,8 @@ export const HOST_RECORD_MARKS = "/h5b-hosts";
 
 export interface HostRecord {
   readonly key: string;
-  /** CoreDNS's etcd value: `host` is the address (A/AAAA) or the target name (PTR). */
-  readonly value: { readonly host: string; readonly ttl: number; readonly owner: string };
+  /** CoreDNS's etcd value: `host` is the address (A/AAAA, glue) or the target name (PTR); `text` a TXT record. */
+  readonly value: { readonly host?: string; readonly text?: string; readonly ttl: number; readonly owner: string };
 }
 
 interface NamedHost {
@@ -65,20 +66,39 @@ export function leasedRecordPrefixes(plan: Plan): string[] {
  * lease: the hosts with static addresses (PlanHostNetwork) and the BMCs, whose address the ipmi play sets. DHCP
  * registered them only while they leased; without these records, their names would go when the last lease ran out.
  * A and AAAA are leaves below the name's path; a PTR is the value at the reverse name's path itself, the one key
- * CoreDNS reads for a PTR question.
+ * CoreDNS reads for a PTR question. Then the records of each zone's top ({@link zoneTopRecords}).
  */
 export function hostRecords(plan: Plan): HostRecord[] {
   const value = (host: string) => ({ host, ttl: HOST_RECORD_TTL, owner: HOST_RECORD_OWNER });
-  return namedHosts(plan).flatMap(({ fqdn, addresses }) =>
+  const named = namedHosts(plan).flatMap(({ fqdn, addresses }) =>
     addresses.flatMap((address) => [
       { key: `${namePath(plan.dns, fqdn.split("."))}/h5b-host-${address.includes(":") ? "aaaa" : "a"}`, value: value(address) },
       { key: namePath(plan.dns, reverseName(address).split(".")), value: value(`${fqdn}.`) },
     ]),
   );
+  return [...named, ...zoneTopRecords(plan)];
 }
 
 /**
- * A script for Porygon that writes {@link hostRecords} into etcd (as root), deletes what DHCP registered for the same
+ * What CoreDNS's etcd plugin reads for the top of each zone it serves, which lives under `dns.<zone>` (so no host,
+ * service or lease may be called `dns`). An NS question for a zone is answered from `ns.dns.<zone>` alone: without
+ * a record there it is NXDOMAIN, as if the zone did not exist. An A or AAAA question for the zone's own name reads
+ * `apex.dns.<zone>` and, when nothing is there, the zone's whole subtree: every address in the zone. Porygon is each
+ * zone's name server, one NS name per address family (`ipv4.<host>.ns.dns.<zone>`: CoreDNS makes an NS name of each
+ * key, glue from its `host`). The top names no host: `apex.dns` holds a TXT record alone, which an A or AAAA question
+ * skips, so those answer NODATA.
+ */
+export function zoneTopRecords(plan: Plan): HostRecord[] {
+  const meta = { ttl: HOST_RECORD_TTL, owner: HOST_RECORD_OWNER };
+  const under = (zone: string, ...labels: string[]) => namePath(plan.dns, [...labels, ZONE_META_LABEL, ...zone.split(".")]);
+  return homeZones(plan).flatMap((zone) => [
+    ...plan.families.map((f) => ({ key: under(zone, f, plan.dns.host, "ns"), value: { host: plan.dns.addresses[f] as string, ...meta } })),
+    { key: under(zone, "h5b", "apex"), value: { text: `The top of ${zone} names no host (h5b)`, ...meta } },
+  ]);
+}
+
+/**
+ * A script for Porygon that writes {@link hostRecords} (the zones' tops included) into etcd (as root), deletes what DHCP registered for the same
  * names ({@link leasedRecordPrefixes}) and the records of an earlier run that are no longer in the spec (a host
  * renamed or removed). Safe to run again; run after a change, with etcd up. The list of marks is read before the
  * loop, so that an etcd failure stops the script instead of ending the loop early.
@@ -88,7 +108,7 @@ export function hostRecordsScript(plan: Plan): string[] {
   return [
     "#!/bin/sh",
     "# The names of the homelab's own hosts in Porygon's DNS (rendered by h5b): the hosts with static addresses",
-    "# and the BMCs lease no address, so no DHCP update names them. Safe to run again.",
+    "# and the BMCs lease no address, so no DHCP update names them. Also each zone's name server. Safe to run again.",
     ...etcdctlPrelude(plan),
     ...records.flatMap((r) => [`e put ${shellQuote(r.key)} ${shellQuote(JSON.stringify(r.value))}`, `e put ${shellQuote(HOST_RECORD_MARKS + r.key)} ''`]),
     ...leasedRecordPrefixes(plan).map((p) => `e del --prefix ${shellQuote(p)}`),

@@ -14,7 +14,7 @@ import { keaDhcp6 } from "./kea-dhcp6.js";
 import { keaDhcpDdns } from "./kea-dhcp-ddns.js";
 import { emitUnits } from "./systemd.js";
 
-export { corefile } from "./corefile.js";
+export { corefile, homeZones } from "./corefile.js";
 export { ddnsConfig } from "./ddns-config.js";
 export { dnscryptConfig } from "./dnscrypt-proxy.js";
 export { etcdConfig } from "./etcd.js";
@@ -22,7 +22,7 @@ export { etcdAuthScript, etcdRoles } from "./etcd-auth.js";
 export type { EtcdPermission, EtcdRole } from "./etcd-auth.js";
 export { ETCD_SETUP_UNIT } from "./etcd-setup.js";
 export { EXTERNAL_DNS_SECRET_FILE } from "./external-dns-secret.js";
-export { HOST_RECORD_MARKS, HOST_RECORD_OWNER, hostRecords, hostRecordsScript, leasedRecordPrefixes } from "./host-records.js";
+export { HOST_RECORD_MARKS, HOST_RECORD_OWNER, hostRecords, hostRecordsScript, leasedRecordPrefixes, zoneTopRecords } from "./host-records.js";
 export { PATHS, PORTS, TSIG_KEY_NAME } from "./paths.js";
 
 /** Porygon, the DNS/DHCP host: Kea, kea-dhcp-ddns, h5b ddns, etcd, CoreDNS, dnscrypt-proxy, and their units. */
