@@ -43,7 +43,13 @@ export function lbServiceFindings(plan: Plan, where: string, s: { annotations: u
   const pool = POOL_ANNOTATIONS.map((a) => ann[a]).find((v) => v !== undefined);
   if (pool === undefined) f.push({ check, where, message: "a LoadBalancer service must name its MetalLB pool (metallb.io/address-pool)" });
   else if (!plan.cluster.pools.some((p) => p.name === pool)) f.push({ check, where, message: `pool ${String(pool)} is not one of ${plan.cluster.pools.map((p) => p.name).join(", ")}` });
-  if (!HOSTNAME_ANNOTATIONS.some((a) => typeof ann[a] === "string")) f.push({ check, where, message: "a LoadBalancer service must have a DNS name (external-dns hostname annotation)" });
+  // external-dns reads one annotation prefix: 0.22 the new one only, older ones the alpha one only.
+  const hostname = `${plan.cluster.externalDns.annotationPrefix}hostname`;
+  if (typeof ann[hostname] !== "string") {
+    const other = HOSTNAME_ANNOTATIONS.find((a) => typeof ann[a] === "string");
+    const message = other === undefined ? `a LoadBalancer service must have a DNS name (${hostname})` : `the external-dns h5b runs reads ${hostname}, not ${other}: the service would get no DNS name`;
+    f.push({ check, where, message });
+  }
   if (!chartMade && plan.families.length === 2 && s.ipFamilyPolicy !== "PreferDualStack" && s.ipFamilyPolicy !== "RequireDualStack") {
     f.push({ check, where, message: "on a dual-stack LAN a LoadBalancer service must be PreferDualStack" });
   }

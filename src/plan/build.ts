@@ -13,6 +13,7 @@ import {
 import { parseBytes } from "../_quantity.js";
 import type { Homelab, HostSpec } from "../spec/homelab.js";
 import { allocatable, requestOf } from "./capacity.js";
+import { planExternalDns } from "./external-dns.js";
 import { planGateway } from "./gateway.js";
 import { planHostNetworks } from "./network.js";
 import type {
@@ -101,8 +102,6 @@ export function buildPlan(spec: Homelab): Plan {
   }));
 
   const legacyMetallb = !atLeast(versions.metallb, "0.14.9");
-  // Charts before 1.22 run external-dns 0.21 or older, which still reads the alpha annotation prefix.
-  const legacyExternalDns = !atLeast(versions.externalDns, "1.22.0");
   const ingress = spec.cluster.cilium.ingress;
   const cluster: PlanCluster = {
     name: spec.site.name,
@@ -120,13 +119,7 @@ export function buildPlan(spec: Homelab): Plan {
       ...(ingress.enabled ? { ingress: { pool: ingress.exposure, hostname: `${ingress.hostname}.${spec.site.zones.services}` } } : {}),
     },
     pools,
-    externalDns: {
-      policy: spec.cluster.externalDns.policy,
-      interval: spec.cluster.externalDns.interval,
-      ownerId: spec.site.name,
-      prefix: SKYDNS_PREFIX,
-      annotationPrefix: legacyExternalDns ? "external-dns.alpha.kubernetes.io/" : "external-dns.kubernetes.io/",
-    },
+    externalDns: planExternalDns(spec, versions, families, SKYDNS_PREFIX),
     metallbAnnotations: legacyMetallb
       ? { pool: "metallb.universe.tf/address-pool", ips: "metallb.universe.tf/loadBalancerIPs" }
       : { pool: "metallb.io/address-pool", ips: "metallb.io/loadBalancerIPs" },

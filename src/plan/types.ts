@@ -31,6 +31,36 @@ export interface Plan {
   readonly access: PlanAccess;
 }
 
+/**
+ * external-dns, one instance (a Helm release) per address family: its coredns provider reads every key of a name
+ * back as one endpoint, so one instance writing a name's A and AAAA would find them changed at each sync.
+ */
+export interface PlanExternalDns {
+  readonly policy: "sync" | "upsert-only" | "create-only";
+  readonly interval: string;
+  /** Key prefix in etcd; CoreDNS's `path`. Always ends in `/` (external-dns concatenates without one). */
+  readonly prefix: string;
+  /** Annotation prefix of the external-dns version in use. */
+  readonly annotationPrefix: string;
+  /** Image tag run instead of the chart's own; absent to run the chart's. */
+  readonly imageTag?: string;
+  /**
+   * Each instance marks its keys with its owner id and sees no other key (`--coredns-strictly-owned`, external-dns
+   * 0.21 and later). False with an older one, which then runs alone and writes IPv4 names only.
+   */
+  readonly strictlyOwned: boolean;
+  readonly instances: readonly PlanExternalDnsInstance[];
+}
+
+export interface PlanExternalDnsInstance {
+  /** The HelmChart's and the release's name. */
+  readonly release: string;
+  /** `txtOwnerId`, and the `owner` of each key it writes when strictly owned. */
+  readonly ownerId: string;
+  /** `--managed-record-types`: the record types it writes. */
+  readonly recordTypes: readonly string[];
+}
+
 export interface FamilyPair<T> {
   readonly ipv4: T;
   readonly ipv6?: T;
@@ -145,15 +175,7 @@ export interface PlanCluster {
     readonly ingress?: { readonly pool: "internal" | "public"; readonly hostname: string };
   };
   readonly pools: readonly PlanPool[];
-  readonly externalDns: {
-    readonly policy: "sync" | "upsert-only" | "create-only";
-    readonly interval: string;
-    readonly ownerId: string;
-    /** Key prefix in etcd; CoreDNS's `path`. Always ends in `/` (external-dns concatenates without one). */
-    readonly prefix: string;
-    /** Annotation prefix of the external-dns version in use. */
-    readonly annotationPrefix: string;
-  };
+  readonly externalDns: PlanExternalDns;
   /** MetalLB annotation names of the version in use. */
   readonly metallbAnnotations: { readonly pool: string; readonly ips: string };
 }

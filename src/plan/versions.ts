@@ -5,7 +5,13 @@ export interface Versions {
   readonly k3s: string;
   readonly cilium: string;
   readonly metallb: string;
+  /** The external-dns Helm chart. */
   readonly externalDns: string;
+  /**
+   * The external-dns image run with a chart older than 1.22, which ships an older one: chart 1.21 ships 0.21, whose
+   * coredns provider reads an IPv6 record back as an A record (fixed in 0.22).
+   */
+  readonly externalDnsImage: string;
   readonly csiDriverNfs: string;
   readonly coredns: string;
   readonly etcd: string;
@@ -21,6 +27,7 @@ export const currentVersions: Versions = {
   cilium: "1.20.0",
   metallb: "0.16.1",
   externalDns: "1.21.1",
+  externalDnsImage: "v0.22.0",
   csiDriverNfs: "4.13.4",
   coredns: "1.14.7",
   etcd: "3.7.1",
@@ -91,6 +98,7 @@ export function resolveVersions(spec: Homelab): { versions: Versions; issues: Is
     cilium: given.cilium ?? base.cilium,
     metallb: given.metallb ?? base.metallb,
     externalDns: given.externalDns ?? base.externalDns,
+    externalDnsImage: base.externalDnsImage,
     csiDriverNfs: given.csiDriverNfs ?? base.csiDriverNfs,
     coredns: given.coredns ?? base.coredns,
     etcd: given.etcd ?? base.etcd,
@@ -110,6 +118,12 @@ export function resolveVersions(spec: Homelab): { versions: Versions; issues: Is
     if (given.k3s !== undefined && given.k3s !== K3OS_K3S) {
       issues.push(error("k3os-version", "cluster.versions.k3s", `k3OS nodes (${k3osHosts.join(", ")}) can only run k3s ${K3OS_K3S}, not ${given.k3s}`));
     }
+  }
+
+  if (spec.networks.lan.ipv6 !== undefined && !atLeast(versions.externalDns, "1.21.0")) {
+    // Without strict ownership one external-dns would write both families and rewrite the AAAA every sync.
+    const path = given.externalDns !== undefined ? "cluster.versions.externalDns" : `hosts.${k3osHosts[0] ?? ""}.os`;
+    issues.push(warning("external-dns-ipv4-only", path, `external-dns chart ${versions.externalDns} runs an external-dns older than 0.21: the services' names get IPv4 records only`));
   }
 
   const apiserver = semver(versions.k3s);

@@ -26,7 +26,8 @@ export function readServices(plan: Pick<Plan, "cluster" | "loadBalancers">, obje
   }
 
   const a = plan.cluster.metallbAnnotations;
-  const dnsKeys = ["external-dns.kubernetes.io/hostname", "external-dns.alpha.kubernetes.io/hostname", `${plan.cluster.externalDns.annotationPrefix}hostname`];
+  // The one prefix the external-dns h5b runs reads.
+  const dnsKey = `${plan.cluster.externalDns.annotationPrefix}hostname`;
   const autoPool = pools.find((p) => p.autoAssign)?.name ?? plan.cluster.pools.find((p) => p.autoAssign)?.name;
   const services: SimService[] = [];
   for (const s of kindOf("Service")) {
@@ -41,7 +42,7 @@ export function readServices(plan: Pick<Plan, "cluster" | "loadBalancers">, obje
     const pool = ann[a.pool] ?? ann["metallb.io/address-pool"] ?? ann["metallb.universe.tf/address-pool"] ?? planned?.pool ?? autoPool;
     const ips = ann[a.ips] ?? ann["metallb.io/loadBalancerIPs"];
     const addresses = planned?.addresses !== undefined ? Object.values(planned.addresses) : ips !== undefined ? ips.split(",").map((x) => x.trim()) : [];
-    const dnsName = dnsKeys.map((k) => ann[k]).find((v) => v !== undefined);
+    const dnsName = ann[dnsKey];
     services.push({
       namespace,
       name,

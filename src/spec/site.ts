@@ -15,7 +15,10 @@ function isNtpServer(s: string): boolean {
 }
 
 export const siteSchema = z.strictObject({
-  /** Short name of the homelab, used for the k3s cluster, the external-dns owner id and labels. @default "home" */
+  /**
+   * Short name of the homelab, used for the k3s cluster, the external-dns owner ids (`<name>`, `<name>-ipv6`) and
+   * labels; not starting `h5b-`. @default "home"
+   */
   name: z
     .string()
     .regex(/^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$/, "must be a short DNS label (at most 32 characters)")

@@ -441,6 +441,11 @@ function checkStorage(spec: Homelab, push: Push): void {
 }
 
 function checkSite(spec: Homelab, push: Push): void {
+  // The site's name is external-dns's owner id, marked on each key it writes (and `<name>-ipv6`): an owner h5b's
+  // own records carry (h5b-hosts, h5b-ddns) would let it take those records for its own and delete them.
+  if (spec.site.name.startsWith("h5b-")) {
+    push(error("site-name-reserved", "site.name", `names starting h5b- mark h5b's own DNS records in etcd; external-dns uses the site's name as its owner id`));
+  }
   // Node's time zone data (ICU) knows the IANA names Debian's tzdata has; a misspelt one would leave
   // /etc/localtime dangling and the hosts on UTC without a word. ICU ignores case, the file system does not.
   const zone = spec.site.timeZone;

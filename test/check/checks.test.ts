@@ -44,7 +44,17 @@ const broken: readonly { name: string; edit: (ctx: { files: Map<string, string> 
   { name: "the Cilium ingress with the Local policy", edit: (c) => editManifest(c, "h5b-10-cilium.yaml", (o) => void (o[0]!.spec.valuesContent = o[0]!.spec.valuesContent.replace("externalTrafficPolicy: Cluster", "externalTrafficPolicy: Local"))), finding: /design-rules: the Cilium ingress Service must use externalTrafficPolicy: Cluster/ },
   { name: "a LoadBalancer with the Cluster policy", edit: (c) => editManifest(c, "h5b-60-app-wireguard.yaml", (o) => void (o.find((x) => x.kind === "Service")!.spec.externalTrafficPolicy = "Cluster")), finding: /design-rules: a LoadBalancer service must use externalTrafficPolicy: Local/ },
   { name: "a LoadBalancer without a pool", edit: (c) => editManifest(c, "h5b-60-app-wireguard.yaml", (o) => void delete o.find((x) => x.kind === "Service")!.metadata.annotations["metallb.io/address-pool"]), finding: /design-rules: .*name its MetalLB pool/ },
-  { name: "a LoadBalancer without a name", edit: (c) => editManifest(c, "h5b-60-app-dashboard.yaml", (o) => void delete o.find((x) => x.kind === "Service")!.metadata.annotations["external-dns.alpha.kubernetes.io/hostname"]), finding: /design-rules: .*DNS name/ },
+  { name: "a LoadBalancer without a name", edit: (c) => editManifest(c, "h5b-60-app-dashboard.yaml", (o) => void delete o.find((x) => x.kind === "Service")!.metadata.annotations["external-dns.kubernetes.io/hostname"]), finding: /design-rules: .*DNS name/ },
+  {
+    name: "a LoadBalancer named with the annotation prefix external-dns 0.22 no longer reads",
+    edit: (c) =>
+      editManifest(c, "h5b-60-app-dashboard.yaml", (o) => {
+        const ann = o.find((x) => x.kind === "Service")!.metadata.annotations;
+        ann["external-dns.alpha.kubernetes.io/hostname"] = ann["external-dns.kubernetes.io/hostname"];
+        delete ann["external-dns.kubernetes.io/hostname"];
+      }),
+    finding: /design-rules: .*reads external-dns\.kubernetes\.io\/hostname, not external-dns\.alpha/,
+  },
   { name: "a single-stack LoadBalancer", edit: (c) => editManifest(c, "h5b-60-app-dashboard.yaml", (o) => void (o.find((x) => x.kind === "Service")!.spec.ipFamilyPolicy = "SingleStack")), finding: /design-rules: .*PreferDualStack/ },
   { name: "a workload tolerating the control plane's taint for every effect (an empty effect)", edit: (c) => editManifest(c, "h5b-60-app-dashboard.yaml", (o) => void (o.find((x) => x.kind === "Deployment")!.spec.template.spec.tolerations = [{ key: "CriticalAddonsOnly", operator: "Exists", effect: "" }])), finding: /design-rules: tolerates the control-plane taint/ },
   { name: "a workload tolerating the control plane", edit: (c) => editManifest(c, "h5b-60-app-dashboard.yaml", (o) => void (o.find((x) => x.kind === "Deployment")!.spec.template.spec.tolerations = [{ operator: "Exists" }])), finding: /design-rules: tolerates the control-plane taint/ },

@@ -106,7 +106,7 @@ describe("etcd from the rendered configuration, with the rendered users and role
 });
 
 describe("the rendered host records script, against the same etcd", () => {
-  it("writes every host's records as root, keeps them on a second run, and removes those no longer in the spec and what DHCP registered for the hosts", async () => {
+  it("writes every host's records as root, keeps them on a second run, and removes those no longer in the spec, what DHCP registered for the hosts and the services zone's keys without an owner", async () => {
     const script = join(dir, "h5b-host-records");
     writeFileSync(script, r.file(PATHS.hostRecordsScript), { mode: 0o755 });
     const lan = zone(r.plan.site.zones.dhcp);
@@ -130,6 +130,15 @@ describe("the rendered host records script, against the same etcd", () => {
     // Other names' records: a laptop's, its PTR, and the BMC beside x86-1.
     const others = [`${lan}/laptop/h5b-a-0123456789abcdef`, rev("10.0.32.7"), "/h5b-ddns/dhcid/x86-10.lan.home.example.org/0123456789abcdef"];
     for (const k of others) await ctl(ETCD_USERS.root, ["put", k, ddnsValue]);
+    // The services zone: a name and its TXT registry entry from the single external-dns of before (no owner), and
+    // the same from today's IPv4 instance (strictly owned).
+    const svc = zone(r.plan.site.zones.services);
+    const unowned = [
+      [`${svc}/app/1a2b3c4d`, '{"host":"10.0.65.20","ttl":300}'],
+      [`${svc}/a-app/5e6f7a8b`, '{"text":"\\"heritage=external-dns,external-dns/owner=home\\"","ttl":300}'],
+    ];
+    const owned = [[`${svc}/app/9c0d1e2f`, '{"host":"10.0.65.20","ttl":300,"owner":"home"}']];
+    for (const [k, v] of [...unowned, ...owned]) await ctl(ETCD_USERS.externalDns, ["put", k as string, v as string]);
 
     for (let i = 0; i < 2; i++) await etcd.ns.run("sh", [script], { env: { H5B_ETCD_PKI: etcd.pki } });
     const expected = hostRecords(r.plan);
@@ -141,7 +150,7 @@ describe("the rendered host records script, against the same etcd", () => {
     const marks = (await ctl(ETCD_USERS.root, ["get", "--prefix", "--keys-only", `${HOST_RECORD_MARKS}/`])).split("\n").filter(Boolean);
     expect(marks.sort()).toEqual(expected.map((x) => `${HOST_RECORD_MARKS}${x.key}`).sort());
     const gone = async (k: string) => expect({ k, left: await ctl(ETCD_USERS.root, ["get", "--keys-only", k]) }).toEqual({ k, left: "" });
-    for (const k of [...stale, ...leased]) await gone(k);
-    for (const k of others) expect(await ctl(ETCD_USERS.root, ["get", "--keys-only", k])).toContain(k);
+    for (const k of [...stale, ...leased, ...unowned.map(([k]) => k as string)]) await gone(k);
+    for (const k of [...others, ...owned.map(([k]) => k as string)]) expect(await ctl(ETCD_USERS.root, ["get", "--keys-only", k])).toContain(k);
   });
 });

@@ -60,6 +60,7 @@ const corpus: readonly Case[] = [
   { name: "LB service without ports", edit: (s) => set(s, "workloads.dashboard.ports", []), code: "service-without-ports", path: "workloads.dashboard.ports" },
   { name: "nested zones", edit: (s) => set(s, "site.zones.dhcp", "home.example.org"), code: "zones-nested", path: "site.zones.dhcp" },
   { name: "a workload called dns (CoreDNS keeps the zone's NS there)", edit: (s) => set(s, "workloads.dashboard.hostname", "dns"), code: "name-reserved", path: "workloads.dashboard.hostname" },
+  { name: "a site name h5b's own records are marked with", edit: (s) => set(s, "site.name", "h5b-hosts"), code: "site-name-reserved", path: "site.name" },
   { name: "a host called dns", edit: (s) => { s.hosts.dns = s.hosts["pi-worker"] as never; delete s.hosts["pi-worker"]; }, code: "name-reserved", path: "hosts.dns" },
   { name: "the ingress called dns", edit: (s) => set(s, "cluster.cilium.ingress", { enabled: true, hostname: "dns" }), code: "name-reserved", path: "cluster.cilium.ingress.hostname" },
   { name: "k3OS with a current k3s", edit: (s) => { set(s, `${host("pi-worker")}.os`, "k3os"); set(s, "cluster.versions", { k3s: "v1.36.3+k3s1" }); }, code: "k3os-version", path: "cluster.versions.k3s" },

@@ -31,6 +31,7 @@ export const ciliumValuesSchema: JsonSchema = closed({
 const envVar = closed({ name: str, value: str }, ["name", "value"]);
 
 export const externalDnsValuesSchema: JsonSchema = closed({
+  image: closed({ repository: str, tag: str, pullPolicy: { enum: ["IfNotPresent", "Always"] } }),
   provider: closed({ name: str }, ["name"]),
   env: { type: "array", items: envVar },
   extraVolumes: { type: "array", items: { type: "object", required: ["name"] } },
@@ -41,6 +42,8 @@ export const externalDnsValuesSchema: JsonSchema = closed({
   policy: { enum: ["create-only", "sync", "upsert-only"] },
   registry: { enum: ["txt", "aws-sd", "dynamodb", "noop"] },
   interval: { type: "string", pattern: "^[0-9]+(s|m|h)$" },
+  annotationPrefix: { type: "string", pattern: "/$" },
+  managedRecordTypes: { type: "array", uniqueItems: true, items: { enum: ["A", "AAAA", "CNAME", "TXT", "MX", "NS", "SRV", "NAPTR", "PTR"] } },
   extraArgs: strList,
 });
 

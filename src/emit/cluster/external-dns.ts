@@ -1,4 +1,4 @@
-import type { Plan } from "../../plan/types.js";
+import type { Plan, PlanExternalDnsInstance } from "../../plan/types.js";
 import { helmChart } from "./_helm.js";
 
 export const EXTERNAL_DNS_NAMESPACE = "external-dns";
@@ -6,9 +6,11 @@ export const EXTERNAL_DNS_NAMESPACE = "external-dns";
 export const EXTERNAL_DNS_ETCD_SECRET = "external-dns-etcd";
 const TLS_DIR = "/etc/external-dns/etcd";
 
-export function externalDnsValues(plan: Plan): Record<string, unknown> {
+/** The values of one instance (plan.cluster.externalDns.instances: one per address family). */
+export function externalDnsValues(plan: Plan, instance: PlanExternalDnsInstance): Record<string, unknown> {
   const ed = plan.cluster.externalDns;
   return {
+    ...(ed.imageTag !== undefined ? { image: { tag: ed.imageTag } } : {}),
     provider: { name: "coredns" },
     // etcd authenticates external-dns by the common name of its client certificate; its role reaches only
     // the services zone's keys, so it cannot touch the names h5b ddns writes for DHCP clients.
@@ -23,21 +25,28 @@ export function externalDnsValues(plan: Plan): Record<string, unknown> {
     extraVolumeMounts: [{ name: "etcd-tls", mountPath: TLS_DIR, readOnly: true }],
     sources: ["service", "ingress"],
     domainFilters: [plan.site.zones.services],
-    txtOwnerId: ed.ownerId,
+    txtOwnerId: instance.ownerId,
     policy: ed.policy,
     registry: "txt",
     interval: ed.interval,
-    extraArgs: [`--coredns-prefix=${ed.prefix}`],
+    // Older charts (k3OS's 1.14) have neither value; their external-dns reads the flags all the same.
+    ...(ed.strictlyOwned ? { annotationPrefix: ed.annotationPrefix, managedRecordTypes: instance.recordTypes } : {}),
+    extraArgs: [
+      `--coredns-prefix=${ed.prefix}`,
+      ...(ed.strictlyOwned ? ["--coredns-strictly-owned"] : instance.recordTypes.map((t) => `--managed-record-types=${t}`)),
+    ],
   };
 }
 
-export function externalDnsChart(plan: Plan): Record<string, unknown> {
-  return helmChart({
-    name: "external-dns",
-    repo: "https://kubernetes-sigs.github.io/external-dns/",
-    chart: "external-dns",
-    version: plan.cluster.versions.externalDns,
-    targetNamespace: EXTERNAL_DNS_NAMESPACE,
-    values: externalDnsValues(plan),
-  });
+export function externalDnsCharts(plan: Plan): Record<string, unknown>[] {
+  return plan.cluster.externalDns.instances.map((instance) =>
+    helmChart({
+      name: instance.release,
+      repo: "https://kubernetes-sigs.github.io/external-dns/",
+      chart: "external-dns",
+      version: plan.cluster.versions.externalDns,
+      targetNamespace: EXTERNAL_DNS_NAMESPACE,
+      values: externalDnsValues(plan, instance),
+    }),
+  );
 }

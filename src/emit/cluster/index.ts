@@ -3,7 +3,7 @@ import type { Plan } from "../../plan/types.js";
 import { hostPath, type OutputFile, yamlDocuments } from "../file.js";
 import { ciliumChart } from "./cilium.js";
 import { clusterDnsObjects } from "./cluster-dns.js";
-import { externalDnsChart } from "./external-dns.js";
+import { externalDnsCharts } from "./external-dns.js";
 import { metallbChart, metallbPools } from "./metallb.js";
 import { namespaces } from "./namespaces.js";
 import { nfsServerObjects } from "./nfs-server.js";
@@ -42,7 +42,7 @@ export function emitClusterManifests(plan: Plan, workloadFiles: ReadonlyMap<stri
     ...file("h5b-15-cluster-dns", clusterDnsObjects(plan)),
     ...file("h5b-20-metallb", [metallbChart(plan)]),
     ...file("h5b-21-metallb-pools", metallbPools(plan)),
-    ...file("h5b-30-external-dns", [externalDnsChart(plan)]),
+    ...file("h5b-30-external-dns", externalDnsCharts(plan)),
     // The server before the class that mounts it; 39 keeps the class's file name of earlier outputs.
     ...file("h5b-39-nfs-server", nfsServerObjects(plan)),
     ...file("h5b-40-csi-driver-nfs", [csiNfsChart(plan)]),

@@ -108,7 +108,8 @@ export function hostRecordsScript(plan: Plan): string[] {
   return [
     "#!/bin/sh",
     "# The names of the homelab's own hosts in Porygon's DNS (rendered by h5b): the hosts with static addresses",
-    "# and the BMCs lease no address, so no DHCP update names them. Also each zone's name server. Safe to run again.",
+    "# and the BMCs lease no address, so no DHCP update names them. Also each zone's name server; last, it removes",
+    "# what an earlier external-dns left in the services zone. Safe to run again.",
     ...etcdctlPrelude(plan),
     ...records.flatMap((r) => [`e put ${shellQuote(r.key)} ${shellQuote(JSON.stringify(r.value))}`, `e put ${shellQuote(HOST_RECORD_MARKS + r.key)} ''`]),
     ...leasedRecordPrefixes(plan).map((p) => `e del --prefix ${shellQuote(p)}`),
@@ -121,6 +122,26 @@ export function hostRecordsScript(plan: Plan): string[] {
     // Only while it is still the spec's: an address given to a DHCP client since holds that client's PTR.
     `  if ctl get --print-value-only "$key" | grep -qF ${shellQuote(`"owner":"${HOST_RECORD_OWNER}"`)}; then e del "$key"; fi`,
     '  e del "$mark"',
+    "done",
+    ...ownerlessServiceKeysSweep(plan),
+  ];
+}
+
+/**
+ * Lines that delete every key in the services zone without an owner. With strict ownership, each external-dns
+ * instance marks its keys and sees no other (src/plan/external-dns.ts); the keys of the single instance h5b ran
+ * before carry no owner, so nothing would ever remove them, and CoreDNS would go on serving their addresses beside
+ * the new ones, stale once an address changes. Every key there now has an owner (an instance's, or h5b-hosts for the
+ * zone's top), so one without is left from before. Not with an external-dns too old for strict ownership, which
+ * writes none.
+ */
+function ownerlessServiceKeysSweep(plan: Plan): string[] {
+  if (!plan.cluster.externalDns.strictlyOwned) return [];
+  const zone = `${namePath(plan.dns, plan.site.zones.services.split("."))}/`;
+  return [
+    `SERVICE_KEYS=$(ctl get --prefix ${shellQuote(zone)})`,
+    'printf \'%s\\n\' "$SERVICE_KEYS" | while read -r key && read -r value; do',
+    `  case "$value" in *'"owner":'*) ;; *) e del "$key" ;; esac`,
     "done",
   ];
 }
