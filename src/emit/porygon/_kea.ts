@@ -76,7 +76,7 @@ export function ddnsParameters(plan: Plan): Record<string, unknown> {
   };
 }
 
-/** NTP servers that are address literals of `family` (DHCP options carry addresses; names stay for chrony). */
+/** NTP servers that are address literals of `family` (DHCP options carry addresses; the hosts' timesyncd gets the names). */
 export function ntpAddresses(plan: Plan, family: Family): string[] {
   return plan.site.ntpServers.filter((s) => literalFamily(s) === family);
 }
