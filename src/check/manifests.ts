@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { parseAllDocuments } from "yaml";
+import { yamlValue } from "../_yaml.js";
 import { error, H5bError, type Issue } from "../issue.js";
 
 /** One object of a Kubernetes manifest file, with where it came from. */
@@ -27,7 +28,12 @@ export function parseManifests(files: Iterable<readonly [string, string]>): { ob
         for (const e of doc.errors) issues.push(error("yaml-syntax", `${file}:${e.linePos?.[0]?.line ?? 0}`, e.message.split("\n")[0] ?? e.code));
         return;
       }
-      const object: unknown = doc.toJS();
+      const read = yamlValue(doc);
+      if ("problem" in read) {
+        issues.push(error("yaml-alias", `${file}#${index}`, read.problem));
+        return;
+      }
+      const object = read.value;
       if (object === null || object === undefined) return;
       if (typeof object !== "object" || Array.isArray(object)) {
         issues.push(error("not-an-object", `${file}#${index}`, "a manifest document must be a mapping"));

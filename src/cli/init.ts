@@ -1,9 +1,9 @@
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { Command } from "commander";
 import { Document } from "yaml";
 import { packageRoot } from "../_package.js";
-import { error, H5bError } from "../issue.js";
+import { asUserError, error, H5bError } from "../issue.js";
 import { homelabJsonSchema } from "../spec/json-schema.js";
 import { configFileNames, defaultHomelabInput } from "../spec/load.js";
 import { dim } from "./_output.js";
@@ -44,7 +44,7 @@ export function initCommand(): Command {
     .description("write a starter spec equal to the default (h5b.config.ts, or homelab.yaml with --yaml)")
     .option("--yaml", "write homelab.yaml and its JSON Schema instead of h5b.config.ts")
     .option("--force", "replace an existing file")
-    .action((o: { yaml?: boolean; force?: boolean }) => {
+    .action(async (o: { yaml?: boolean; force?: boolean }) => {
       const files: [string, string][] = o.yaml
         ? [
             ["homelab.yaml", starterYaml()],
@@ -60,8 +60,15 @@ export function initCommand(): Command {
       if (other.length > 0) {
         throw new H5bError("init", other.map((f) => error("spec-exists", f, `is already the spec here; remove it first to start over with ${files[0]?.[0] ?? "a new one"}`)));
       }
-      for (const [f, content] of files) writeFileSync(resolve(f), content);
-      const ignored = ignoreGenerated(resolve(".gitignore"));
+      // Checked first so that a .gitignore that cannot take the lines does not leave the spec written without them.
+      const gitignore = resolve(".gitignore");
+      if (existsSync(gitignore) && !statSync(gitignore).isFile()) {
+        throw new H5bError("init", [error("not-a-file", gitignore, "is not a file: init adds the folders of secrets and output to it")]);
+      }
+      await asUserError("init", "write-failed", process.cwd(), "cannot write the starter spec here", () => {
+        for (const [f, content] of files) writeFileSync(resolve(f), content);
+      });
+      const ignored = await asUserError("init", "write-failed", gitignore, "cannot update it", () => ignoreGenerated(gitignore));
       const wrote = [...files.map(([f]) => f), ...(ignored ? [".gitignore"] : [])];
       process.stdout.write(`wrote ${wrote.join(", ")} ${dim("(then: h5b build)")}\n`);
     });

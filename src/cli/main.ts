@@ -32,7 +32,12 @@ export async function program(argv: readonly string[] = []): Promise<Command> {
   // Flag and command mistakes are user errors: shown like every other one, exit code 2.
   const output = { outputError: (str: string, write: (s: string) => void) => write(`✖ ${str.replace(/^error: /, "")}`) };
   p.configureOutput(output);
-  for (const c of p.commands) c.exitOverride().configureOutput(output).showHelpAfterError();
+  // Nested commands too (`h5b ddns reconcile`).
+  const configure = (c: Command): void => {
+    c.exitOverride().configureOutput(output).showHelpAfterError();
+    c.commands.forEach(configure);
+  };
+  p.commands.forEach(configure);
   return p;
 }
 

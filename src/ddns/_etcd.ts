@@ -205,6 +205,8 @@ export class EtcdClient {
   private unary(path: string, message: Buffer, token: string | undefined): Promise<Buffer> {
     return new Promise((resolve, reject) => {
       let settled = false;
+      // Set once the request is under way; a connection that fails before it settles without one.
+      let timer: NodeJS.Timeout | undefined;
       const settle = (e: EtcdError | undefined, body?: Buffer) => {
         if (settled) return;
         settled = true;
@@ -229,7 +231,7 @@ export class EtcdClient {
         "grpc-timeout": `${this.opts.timeoutMs}m`,
         ...(token !== undefined ? { token } : {}),
       });
-      const timer = setTimeout(() => {
+      timer = setTimeout(() => {
         settle(new EtcdError(`etcd did not answer within ${this.opts.timeoutMs} ms`));
         stream.close(constants.NGHTTP2_CANCEL);
         // With other endpoints to try, a member that stopped answering is left (with the calls still on it); with

@@ -1,3 +1,4 @@
+import { createPrivateKey, X509Certificate } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { isIP } from "node:net";
 import { dirname, resolve } from "node:path";
@@ -284,10 +285,34 @@ export async function loadDdnsSecrets(config: DdnsConfig): Promise<DdnsSecrets> 
     const ca = await read(config.etcd.tls.ca, "etcd.tls.ca");
     const cert = config.etcd.tls.cert === undefined ? undefined : await read(config.etcd.tls.cert, "etcd.tls.cert");
     const key = config.etcd.tls.key === undefined ? undefined : await read(config.etcd.tls.key, "etcd.tls.key");
+    issues.push(...pemProblems(config.etcd.tls, ca, cert, key));
     if (ca !== undefined) tls = { ca, ...(cert ? { cert } : {}), ...(key ? { key } : {}) };
   }
   if (issues.length > 0 || tsigSecret === undefined) throw new H5bError("ddns config", issues);
   return { tsigSecret, ...(etcdPassword === undefined ? {} : { etcdPassword }), ...(tls ? { tls } : {}) };
+}
+
+/**
+ * The TLS files parsed now, so that a wrong or damaged file stops the start with its name rather than leave the
+ * daemon answering SERVFAIL, its every connection to etcd failing. Never quotes a file's content.
+ */
+function pemProblems(paths: NonNullable<DdnsConfig["etcd"]["tls"]>, ca?: Buffer, cert?: Buffer, key?: Buffer): Issue[] {
+  const issues: Issue[] = [];
+  const parse = <T>(what: string, at: string, file: string, f: () => T): T | undefined => {
+    try {
+      return f();
+    } catch {
+      issues.push(error("ddns-tls", at, `${file} does not hold ${what} in PEM`));
+      return undefined;
+    }
+  };
+  if (ca !== undefined) parse("a certificate", "etcd.tls.ca", paths.ca, () => new X509Certificate(ca));
+  const c = cert === undefined || paths.cert === undefined ? undefined : parse("a certificate", "etcd.tls.cert", paths.cert, () => new X509Certificate(cert));
+  const k = key === undefined || paths.key === undefined ? undefined : parse("a private key", "etcd.tls.key", paths.key, () => createPrivateKey(key));
+  if (c !== undefined && k !== undefined && !c.checkPrivateKey(k)) {
+    issues.push(error("ddns-tls", "etcd.tls.key", `${paths.key} is not the key of the certificate in ${paths.cert ?? "etcd.tls.cert"}`));
+  }
+  return issues;
 }
 
 /** One etcd permission the ddns user needs: read and write on `key`, as a prefix range or as the exact key. */

@@ -1,3 +1,4 @@
+import { asUserError } from "../issue.js";
 import type { Server } from "node:http";
 import type { EtcdClientOptions } from "./_etcd.js";
 import { inZone, parseName, type Labels } from "./_names.js";
@@ -112,7 +113,8 @@ export async function startDdns(config: DdnsConfig, options: StartOptions = {}):
   try {
     if (options.warmUp !== false) await warmUp(ctx, store);
     await transport.listen(config.listen);
-    if (config.metrics) metricsServer = await serveMetrics(metrics, config.metrics.address, config.metrics.port);
+    const m = config.metrics;
+    if (m) metricsServer = await asUserError("ddns", "ddns-listen", "metrics", `cannot listen on ${m.address} port ${m.port}`, () => serveMetrics(metrics, m.address, m.port));
   } catch (e) {
     await transport.close(0);
     engine.close();

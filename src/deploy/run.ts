@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { execa } from "execa";
@@ -52,6 +52,21 @@ export interface DeployOutput {
 }
 
 /**
+ * The files the flags name must be there: ansible-playbook skips an inventory it cannot read with a warning and
+ * converges the hosts at the rendered addresses instead, not the ones the user meant.
+ */
+function checkFileFlags(o: DeployOptions): void {
+  const files = [
+    ...(o.inventory !== undefined ? [{ flag: "--inventory", file: o.inventory }] : []),
+    ...o.extraVars.filter((e) => e.startsWith("@")).map((e) => ({ flag: "--extra-vars", file: e.slice(1) })),
+  ];
+  const issues = files
+    .filter(({ file }) => !existsSync(resolve(o.cwd, file)))
+    .map(({ flag, file }) => error("file-missing", flag, `no such file: ${resolve(o.cwd, file)}`));
+  if (issues.length > 0) throw new H5bError("deploy", issues);
+}
+
+/**
  * `h5b deploy`: renders the output if the spec changed since, reads the releases' checksums, then runs
  * ansible-playbook on the rendered tree, reporting each host's result of each task as it comes.
  */
@@ -68,6 +83,7 @@ export async function deploy(o: DeployOptions, out: DeployOutput): Promise<Deplo
   const plan = rendered.plan;
   // Flags and tools first: a deploy that cannot run writes nothing.
   const targets = targetHosts(plan.hosts, o.limit);
+  checkFileFlags(o);
   const playbook = findProgram("ansible-playbook");
   if (playbook === undefined) {
     throw new H5bError("deploy", [error("missing-program", "ansible-playbook", "is not installed: apt-get install ansible (Debian 12's ansible brings ansible-core, community.general and ansible.posix)")]);

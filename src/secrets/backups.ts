@@ -1,7 +1,7 @@
 import { type Issue, warning } from "../issue.js";
 import type { Plan } from "../plan/types.js";
 import type { Secret } from "./secret.js";
-import type { SecretStore } from "./store.js";
+import { ONE_LINE, type SecretStore } from "./store.js";
 
 /** Names of the backup secrets in the store; Ansible copies each file as it is to the storage host. */
 export const BACKUP_SECRETS = {
@@ -32,7 +32,7 @@ export interface BackupSecrets {
 export function backupSecrets(plan: Plan, store: SecretStore): BackupSecrets | undefined {
   const b = plan.backups;
   if (b === undefined) return undefined;
-  const resticPassword = store.ensure(BACKUP_SECRETS.resticPassword);
+  const resticPassword = store.ensure(BACKUP_SECRETS.resticPassword, undefined, ONE_LINE);
   const keyId = store.supplied(BACKUP_SECRETS.b2KeyId, B2_VALUE, "a B2 keyID");
   const applicationKey = store.supplied(BACKUP_SECRETS.b2ApplicationKey, B2_VALUE, "a B2 applicationKey");
   const ask = (name: string, what: string): Issue =>

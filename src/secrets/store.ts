@@ -24,6 +24,12 @@ export interface Secrets extends CoreSecrets {
 }
 
 /**
+ * The shape of a password or token a user may have put in place of the generated one: an empty file would be
+ * copied to the hosts as it is (k3s would take an empty token for none, restic refuses an empty password).
+ */
+export const ONE_LINE = { pattern: /^\S(?:.*\S)?$/, what: "one line of text, without spaces at either end" } as const;
+
+/**
  * Secrets live outside the spec and outside git, one file each (mode 0600, folder 0700): generated the first time
  * a build needs them, read unchanged afterwards, so that builds stay deterministic.
  */
@@ -37,6 +43,9 @@ export class SecretStore {
    * The folder, mode 0700, with a .gitignore that keeps git away from every file in it, wherever the folder is.
    */
   #makeFolder(): void {
+    if (existsSync(this.dir) && !statSync(this.dir).isDirectory()) {
+      throw new H5bError("secrets", [error("not-a-folder", this.dir, "is not a folder: the secrets are kept in one, a file each")]);
+    }
     mkdirs(this.dir, 0o700);
     chmodSync(this.dir, 0o700);
     this.#ignoreInGit();
@@ -130,6 +139,6 @@ export class SecretStore {
   }
 
   core(): CoreSecrets {
-    return { k3sToken: this.ensure("k3s-token") };
+    return { k3sToken: this.ensure("k3s-token", undefined, ONE_LINE) };
   }
 }

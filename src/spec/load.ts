@@ -3,6 +3,7 @@ import { resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { parseDocument } from "yaml";
 import type { z } from "zod";
+import { yamlValue } from "../_yaml.js";
 import { error, H5bError, type Issue, pathOf } from "../issue.js";
 import defaultSpec from "./default.js";
 import { type Homelab, homelabSchema, type HomelabInput } from "./homelab.js";
@@ -33,9 +34,19 @@ export function findConfigFile(cwd: string): string | undefined {
 /** Reads a spec file (TypeScript/JavaScript module or YAML) into raw input, before any checking. */
 export async function readSpecFile(file: string): Promise<unknown> {
   if (!existsSync(file)) throw new H5bError("load", [error("file-missing", file, "no such spec file")]);
-  if (/\.ya?ml$/.test(file)) return parseYaml(readFileSync(file, "utf8"), file);
+  if (/\.ya?ml$/.test(file)) return parseYaml(readText(file), file);
   if (/\.[mc]?[jt]s$/.test(file)) return importModule(file);
   throw new H5bError("load", [error("file-kind", file, "a spec is a .ts/.js module or a .yaml file")]);
+}
+
+function readText(file: string): string {
+  try {
+    return readFileSync(file, "utf8");
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const why = code === "EISDIR" ? "is a folder, not a spec file" : code === "EACCES" ? "cannot be read: permission denied" : `cannot be read (${code ?? String(e)})`;
+    throw new H5bError("load", [error("file-unreadable", file, why)]);
+  }
 }
 
 function parseYaml(text: string, file: string): unknown {
@@ -49,7 +60,9 @@ function parseYaml(text: string, file: string): unknown {
       }),
     );
   }
-  return doc.toJS();
+  const read = yamlValue(doc);
+  if ("problem" in read) throw new H5bError("load", [error("yaml-alias", file, read.problem)]);
+  return read.value;
 }
 
 async function importModule(file: string): Promise<unknown> {

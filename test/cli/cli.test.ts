@@ -1,4 +1,4 @@
-import { chmodSync, cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
+import { chmodSync, cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
@@ -102,7 +102,7 @@ describe("h5b build", () => {
     ] as const) {
       const r = await h5b([...args]);
       expect({ args, exitCode: r.exitCode }).toEqual({ args, exitCode: 2 });
-      expect(r.stderr).toMatch(/✖ cannot (write the output folder|keep the secrets there): E[A-Z]+/);
+      expect(r.stderr).toMatch(/✖ (cannot (write the output folder|keep the secrets there): E[A-Z]+|is not a folder: the secrets are kept in one)/);
       expect(r.stderr).toContain(`→ at ${path}`);
       expect(r.stderr).not.toMatch(/\n\s+at .*\.js:\d+/);
     }
@@ -127,10 +127,31 @@ describe("h5b build", () => {
     expect(r.stderr).toMatch(/→ at .*homelab\.yaml:\d+:\d+/);
   });
 
+  it("reports an alias that names no anchor, an alias bomb and a spec that is a folder, exit 2, without a stack", async () => {
+    const bomb = `a: &a [x, x, x, x, x, x, x, x, x, x]\n${Array.from({ length: 6 }, (_, i) => `${"bcdefg"[i]}: &${"bcdefg"[i]} [${Array(10).fill(`*${"abcdef"[i]}`).join(", ")}]`).join("\n")}\n`;
+    for (const [text, message] of [
+      ["site: *nope\n", "Unresolved alias (the anchor must be set before the alias): nope"],
+      [bomb, "Excessive alias count indicates a resource exhaustion attack"],
+    ] as const) {
+      writeFileSync(join(dir, "homelab.yaml"), text);
+      const r = await h5b(["build"]);
+      expect({ code: r.exitCode, err: r.stderr }).toEqual({ code: 2, err: `✖ ${message}\n  → at ${join(dir, "homelab.yaml")}\n1 error (load)` });
+    }
+    rmSync(join(dir, "homelab.yaml"));
+    const folder = join(dir, "spec.yaml");
+    cpSync(ROOT, folder, { recursive: true, filter: (s) => s === ROOT });
+    const r = await h5b(["build", "--config", folder]);
+    expect({ code: r.exitCode, err: r.stderr }).toEqual({ code: 2, err: `✖ is a folder, not a spec file\n  → at ${folder}\n1 error (load)` });
+  });
+
   it("rejects an unknown flag with exit 2", async () => {
     const r = await h5b(["build", "--outt", "x"]);
     expect(r.exitCode).toBe(2);
     expect(r.stderr).toContain("✖ unknown option '--outt'");
+    // A nested command's too.
+    const nested = await h5b(["ddns", "reconcile", "--bogus"]);
+    expect(nested.exitCode).toBe(2);
+    expect(nested.stderr).toMatch(/^✖ unknown option '--bogus'\n\nUsage: h5b ddns reconcile/);
   });
 });
 
@@ -146,6 +167,16 @@ describe("h5b init, schema and a TypeScript spec", () => {
     rmSync(join(dir, "h5b.config.ts"));
     expect((await h5b(["build", "--out", "b", "--secrets", "s"])).exitCode).toBe(0);
     expect(tree(join(dir, "a"))).toEqual(tree(join(dir, "b")));
+  });
+
+  it("init refuses a .gitignore that is a folder before writing anything, exit 2, without a stack", async () => {
+    mkdirSync(join(dir, ".gitignore"));
+    const r = await h5b(["init", "--yaml"]);
+    expect({ code: r.exitCode, err: r.stderr }).toEqual({
+      code: 2,
+      err: `✖ is not a file: init adds the folders of secrets and output to it\n  → at ${join(dir, ".gitignore")}\n1 error (init)`,
+    });
+    expect(readdirSync(dir)).toEqual([".gitignore"]);
   });
 
   it("init --yaml writes homelab.yaml and its schema, and it builds to the default output", async () => {
@@ -222,6 +253,13 @@ describe("h5b init, schema and a TypeScript spec", () => {
 });
 
 describe("h5b check", () => {
+  it("says the shell check could not run when the shells are missing, rather than report every script as refused", async () => {
+    await h5b(["build"]);
+    const r = await execa(process.execPath, [BIN, "check", "--only", "shell"], { cwd: dir, reject: false, env: { NO_COLOR: "1", PATH: join(dir, "nothing") } });
+    expect(r.stdout + r.stderr).toContain("⚠ shell not run: sh is not installed (Debian package dash: apt-get install dash)");
+    expect(r.stdout + r.stderr).not.toContain("refuses it");
+  });
+
   it("exits 0 on a fresh build and 1 with findings", async () => {
     await h5b(["build"]);
     const clean = await h5b(["check", "--only", "kubernetes-schema,chart-values,k3s-config,design-rules,rbac-audit"]);

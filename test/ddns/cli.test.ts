@@ -82,6 +82,17 @@ describe("h5b ddns as a process", () => {
       expect(d.output()).toContain(`✖ cannot listen on 127.0.0.1 port ${port}: EADDRINUSE`);
       expect(d.output()).toContain("→ at listen[0]");
       expect(d.output()).not.toMatch(/\n\s+at .*\.js:\d+/);
+      // The metrics port too.
+      const dnsPort = await freePort();
+      await writeFile(
+        join(dir, "taken-metrics.json"),
+        JSON.stringify({ listen: [{ address: "127.0.0.1", port: dnsPort }], metrics: { address: "127.0.0.1", port }, zones: { forward: ["lab.test"] }, tsig: { name: "ddns-key", secretFile: "tsig.key" }, etcd: { endpoints: etcd.endpoints } }),
+      );
+      const m = start(["--config", join(dir, "taken-metrics.json")]);
+      expect(await m.exited).toBe(2);
+      expect(m.output()).toContain(`✖ cannot listen on 127.0.0.1 port ${port}: EADDRINUSE`);
+      expect(m.output()).toContain("→ at metrics");
+      expect(m.output()).not.toMatch(/\n\s+at .*\.js:\d+/);
     } finally {
       taken.close();
     }

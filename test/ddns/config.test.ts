@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ddnsCommand } from "../../src/cli/ddns.js";
 import { loadDdnsConfig, loadDdnsSecrets, parseDdnsConfig } from "../../src/ddns/config.js";
 import { H5bError } from "../../src/issue.js";
+import { createCa, issueCertificate } from "../../src/secrets/pki.js";
 
 const minimal = { zones: { forward: ["lab.test"] }, tsig: { name: "ddns-key", secretFile: "tsig.key" }, etcd: {} };
 
@@ -80,6 +81,27 @@ describe("secrets and the CLI", () => {
     const text = JSON.stringify((err as H5bError).issues);
     expect(text).toContain("tsig.secretFile");
     expect(text).not.toContain("hunter2");
+  });
+
+  it("TLS files that hold no certificate or key, or a key of another certificate, stop the start naming each file", async () => {
+    const ca = await createCa("test CA");
+    const a = await issueCertificate(ca, { commonName: "h5b-ddns", usages: ["client"] });
+    const b = await issueCertificate(ca, { commonName: "other", usages: ["client"] });
+    const files = { "ca.crt": ca.cert, "a.crt": a.cert, "a.key": a.key, "b.key": b.key, "garbage.pem": "garbage\n" };
+    for (const [name, text] of Object.entries(files)) await writeFile(join(dir, name), text);
+    const issues = async (tls: { ca: string; cert: string; key: string }) => {
+      await writeFile(join(dir, "t.json"), JSON.stringify({ ...minimal, etcd: { endpoints: ["https://127.0.0.1:2379"], tls } }));
+      await writeFile(join(dir, "tsig.key"), `${SECRET_TEXT}\n`);
+      const err = await loadDdnsSecrets(await loadDdnsConfig(join(dir, "t.json"))).then(() => undefined, (e: unknown) => e);
+      return err instanceof H5bError ? err.issues.map((i) => [i.path, i.message.replaceAll(dir, "<dir>")]) : err;
+    };
+    expect(await issues({ ca: "ca.crt", cert: "a.crt", key: "a.key" })).toBeUndefined();
+    expect(await issues({ ca: "garbage.pem", cert: "a.key", key: "a.crt" })).toEqual([
+      ["etcd.tls.ca", "<dir>/garbage.pem does not hold a certificate in PEM"],
+      ["etcd.tls.cert", "<dir>/a.key does not hold a certificate in PEM"],
+      ["etcd.tls.key", "<dir>/a.crt does not hold a private key in PEM"],
+    ]);
+    expect(await issues({ ca: "ca.crt", cert: "a.crt", key: "b.key" })).toEqual([["etcd.tls.key", "<dir>/b.key is not the key of the certificate in <dir>/a.crt"]]);
   });
 
   it("h5b ddns reconcile with a bad config fails as a user error (H5bError) with the field path", async () => {

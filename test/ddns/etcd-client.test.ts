@@ -24,6 +24,18 @@ afterAll(async () => {
 const key = (s: string) => Buffer.from(`/h5b-test/client/${s}`);
 
 describe("EtcdClient (gRPC)", () => {
+  it("fails a call with an EtcdError naming the cause when no connection can be made at all", async () => {
+    // node:http2 throws at once for TLS material it cannot load; that call settled before its timer existed.
+    const c = new EtcdClient({ endpoints: ["https://127.0.0.1:1"], timeoutMs: 500, tls: { ca: Buffer.from("garbage"), cert: Buffer.from("garbage"), key: Buffer.from("garbage") } });
+    try {
+      const err = await c.range(key("x")).then(() => undefined, (e: unknown) => e);
+      expect(err).toBeInstanceOf(EtcdError);
+      expect((err as Error).message).toMatch(/^etcd unreachable: /);
+    } finally {
+      c.close();
+    }
+  });
+
   it("commits a guarded put once, refuses it the second time, and reads it back with its revision", async () => {
     const c = new EtcdClient({ endpoints: etcd.endpoints, timeoutMs: 2000 });
     try {

@@ -56,6 +56,16 @@ describe("h5b deploy", () => {
     expect(k3os.exitCode).toBe(2);
   });
 
+  it("refuses a missing --inventory or -e @file (exit 2) before the playbook runs: ansible-playbook would skip it and converge the rendered addresses", async () => {
+    const bin = fakeAnsible([], 0);
+    const r = await h5b(["--check", "--inventory", "mine.yml", "-e", "@vars/none.yml", "-e", "a=b"], bin);
+    expect(r.stderr).toContain(`✖ no such file: ${join(dir, "mine.yml")}\n  → at --inventory`);
+    expect(r.stderr).toContain(`✖ no such file: ${join(dir, "vars/none.yml")}\n  → at --extra-vars`);
+    expect(r.exitCode).toBe(2);
+    expect(existsSync(join(bin, "args.txt"))).toBe(false);
+    expect(existsSync(join(dir, "out"))).toBe(false);
+  });
+
   it("renders a stale output, runs the playbook in check mode and exits 0 when every host converged", async () => {
     const bin = fakeAnsible(
       ["TASK [common : Install the base packages] **************************************", "changed: [porygon]", RECAP, "porygon : ok=1 changed=1 unreachable=0 failed=0 skipped=0 rescued=0 ignored=0"],
