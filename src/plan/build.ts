@@ -28,7 +28,7 @@ import type {
   PlanStorage,
   PlanWorkload,
 } from "./types.js";
-import { atLeast, resolveVersions } from "./versions.js";
+import { atLeast, ciliumIngress, resolveVersions, type Versions } from "./versions.js";
 
 /**
  * The ZFS snapshot a backup run reads from. One fixed name, replaced each run: a snapshot left by a run that died
@@ -102,7 +102,7 @@ export function buildPlan(spec: Homelab): Plan {
   }));
 
   const legacyMetallb = !atLeast(versions.metallb, "0.14.9");
-  const ingress = spec.cluster.cilium.ingress;
+  const ingress = { ...spec.cluster.cilium.ingress, enabled: ciliumIngress(spec, versions) };
   const cluster: PlanCluster = {
     name: spec.site.name,
     versions,
@@ -150,7 +150,7 @@ export function buildPlan(spec: Homelab): Plan {
     }))
     .sort(byName);
 
-  const loadBalancers = planLoadBalancers(spec, families);
+  const loadBalancers = planLoadBalancers(spec, families, versions);
   const gateway = planGateway(hosts, loadBalancers);
 
   const rev = (names: readonly ("static" | "dhcp" | "internal" | "public")[]) =>
@@ -286,12 +286,12 @@ function planHost(spec: Homelab, name: string, h: HostSpec, clusterK3s: string):
  * Public services get fixed addresses (the gateway forwards to them), picked by a hash of the service name with
  * linear probing: adding or removing another service does not move an existing one's address.
  */
-function planLoadBalancers(spec: Homelab, families: readonly Family[]): PlanLoadBalancer[] {
+function planLoadBalancers(spec: Homelab, families: readonly Family[], versions: Versions): PlanLoadBalancer[] {
   const zone = spec.site.zones.services;
   const lbs: Omit<PlanLoadBalancer, "addresses">[] = [];
   const pinned = new Map<string, FamilyPair<string | undefined>>();
   const ingress = spec.cluster.cilium.ingress;
-  if (ingress.enabled) {
+  if (ciliumIngress(spec, versions)) {
     lbs.push({
       name: "cilium-ingress",
       namespace: "kube-system",

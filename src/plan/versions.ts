@@ -85,6 +85,15 @@ const ciliumTested: Readonly<Record<string, readonly [number, number]>> = {
   "1.18": [30, 33],
 };
 
+/**
+ * Whether the Cilium ingress runs: asked for, and a Cilium with the shared mode (1.13 and later), one LoadBalancer
+ * for every Ingress. 1.12 (k3OS's set) gives each Ingress a Service of its own, with none of h5b's address, pool or
+ * name: the ingress's address and its name would lead nowhere (versions.ts warns).
+ */
+export function ciliumIngress(spec: Homelab, versions: Versions): boolean {
+  return spec.cluster.cilium.ingress.enabled && atLeast(versions.cilium, "1.13.0");
+}
+
 /** The versions a spec runs with, and what is wrong with them. */
 export function resolveVersions(spec: Homelab): { versions: Versions; issues: Issue[] } {
   const issues: Issue[] = [];
@@ -120,6 +129,10 @@ export function resolveVersions(spec: Homelab): { versions: Versions; issues: Is
     }
   }
 
+  if (spec.cluster.cilium.ingress.enabled && !ciliumIngress(spec, versions)) {
+    const path = given.cilium !== undefined ? "cluster.versions.cilium" : `hosts.${k3osHosts[0] ?? ""}.os`;
+    issues.push(warning("cilium-ingress-unavailable", path, `Cilium ${versions.cilium} has no shared ingress (1.13 and later): the ingress is left out; set cluster.cilium.ingress.enabled: false to say so`));
+  }
   if (spec.networks.lan.ipv6 !== undefined && !atLeast(versions.externalDns, "1.21.0")) {
     // Without strict ownership one external-dns would write both families and rewrite the AAAA every sync.
     const path = given.externalDns !== undefined ? "cluster.versions.externalDns" : `hosts.${k3osHosts[0] ?? ""}.os`;

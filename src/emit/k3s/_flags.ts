@@ -1,4 +1,5 @@
 import type { Plan, PlanHost } from "../../plan/types.js";
+import { atLeast } from "../../plan/versions.js";
 import { clusterDnsAddresses } from "../cluster/cluster-dns.js";
 
 /** Where Ansible puts the join token on Debian nodes (the token itself never enters the rendered tree). */
@@ -37,5 +38,8 @@ export function k3sFlags(plan: Plan, host: PlanHost): Record<string, string | bo
     disable,
     "secrets-encryption": true,
     "write-kubeconfig-mode": "0600",
+    // Pod Security admission is alpha in Kubernetes 1.22 (k3OS's k3s), off unless its feature gate is on: without
+    // it the job spawners' namespaces would enforce nothing (the audit trusts their baseline label).
+    ...(atLeast(plan.cluster.versions.k3s, "1.23.0") ? {} : { "kube-apiserver-arg": ["feature-gates=PodSecurity=true"] }),
   };
 }
