@@ -77,6 +77,22 @@ export function nthAddress(c: Cidr, n: bigint): string {
   return bigIntToAddress(c.family, c.first + n);
 }
 
+/**
+ * An IPv4 address ending in .0 or .255, which MetalLB's `avoidBuggyIPs` never hands out (some clients take them
+ * for a network or broadcast address), inside a larger pool too.
+ */
+export function isBuggyIPv4(addr: string): boolean {
+  return ipaddr.IPv4.isValidFourPartDecimal(addr) && /\.(0|255)$/.test(addr);
+}
+
+/** How many addresses of a pool MetalLB hands out: not its first, nor (IPv4) its last, nor x.0 or x.255 inside it. */
+export function poolCapacity(c: Cidr, avoidBuggyIPs: boolean): bigint {
+  if (c.family !== "ipv4" || c.prefixLength >= 31) return cidrSize(c);
+  // Every /24 inside holds one .0 and one .255; a pool of /24 or smaller has them only at its ends.
+  const inner = avoidBuggyIPs && c.prefixLength < 24 ? 2n * (cidrSize(c) / 256n) - 2n : 0n;
+  return cidrSize(c) - 2n - inner;
+}
+
 /** `first - last` in the textual form Kea and MetalLB take. */
 export function rangeText(c: Cidr): string {
   return `${bigIntToAddress(c.family, c.first)} - ${bigIntToAddress(c.family, c.last)}`;

@@ -4,6 +4,7 @@ import {
   type Cidr,
   canonicalAddress,
   cidrSize,
+  isBuggyIPv4,
   type Family,
   literalFamily,
   nthAddress,
@@ -323,7 +324,7 @@ function planLoadBalancers(spec: Homelab, families: readonly Family[], versions:
     }
     for (const lb of publics) {
       const fixed = pinned.get(key(lb))?.[fam];
-      const address = fixed !== undefined ? canonicalAddress(fixed) : pickAddress(pool, key(lb), used);
+      const address = fixed !== undefined ? canonicalAddress(fixed) : pickAddress(pool, key(lb), used, spec.cluster.pools.avoidBuggyIPs);
       used.add(address);
       assigned.set(key(lb), { ...assigned.get(key(lb)), [fam]: address });
     }
@@ -334,14 +335,15 @@ function planLoadBalancers(spec: Homelab, families: readonly Family[], versions:
   });
 }
 
-function pickAddress(pool: Cidr, name: string, used: ReadonlySet<string>): string {
+function pickAddress(pool: Cidr, name: string, used: ReadonlySet<string>, avoidBuggyIPs: boolean): string {
   // Skip the network address (and, for IPv4, the broadcast-looking last one) that some clients mishandle.
   const skipLast = pool.family === "ipv4" && pool.prefixLength < 31 ? 1n : 0n;
   const usable = cidrSize(pool) - 1n - skipLast;
   const h = BigInt(`0x${createHash("sha256").update(name).digest("hex").slice(0, 16)}`);
   for (let i = 0n; i < usable; i++) {
     const candidate = nthAddress(pool, 1n + ((h + i) % usable));
-    if (!used.has(candidate)) return candidate;
+    // MetalLB would not hand out an x.0 or x.255 inside a larger pool either: the Service would stay pending.
+    if (!used.has(candidate) && !(avoidBuggyIPs && isBuggyIPv4(candidate))) return candidate;
   }
   // Validation counted the public services against the pool size, so this is a bug if reached.
   throw new Error(`public pool ${pool.text} exhausted`);

@@ -1,4 +1,4 @@
-import { type Cidr, canonicalAddress, cidrContains, cidrContainsAddress, cidrOverlaps, cidrSize, isNetworkAddress, nthAddress, parseCidr, reverseZones } from "../_net.js";
+import { type Cidr, canonicalAddress, cidrContains, cidrContainsAddress, cidrOverlaps, isBuggyIPv4, isNetworkAddress, nthAddress, parseCidr, poolCapacity, reverseZones } from "../_net.js";
 import { parseBytes } from "../_quantity.js";
 import { error, type Issue, warning } from "../issue.js";
 import { APPS_NAMESPACE, workloadSecretName } from "../plan/build.js";
@@ -355,6 +355,9 @@ function checkWorkloads(spec: Homelab, cidrs: LanCidrs, push: Push): void {
           continue;
         }
         if (!cidrContainsAddress(side.ranges.public as Cidr, ip)) push(error("lb-ip-outside-pool", p, `${ip} is outside the public pool ${spec.networks.lan[fam]?.ranges.public}`));
+        else if (spec.cluster.pools.avoidBuggyIPs && isBuggyIPv4(ip)) {
+          push(error("lb-ip-avoided", p, `MetalLB hands out no address ending in .0 or .255 while cluster.pools.avoidBuggyIPs is on: the service would never get ${ip}`));
+        }
         const key = canonicalAddress(ip);
         const prev = lbIps.get(key);
         if (prev !== undefined) push(error("lb-ip-duplicate", p, `${ip} is already fixed for ${prev}`));
@@ -365,7 +368,7 @@ function checkWorkloads(spec: Homelab, cidrs: LanCidrs, push: Push): void {
   checkForwardedPorts(spec, push);
   for (const fam of ["ipv4", "ipv6"] as const) {
     const pool = cidrs[fam]?.ranges.public;
-    if (pool !== undefined && BigInt(publicCount) > usableSize(pool)) {
+    if (pool !== undefined && BigInt(publicCount) > poolCapacity(pool, spec.cluster.pools.avoidBuggyIPs)) {
       push(error("pool-exhausted", `networks.lan.${fam}.ranges.public`, `${publicCount} public services need more addresses than the pool holds`));
     }
   }
@@ -390,10 +393,6 @@ function checkForwardedPorts(spec: Homelab, push: Push): void {
       } else taken.set(key, `workloads.${name}`);
     });
   }
-}
-
-function usableSize(c: Cidr): bigint {
-  return c.family === "ipv4" && c.prefixLength < 31 ? cidrSize(c) - 2n : cidrSize(c);
 }
 
 const minDataDisks = { mirror: 2, raidz1: 3, raidz2: 4, raidz3: 5 } as const;
