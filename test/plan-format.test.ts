@@ -55,6 +55,11 @@ describe("plan.json's format", () => {
           ["plan-format", join(dir, "plan.json"), `was written by another version of h5b (${found}, this one reads ${PLAN_FORMAT}); run \`h5b build\` again`],
         ]);
       }
+      // Cut short (a full disk): an error at the file, named for the command that read it, not a stack.
+      writeFileSync(join(dir, "plan.json"), JSON.stringify({ format: PLAN_FORMAT, ...plan }).slice(0, 100));
+      expect(() => readOutput(dir, "simulate")).toThrow(
+        expect.objectContaining({ message: "simulate: 1 error", issues: [expect.objectContaining({ code: "plan-unreadable", path: join(dir, "plan.json"), message: "is not JSON; rebuild the output" })] }),
+      );
       writeFileSync(join(dir, "plan.json"), JSON.stringify({ format: PLAN_FORMAT, ...plan }));
       expect(readOutput(dir).plan).toEqual(JSON.parse(JSON.stringify(plan)));
     } finally {

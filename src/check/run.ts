@@ -8,10 +8,10 @@ import { MARKER } from "../write/writer.js";
 import type { CheckContext, Checker, Finding, Skipped } from "./types.js";
 
 /** Reads an output folder written by `h5b build` back into a check context. */
-export function readOutput(outDir: string): CheckContext {
+export function readOutput(outDir: string, stage = "check"): CheckContext {
   const dir = resolve(outDir);
   if (!existsSync(join(dir, MARKER))) {
-    throw new H5bError("check", [error("no-output", outDir, "is not an output folder of h5b build; run `h5b build` first (or pass --out)")]);
+    throw new H5bError(stage, [error("no-output", outDir, "is not an output folder of h5b build: run `h5b build` first, or name one with --out")]);
   }
   const files = new Map<string, string>();
   const walk = (d: string) => {
@@ -23,11 +23,17 @@ export function readOutput(outDir: string): CheckContext {
   };
   walk(dir);
   const planText = files.get(PLAN_FILE);
-  if (planText === undefined) throw new H5bError("check", [error("no-plan", join(outDir, PLAN_FILE), "is missing; rebuild the output")]);
-  const { format, ...plan } = JSON.parse(planText) as Plan & { format?: unknown };
+  if (planText === undefined) throw new H5bError(stage, [error("no-plan", join(outDir, PLAN_FILE), "is missing; rebuild the output")]);
+  let read: Plan & { format?: unknown };
+  try {
+    read = JSON.parse(planText) as Plan & { format?: unknown };
+  } catch {
+    throw new H5bError(stage, [error("plan-unreadable", join(outDir, PLAN_FILE), "is not JSON; rebuild the output")]);
+  }
+  const { format, ...plan } = read;
   if (format !== PLAN_FORMAT) {
     const found = typeof format === "number" ? `format ${format}` : "no format";
-    throw new H5bError("check", [error("plan-format", join(outDir, PLAN_FILE), `was written by another version of h5b (${found}, this one reads ${PLAN_FORMAT}); run \`h5b build\` again`)]);
+    throw new H5bError(stage, [error("plan-format", join(outDir, PLAN_FILE), `was written by another version of h5b (${found}, this one reads ${PLAN_FORMAT}); run \`h5b build\` again`)]);
   }
   return { outDir: dir, plan, files };
 }

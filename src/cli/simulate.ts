@@ -54,7 +54,7 @@ async function source(o: SimulateOptions, cwd: string) {
   const notes: Issue[] = [];
   if (o.out !== undefined) {
     const out = resolve(cwd, o.out);
-    const ctx = readOutput(out);
+    const ctx = readOutput(out, "simulate");
     const spec = o.config !== undefined ? resolve(cwd, o.config) : findConfigFile(cwd);
     if (spec === undefined || !outputOlderThan(out, spec)) return { plan: ctx.plan, files: ctx.files, notes };
     notes.push(warning("output-stale", o.out, `is older than ${spec}: simulating the spec rendered in memory (run h5b build to refresh it)`));

@@ -119,9 +119,11 @@ export class SecretStore {
   #read(name: string): Secret {
     const file = this.pathOf(name);
     this.#checkMode(file);
-    // A folder made by an earlier h5b has no .gitignore yet; one that cannot be written to is still read.
+    // A folder made by an earlier h5b has no .gitignore yet; one that cannot be written to is still read. A folder
+    // opened up by hand (chmod 755) is closed again: its listing names every secret.
     try {
       this.#ignoreInGit();
+      if ((statSync(this.dir).mode & 0o077) !== 0) chmodSync(this.dir, 0o700);
     } catch {}
     return new Secret(name, readFileSync(file, "utf8").replace(/\n$/, ""));
   }

@@ -50,11 +50,13 @@ function readText(file: string): string {
 }
 
 function parseYaml(text: string, file: string): unknown {
-  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
-  if (doc.errors.length > 0) {
+  // YAML 1.1's tags (!!binary, !!timestamp, !!set) would make values no field takes: an unknown tag is an error.
+  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true, resolveKnownTags: false });
+  const problems = [...doc.errors, ...doc.warnings.filter((w) => w.code === "TAG_RESOLVE_FAILED")];
+  if (problems.length > 0) {
     throw new H5bError(
       "load",
-      doc.errors.map((e) => {
+      problems.map((e) => {
         const pos = e.linePos?.[0];
         return error("yaml-syntax", pos ? `${file}:${pos.line}:${pos.col}` : file, (e.message.split("\n")[0] ?? e.code).replace(/ at line \d+, column \d+:?$/, ""));
       }),

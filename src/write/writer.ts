@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, rmSync, statSync, utimesSync } from "node:fs";
+import { existsSync, lstatSync, readdirSync, readlinkSync, rmSync, statSync, utimesSync } from "node:fs";
 import { chmod, mkdir, rename, rm, writeFile } from "node:fs/promises";
 import { basename, dirname, isAbsolute, join, normalize, resolve } from "node:path";
 import { mkdirs } from "../_mkdirs.js";
@@ -38,8 +38,27 @@ const PARALLEL = 16;
  * depends on time or on the order they were written in, so two builds of one spec are byte-identical; a folder
  * that already holds exactly the files is left untouched.
  */
+/**
+ * An output folder that is a link (to another disk, say) is written where it points, made there if missing, and
+ * stays a link: the swap renames folders, and renaming onto the link would replace it.
+ */
+function linkTarget(path: string): string {
+  let p = path;
+  for (let hops = 0; hops < 40; hops++) {
+    let link: string;
+    try {
+      if (!lstatSync(p).isSymbolicLink()) return p;
+      link = readlinkSync(p);
+    } catch {
+      return p;
+    }
+    p = resolve(dirname(p), link);
+  }
+  throw new H5bError("write", [error("out-link-loop", path, "is a link that leads around in a loop")]);
+}
+
 export async function writeTree(outDir: string, files: readonly OutputFile[]): Promise<WriteResult> {
-  const dir = resolve(outDir);
+  const dir = linkTarget(resolve(outDir));
   checkPaths(files);
   if (existsSync(dir)) {
     if (!statSync(dir).isDirectory()) throw new H5bError("write", [error("out-not-dir", outDir, "exists and is not a folder")]);

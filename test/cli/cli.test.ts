@@ -125,6 +125,10 @@ describe("h5b build", () => {
     const r = await h5b(["build"]);
     expect(r.exitCode).toBe(2);
     expect(r.stderr).toMatch(/→ at .*homelab\.yaml:\d+:\d+/);
+    // A YAML 1.1 tag too: its value (a Buffer, a Date) would meet the schema as something no field takes.
+    writeFileSync(join(dir, "homelab.yaml"), "site: !!binary eHg=\n");
+    const tagged = await h5b(["build"]);
+    expect({ code: tagged.exitCode, err: tagged.stderr }).toEqual({ code: 2, err: `✖ Unresolved tag: tag:yaml.org,2002:binary\n  → at ${join(dir, "homelab.yaml")}:1:7\n1 error (load)` });
   });
 
   it("reports an alias that names no anchor, an alias bomb and a spec that is a folder, exit 2, without a stack", async () => {

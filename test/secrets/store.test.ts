@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -30,6 +30,13 @@ describe("the secrets folder", () => {
     writeFileSync(file, "not a folder\n", { mode: 0o644 });
     expect(issuesOf(() => new SecretStore(file).core())).toEqual([["not-a-folder", file, "is not a folder: the secrets are kept in one, a file each"]]);
     expect(statSync(file).mode & 0o777).toBe(0o644);
+  });
+
+  it("closes a folder opened up by hand again (its listing names every secret)", () => {
+    new SecretStore(dir).core();
+    chmodSync(dir, 0o755);
+    new SecretStore(dir).core();
+    expect(statSync(dir).mode & 0o777).toBe(0o700);
   });
 
   it("refuses a k3s token or restic password emptied or padded by hand, without showing it", () => {

@@ -1,4 +1,4 @@
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
+import { chmodSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -51,6 +51,17 @@ describe("writeTree", () => {
     await writeTree(out, tree);
     expect(Object.keys(snapshot(out))).not.toContain("hosts/c/old.conf");
     expect(readdirSync(base)).toEqual(["out"]);
+  });
+
+  it("writes an output folder that is a link where it points, and leaves the link in place", async () => {
+    mkdirSync(join(base, "disk"));
+    const out = join(base, "out");
+    symlinkSync(join(base, "disk", "h5b-out"), out);
+    await writeTree(out, tree);
+    await writeTree(out, [...tree, { path: "hosts/c/new.conf", content: "x" }]);
+    expect(lstatSync(out).isSymbolicLink()).toBe(true);
+    expect(Object.keys(snapshot(join(base, "disk", "h5b-out")))).toContain("hosts/c/new.conf");
+    expect(readdirSync(join(base, "disk"))).toEqual(["h5b-out"]);
   });
 
   it("an interrupt during the swap waits for it: the new tree lands whole, nothing is left beside it, the signal is raised again after", async () => {
