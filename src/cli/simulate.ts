@@ -1,9 +1,10 @@
 import { resolve } from "node:path";
 import { Command } from "commander";
+import { validateObjects } from "../check/kubernetes-schema.js";
 import { readOutput } from "../check/run.js";
 import { error, H5bError, type Issue, warning } from "../issue.js";
 import { render } from "../pipeline.js";
-import { markdownReport, modelOf, simulate, simulationJson, terminalReport } from "../simulate/index.js";
+import { extraObjects, type ManifestObject, markdownReport, modelOf, simulate, simulationJson, terminalReport } from "../simulate/index.js";
 import type { Status } from "../simulate/index.js";
 import { findConfigFile } from "../spec/load.js";
 import { outputOlderThan } from "../write/writer.js";
@@ -39,7 +40,7 @@ export function simulateCommand(): Command {
       if (flagIssues.length > 0) throw new H5bError("simulate", flagIssues);
 
       const { plan, files, notes } = await source(o, cwd);
-      const model = modelOf(plan, files, o.manifests.map((d) => resolve(cwd, d)));
+      const model = modelOf(plan, files, await checkedExtraObjects(o.manifests.map((d) => resolve(cwd, d))));
       printIssues([...notes, ...model.warnings]);
       const sim = simulate(model, { depth: o.depth === "2" ? 2 : 1 });
       if (o.json === true) process.stdout.write(`${JSON.stringify(simulationJson(sim), null, 2)}\n`);
@@ -47,6 +48,19 @@ export function simulateCommand(): Command {
       else process.stdout.write(terminalReport(sim, { bold, dim, status: (st, s) => statusPaint[st](s) }, table));
       if (sim.broken.length > 0) process.exitCode = 1;
     });
+}
+
+/**
+ * The user's extra manifests, each built-in kind checked against Kubernetes' schema first: the simulator reads what
+ * it needs leniently, so `replicas: "two"` or a Service without ports would otherwise be simulated as something
+ * else, where k3s would refuse the object. Custom resources are not checked (h5b has no schema for them).
+ */
+async function checkedExtraObjects(dirs: readonly string[]): Promise<ManifestObject[]> {
+  const objects = dirs.flatMap(extraObjects);
+  const builtin = objects.filter((o) => typeof o.object.apiVersion !== "string" || !o.object.apiVersion.includes(".") || o.object.apiVersion.includes(".k8s.io/"));
+  const findings = await validateObjects(builtin, "simulate");
+  if (findings.length > 0) throw new H5bError("simulate", findings.map((f) => error("manifest-invalid", f.where, f.message)));
+  return objects;
 }
 
 /** The build output when it is at least as new as the spec; otherwise the spec rendered in memory, with a note. */

@@ -90,6 +90,20 @@ describe("h5b simulate", () => {
     expect(r.stdout).toContain("pihole: down: its 2 replicas ran on x86-1; not rescheduled: no other worker runs amd64");
   });
 
+  it("refuses extra manifests Kubernetes would refuse, naming file and object, rather than simulate a guess", async () => {
+    const extra = join(dir, "extra");
+    mkdirSync(extra);
+    const pod = { metadata: { labels: { app: "pihole" } }, spec: { containers: [{ name: "pihole", image: "pihole/pihole:2025.11.0" }] } };
+    writeFileSync(join(extra, "pihole.yaml"), stringify({ apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "pihole", namespace: "dns" }, spec: { replicas: "two", selector: { matchLabels: { app: "pihole" } }, template: pod } }));
+    // A custom resource h5b has no schema for passes.
+    writeFileSync(join(extra, "monitor.yaml"), stringify({ apiVersion: "monitoring.coreos.com/v1", kind: "ServiceMonitor", metadata: { name: "x", namespace: "dns" }, spec: {} }));
+    const r = await h5b(["simulate", "--manifests", "extra"]);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toContain(`→ at ${join(extra, "pihole.yaml")} (Deployment dns/pihole)`);
+    expect(r.stderr).toMatch(/✖ .*replicas.*integer/);
+    expect(r.stderr).not.toContain("ServiceMonitor");
+  });
+
   it("uses a fresh build output, and renders in memory when the spec is newer", async () => {
     spec(() => {});
     expect((await h5b(["build", "--out", "out"])).exitCode).toBe(0);

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { stringify } from "yaml";
 import { afterAll, describe, expect, it } from "vitest";
 import { H5bError } from "../../src/issue.js";
-import { modelOf, simulate } from "../../src/simulate/index.js";
+import { extraObjects, modelOf, simulate } from "../../src/simulate/index.js";
 import { renderSpec } from "./_spec.js";
 
 const dir = mkdtempSync(join(tmpdir(), "h5b-sim-model-"));
@@ -63,7 +63,7 @@ describe("the model read from rendered and extra manifests", () => {
     },
     { apiVersion: "v1", kind: "Service", metadata: { name: "pihole", namespace: "dns", annotations: { "metallb.io/address-pool": "internal", "external-dns.kubernetes.io/hostname": "pihole.svc.home.example.org" } }, spec: { type: "LoadBalancer", externalTrafficPolicy: "Local", selector: { app: "pihole" } } },
   ]);
-  const model = modelOf(plan, files, [extra]);
+  const model = modelOf(plan, files, extraObjects(extra));
   const wl = (name: string) => model.workloads.find((w) => w.name === name);
 
   it("reads the nodes from the plan with the labels and taints k3s gives them", () => {
@@ -135,7 +135,7 @@ describe("the model read from rendered and extra manifests", () => {
   it("rejects a workload it cannot read, naming file and object", () => {
     const bad = manifests("bad", [{ apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "empty", namespace: "apps" }, spec: { template: { spec: {} } } }]);
     try {
-      modelOf(plan, files, [bad]);
+      modelOf(plan, files, extraObjects(bad));
       expect.unreachable();
     } catch (e) {
       expect(e).toBeInstanceOf(H5bError);
