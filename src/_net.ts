@@ -85,12 +85,27 @@ export function isBuggyIPv4(addr: string): boolean {
   return ipaddr.IPv4.isValidFourPartDecimal(addr) && /\.(0|255)$/.test(addr);
 }
 
-/** How many addresses of a pool MetalLB hands out: not its first, nor (IPv4) its last, nor x.0 or x.255 inside it. */
+/**
+ * The addresses of a pool h5b gives out, as offsets `first` to `first + count - 1`: not its first (the network
+ * address, the subnet-router anycast address in IPv6) nor, in IPv4, its broadcast address; an IPv4 /31 or /32 has
+ * neither, and gives out all.
+ */
+export function poolSpan(c: Cidr): { first: bigint; count: bigint } {
+  if (c.family === "ipv4" && c.prefixLength >= 31) return { first: 0n, count: cidrSize(c) };
+  return { first: 1n, count: cidrSize(c) - (c.family === "ipv4" ? 2n : 1n) };
+}
+
+/** How many addresses of a pool h5b gives out: its span, less the x.0 and x.255 inside MetalLB would not hand out. */
 export function poolCapacity(c: Cidr, avoidBuggyIPs: boolean): bigint {
-  if (c.family !== "ipv4" || c.prefixLength >= 31) return cidrSize(c);
-  // Every /24 inside holds one .0 and one .255; a pool of /24 or smaller has them only at its ends.
-  const inner = avoidBuggyIPs && c.prefixLength < 24 ? 2n * (cidrSize(c) / 256n) - 2n : 0n;
-  return cidrSize(c) - 2n - inner;
+  const span = poolSpan(c);
+  if (!avoidBuggyIPs || c.family !== "ipv4") return span.count;
+  // Every /24 inside a larger pool holds one .0 and one .255 besides its ends; a pool from /24 to /30 has them only
+  // at its ends, outside the span; a /31 or /32 may be one.
+  if (c.prefixLength < 24) return span.count - (2n * (cidrSize(c) / 256n) - 2n);
+  if (c.prefixLength < 31) return span.count;
+  let n = 0n;
+  for (let i = 0n; i < span.count; i++) if (!isBuggyIPv4(nthAddress(c, span.first + i))) n++;
+  return n;
 }
 
 /** `first - last` in the textual form Kea and MetalLB take. */

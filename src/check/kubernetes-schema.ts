@@ -45,9 +45,10 @@ async function builtinModel(apiVersion: string, kind: string): Promise<Model | u
 /**
  * Validates Kubernetes objects: built-in kinds against the Kubernetes OpenAPI schema (kubernetes-models),
  * the custom resources h5b renders against its own closed schemas. An unknown kind is a finding, since k3s
- * would fail to apply it without its CRD.
+ * would fail to apply it without its CRD; with `skipUnknownCustom`, a custom resource h5b has no schema for (a
+ * user's own) is passed over.
  */
-export async function validateObjects(objects: readonly ManifestObject[], check: string): Promise<Finding[]> {
+export async function validateObjects(objects: readonly ManifestObject[], check: string, opts: { skipUnknownCustom?: boolean } = {}): Promise<Finding[]> {
   const findings: Finding[] = [];
   for (const o of objects) {
     const where = `${o.file} (${describe(o)})`;
@@ -65,7 +66,7 @@ export async function validateObjects(objects: readonly ManifestObject[], check:
       continue;
     }
     if (apiVersion.includes(".") && !apiVersion.includes(".k8s.io/")) {
-      findings.push({ check, where, message: `no schema for ${key}: h5b cannot check this custom resource` });
+      if (opts.skipUnknownCustom !== true) findings.push({ check, where, message: `no schema for ${key}: h5b cannot check this custom resource` });
       continue;
     }
     const Model = await builtinModel(apiVersion, kind);

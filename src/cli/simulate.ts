@@ -57,8 +57,7 @@ export function simulateCommand(): Command {
  */
 async function checkedExtraObjects(dirs: readonly string[]): Promise<ManifestObject[]> {
   const objects = dirs.flatMap(extraObjects);
-  const builtin = objects.filter((o) => typeof o.object.apiVersion !== "string" || !o.object.apiVersion.includes(".") || o.object.apiVersion.includes(".k8s.io/"));
-  const findings = await validateObjects(builtin, "simulate");
+  const findings = await validateObjects(objects, "simulate", { skipUnknownCustom: true });
   if (findings.length > 0) throw new H5bError("simulate", findings.map((f) => error("manifest-invalid", f.where, f.message)));
   return objects;
 }

@@ -3,12 +3,12 @@ import {
   bigIntToAddress,
   type Cidr,
   canonicalAddress,
-  cidrSize,
   isBuggyIPv4,
   type Family,
   literalFamily,
   nthAddress,
   parseCidr,
+  poolSpan,
   reverseZones,
 } from "../_net.js";
 import { parseBytes } from "../_quantity.js";
@@ -336,12 +336,11 @@ function planLoadBalancers(spec: Homelab, families: readonly Family[], versions:
 }
 
 function pickAddress(pool: Cidr, name: string, used: ReadonlySet<string>, avoidBuggyIPs: boolean): string {
-  // Skip the network address (and, for IPv4, the broadcast-looking last one) that some clients mishandle.
-  const skipLast = pool.family === "ipv4" && pool.prefixLength < 31 ? 1n : 0n;
-  const usable = cidrSize(pool) - 1n - skipLast;
+  // Not the network address nor (IPv4) the broadcast-looking last one, which some clients mishandle.
+  const { first, count } = poolSpan(pool);
   const h = BigInt(`0x${createHash("sha256").update(name).digest("hex").slice(0, 16)}`);
-  for (let i = 0n; i < usable; i++) {
-    const candidate = nthAddress(pool, 1n + ((h + i) % usable));
+  for (let i = 0n; i < count; i++) {
+    const candidate = nthAddress(pool, first + ((h + i) % count));
     // MetalLB would not hand out an x.0 or x.255 inside a larger pool either: the Service would stay pending.
     if (!used.has(candidate) && !(avoidBuggyIPs && isBuggyIPv4(candidate))) return candidate;
   }

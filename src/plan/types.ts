@@ -31,10 +31,7 @@ export interface Plan {
   readonly access: PlanAccess;
 }
 
-/**
- * external-dns, one instance (a Helm release) per address family: its coredns provider reads every key of a name
- * back as one endpoint, so one instance writing a name's A and AAAA would find them changed at each sync.
- */
+/** external-dns, one instance (a Helm release) per address family (why: src/plan/external-dns.ts). */
 export interface PlanExternalDns {
   readonly policy: "sync" | "upsert-only" | "create-only";
   readonly interval: string;

@@ -11,7 +11,10 @@ describe("public addresses MetalLB will hand out (avoidBuggyIPs)", () => {
     ["10.0.68.0/22", true, 1024n - 8n],
     ["10.0.68.0/22", false, 1022n],
     ["10.0.68.0/24", true, 254n],
-    ["2001:db8::/124", true, 16n],
+    ["2001:db8::/124", true, 15n],
+    ["10.0.65.7/32", true, 1n],
+    ["10.0.65.254/31", true, 1n],
+    ["10.0.65.254/31", false, 2n],
   ])("%s (avoid %s) holds %s", (cidr, avoid, n) => {
     expect(poolCapacity(parseCidr(cidr), avoid)).toBe(n);
   });

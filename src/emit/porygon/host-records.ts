@@ -98,10 +98,11 @@ export function zoneTopRecords(plan: Plan): HostRecord[] {
 }
 
 /**
- * A script for Porygon that writes {@link hostRecords} (the zones' tops included) into etcd (as root), deletes what DHCP registered for the same
- * names ({@link leasedRecordPrefixes}) and the records of an earlier run that are no longer in the spec (a host
- * renamed or removed). Safe to run again; run after a change, with etcd up. The list of marks is read before the
- * loop, so that an etcd failure stops the script instead of ending the loop early.
+ * A script for Porygon that writes {@link hostRecords} (the zones' tops included) into etcd (as root), deletes what
+ * DHCP registered for the same names ({@link leasedRecordPrefixes}), the records of an earlier run that are no longer
+ * in the spec (a host renamed or removed) and the keys an earlier external-dns left. Safe to run again; run after a
+ * change, with etcd up. The list of marks is read before the loop, so that an etcd failure stops the script instead
+ * of ending the loop early.
  */
 export function hostRecordsScript(plan: Plan): string[] {
   const records = hostRecords(plan);
