@@ -87,11 +87,12 @@ export function isBuggyIPv4(addr: string): boolean {
 
 /**
  * The addresses of a pool h5b gives out, as offsets `first` to `first + count - 1`: not its first (the network
- * address, the subnet-router anycast address in IPv6) nor, in IPv4, its broadcast address; an IPv4 /31 or /32 has
- * neither, and gives out all.
+ * address, the subnet-router anycast address in IPv6) nor, in IPv4, its broadcast address. An IPv4 /32 gives out its
+ * one address; a /31 its second alone, as h5b always has (a picked address must never move).
  */
 export function poolSpan(c: Cidr): { first: bigint; count: bigint } {
-  if (c.family === "ipv4" && c.prefixLength >= 31) return { first: 0n, count: cidrSize(c) };
+  if (c.family === "ipv4" && c.prefixLength === 32) return { first: 0n, count: 1n };
+  if (c.family === "ipv4" && c.prefixLength === 31) return { first: 1n, count: 1n };
   return { first: 1n, count: cidrSize(c) - (c.family === "ipv4" ? 2n : 1n) };
 }
 

@@ -106,7 +106,8 @@ export async function deploy(o: DeployOptions, out: DeployOutput): Promise<Deplo
       ...(o.inventory !== undefined ? ["-i", resolve(o.cwd, o.inventory)] : []),
       "-e",
       `@${vars}`,
-      ...o.extraVars.flatMap((e) => ["-e", e]),
+      // ansible-playbook runs in the output's ansible folder: a vars file is named from where the user is.
+      ...o.extraVars.flatMap((e) => ["-e", e.startsWith("@") ? `@${resolve(o.cwd, e.slice(1))}` : e]),
       ...(o.limit !== undefined ? ["--limit", o.limit] : []),
       ...(o.skipHardware === true ? ["--skip-tags", "hardware"] : []),
       ...(o.check ? ["--check", "--diff"] : []),

@@ -4,7 +4,7 @@ import { error, type Issue, warning } from "../issue.js";
 import { APPS_NAMESPACE, workloadSecretName } from "../plan/build.js";
 import { allocatable, requestOf } from "../plan/capacity.js";
 import { ODOH_OPERATORS, odohRoutes } from "../plan/odoh.js";
-import { resolveVersions } from "../plan/versions.js";
+import { ciliumIngress, resolveVersions } from "../plan/versions.js";
 import type { Homelab } from "./homelab.js";
 import { rangeNames } from "./network.js";
 import { ZONE_META_LABEL } from "../ddns/layout.js";
@@ -18,15 +18,18 @@ type Push = (i: Issue) => void;
 export function validateHomelab(spec: Homelab): Issue[] {
   const issues: Issue[] = [];
   const push: Push = (i) => issues.push(i);
+  const { versions, issues: versionIssues } = resolveVersions(spec);
+  // The Cilium ingress as the plan has it: left out where the versions cannot run it (versions.ts warns).
+  const ingress = ciliumIngress(spec, versions);
   const cidrs = checkNetworks(spec, push);
   checkHosts(spec, cidrs, push);
   checkRoles(spec, push);
-  checkZones(spec, push);
-  checkWorkloads(spec, cidrs, push);
+  checkZones(spec, ingress, push);
+  checkWorkloads(spec, cidrs, ingress, push);
   checkStorage(spec, push);
   checkAccess(spec, push);
   checkSite(spec, push);
-  issues.push(...resolveVersions(spec).issues);
+  issues.push(...versionIssues);
   return issues;
 }
 
@@ -266,13 +269,13 @@ function checkRoles(spec: Homelab, push: Push): void {
   }
 }
 
-function checkZones(spec: Homelab, push: Push): void {
+function checkZones(spec: Homelab, ingressOn: boolean, push: Push): void {
   const { services, dhcp } = spec.site.zones;
   const taken = (path: string, fqdn: string) =>
     push(error("name-reserved", path, `${fqdn} is where CoreDNS keeps the zone's name servers and its top (${ZONE_META_LABEL}.<zone>): choose another name`));
   if (spec.hosts[ZONE_META_LABEL] !== undefined) taken(`hosts.${ZONE_META_LABEL}`, `${ZONE_META_LABEL}.${dhcp}`);
   const ingress = spec.cluster.cilium.ingress;
-  if (ingress.enabled && ingress.hostname === ZONE_META_LABEL) taken("cluster.cilium.ingress.hostname", `${ZONE_META_LABEL}.${services}`);
+  if (ingressOn && ingress.hostname === ZONE_META_LABEL) taken("cluster.cilium.ingress.hostname", `${ZONE_META_LABEL}.${services}`);
   for (const [name, w] of Object.entries(spec.workloads)) {
     if (w.exposure !== "none" && (w.hostname ?? name) === ZONE_META_LABEL) {
       taken(w.hostname !== undefined ? `workloads.${name}.hostname` : `workloads.${name}`, `${ZONE_META_LABEL}.${services}`);
@@ -284,14 +287,14 @@ function checkZones(spec: Homelab, push: Push): void {
   }
 }
 
-function checkWorkloads(spec: Homelab, cidrs: LanCidrs, push: Push): void {
+function checkWorkloads(spec: Homelab, cidrs: LanCidrs, ingressOn: boolean, push: Push): void {
   const workers = Object.entries(spec.hosts).filter(([, h]) => h.roles.includes("k3s-agent"));
   const workerArchs = new Set(workers.map(([, h]) => h.hardware.arch));
   const names = new Map<string, string>();
   const ingress = spec.cluster.cilium.ingress;
-  if (ingress.enabled) names.set(ingress.hostname, "cluster.cilium.ingress.hostname");
+  if (ingressOn) names.set(ingress.hostname, "cluster.cilium.ingress.hostname");
   const lbIps = new Map<string, string>();
-  let publicCount = ingress.enabled && ingress.exposure === "public" ? 1 : 0;
+  let publicCount = ingressOn && ingress.exposure === "public" ? 1 : 0;
 
   const storeFiles = new Map<string, string>();
   for (const [name, w] of Object.entries(spec.workloads)) {
@@ -365,7 +368,7 @@ function checkWorkloads(spec: Homelab, cidrs: LanCidrs, push: Push): void {
       }
     }
   }
-  checkForwardedPorts(spec, push);
+  checkForwardedPorts(spec, ingressOn, push);
   for (const fam of ["ipv4", "ipv6"] as const) {
     const pool = cidrs[fam]?.ranges.public;
     if (pool !== undefined && BigInt(publicCount) > poolCapacity(pool, spec.cluster.pools.avoidBuggyIPs)) {
@@ -378,11 +381,11 @@ function checkWorkloads(spec: Homelab, cidrs: LanCidrs, push: Push): void {
  * The gateway forwards each public port of its one IPv4 address to one service, so two public services cannot share
  * a port and protocol (IPv6 gives each service its own address and has no such limit). Only for a gateway h5b runs.
  */
-function checkForwardedPorts(spec: Homelab, push: Push): void {
+function checkForwardedPorts(spec: Homelab, ingressOn: boolean, push: Push): void {
   if (hostsWith(spec, "gateway").length === 0) return;
   const taken = new Map<string, string>();
   const ingress = spec.cluster.cilium.ingress;
-  if (ingress.enabled && ingress.exposure === "public") for (const port of [80, 443]) taken.set(`${port}/TCP`, "the Cilium ingress (cluster.cilium.ingress)");
+  if (ingressOn && ingress.exposure === "public") for (const port of [80, 443]) taken.set(`${port}/TCP`, "the Cilium ingress (cluster.cilium.ingress)");
   for (const [name, w] of Object.entries(spec.workloads)) {
     if (w.exposure !== "public") continue;
     w.ports.forEach((p, i) => {

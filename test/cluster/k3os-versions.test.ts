@@ -27,6 +27,12 @@ describe("the k3OS version set (k3s 1.22, Cilium 1.12)", () => {
     // Said off: no warning. Current versions: the ingress runs.
     expect(issuesOf(specOf((s) => (pisOnK3os(s), set(s, "cluster.cilium", { ingress: { enabled: false } })))).map((i) => i.code)).not.toContain("cilium-ingress-unavailable");
     expect(planOf(specOf()).loadBalancers.map((lb) => lb.name)).toContain("cilium-ingress");
+    // Nor does validation hold its ports for it: a public service may take 443.
+    const web = specOf((s) => {
+      pisOnK3os(s);
+      set(s, "workloads.wireguard.ports", [{ name: "https", port: 443, protocol: "TCP" }]);
+    });
+    expect(issuesOf(web).filter((i) => i.severity === "error")).toEqual([]);
   });
 
   it("turns Pod Security admission on (alpha in Kubernetes 1.22), so the job spawners' baseline is enforced", () => {

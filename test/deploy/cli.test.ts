@@ -84,6 +84,16 @@ describe("h5b deploy", () => {
     expect(args).not.toContain("--skip-tags");
   });
 
+  it("hands ansible-playbook a vars file named from the user's folder by its full path (it runs in out/ansible)", async () => {
+    const bin = fakeAnsible([RECAP, "porygon : ok=1 changed=0 unreachable=0 failed=0 skipped=0 rescued=0 ignored=0"], 0);
+    mkdirSync(join(dir, "vars"));
+    writeFileSync(join(dir, "vars", "mine.yml"), "a: b\n");
+    const r = await h5b(["--check", "--limit", "porygon", "-e", "@vars/mine.yml", "-e", "c=d"], bin);
+    expect(r.exitCode).toBe(0);
+    const args = readFileSync(join(bin, "args.txt"), "utf8").split("\n");
+    expect(args).toEqual(expect.arrayContaining([`@${join(dir, "vars", "mine.yml")}`, "c=d"]));
+  });
+
   it("leaves out the plays that need hardware with --skip-hardware", async () => {
     const bin = fakeAnsible([RECAP, "x86-1 : ok=1 changed=0 unreachable=0 failed=0 skipped=0 rescued=0 ignored=0"], 0);
     const r = await h5b(["--skip-hardware", "--limit", "x86-1"], bin);

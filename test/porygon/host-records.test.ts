@@ -60,6 +60,11 @@ describe("the hosts' own DNS records", () => {
     expect(deleted(recordKey(layout, x86, TYPE.DHCID, Buffer.from("0001", "hex")))).toBe(true);
     expect(deleted(recordKey(layout, rev, TYPE.DHCID, Buffer.from("0001", "hex")))).toBe(true);
     expect(deleted(`${namePath(layout, rev)}/h5b-ptr-0123456789abcdef`)).toBe(true);
+    // A lease called `dns` from before the zone's top took the name, but not the zone's top itself.
+    const top = ["dns", ..."lan.home.example.org".split(".")];
+    expect(deleted(recordKey(layout, top, TYPE.A, Buffer.from([10, 0, 32, 9])))).toBe(true);
+    expect(deleted(recordKey(layout, top, TYPE.DHCID, Buffer.from("0001", "hex")))).toBe(true);
+    expect(zoneTopRecords(plan).filter((r) => deleted(r.key))).toEqual([]);
     // Siblings whose labels start alike: the BMC, another address.
     expect(deleted(recordKey(layout, "x86-10.lan.home.example.org".split("."), TYPE.A, Buffer.from([10, 0, 0, 30])))).toBe(false);
     expect(deleted(recordKey(layout, reverseName("10.0.0.200").split("."), TYPE.DHCID, Buffer.from("0001", "hex")))).toBe(false);

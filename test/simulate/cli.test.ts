@@ -95,13 +95,15 @@ describe("h5b simulate", () => {
     mkdirSync(extra);
     const pod = { metadata: { labels: { app: "pihole" } }, spec: { containers: [{ name: "pihole", image: "pihole/pihole:2025.11.0" }] } };
     writeFileSync(join(extra, "pihole.yaml"), stringify({ apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "pihole", namespace: "dns" }, spec: { replicas: "two", selector: { matchLabels: { app: "pihole" } }, template: pod } }));
-    // A custom resource h5b has no schema for passes.
+    // Custom resources h5b has no schema for pass, under k8s.io too (the Gateway API's).
     writeFileSync(join(extra, "monitor.yaml"), stringify({ apiVersion: "monitoring.coreos.com/v1", kind: "ServiceMonitor", metadata: { name: "x", namespace: "dns" }, spec: {} }));
+    writeFileSync(join(extra, "route.yaml"), stringify({ apiVersion: "gateway.networking.k8s.io/v1", kind: "HTTPRoute", metadata: { name: "x", namespace: "dns" }, spec: {} }));
     const r = await h5b(["simulate", "--manifests", "extra"]);
     expect(r.exitCode).toBe(2);
     expect(r.stderr).toContain(`→ at ${join(extra, "pihole.yaml")} (Deployment dns/pihole)`);
     expect(r.stderr).toMatch(/✖ .*replicas.*integer/);
     expect(r.stderr).not.toContain("ServiceMonitor");
+    expect(r.stderr).not.toContain("HTTPRoute");
   });
 
   it("uses a fresh build output, and renders in memory when the spec is newer", async () => {

@@ -39,7 +39,8 @@ export function k3sFlags(plan: Plan, host: PlanHost): Record<string, string | bo
     "secrets-encryption": true,
     "write-kubeconfig-mode": "0600",
     // Pod Security admission is alpha in Kubernetes 1.22 (k3OS's k3s), off unless its feature gate is on: without
-    // it the job spawners' namespaces would enforce nothing (the audit trusts their baseline label).
-    ...(atLeast(plan.cluster.versions.k3s, "1.23.0") ? {} : { "kube-apiserver-arg": ["feature-gates=PodSecurity=true"] }),
+    // it the job spawners' namespaces would enforce nothing (the audit trusts their baseline label). Before 1.22
+    // the gate does not exist, and the API server would refuse to start with it.
+    ...(atLeast(plan.cluster.versions.k3s, "1.22.0") && !atLeast(plan.cluster.versions.k3s, "1.23.0") ? { "kube-apiserver-arg": ["feature-gates=PodSecurity=true"] } : {}),
   };
 }

@@ -54,11 +54,17 @@ function ddnsLayout(plan: Plan): Layout {
 export function leasedRecordPrefixes(plan: Plan): string[] {
   const layout = ddnsLayout(plan);
   const labels = (name: string) => name.split(".");
-  return namedHosts(plan).flatMap(({ fqdn, addresses }) => [
-    ...["a", "aaaa"].map((t) => leafPrefix(layout, labels(fqdn), t)),
-    dhcidPrefix(layout, labels(fqdn)),
-    ...addresses.flatMap((a) => [leafPrefix(layout, labels(reverseName(a)), "ptr"), dhcidPrefix(layout, labels(reverseName(a)))]),
-  ]);
+  // A lease called `dns` from before the zone's top took that name: the daemon refuses the name now, removals too.
+  const top = [ZONE_META_LABEL, ...labels(plan.site.zones.dhcp)];
+  return [
+    ...namedHosts(plan).flatMap(({ fqdn, addresses }) => [
+      ...["a", "aaaa"].map((t) => leafPrefix(layout, labels(fqdn), t)),
+      dhcidPrefix(layout, labels(fqdn)),
+      ...addresses.flatMap((a) => [leafPrefix(layout, labels(reverseName(a)), "ptr"), dhcidPrefix(layout, labels(reverseName(a)))]),
+    ]),
+    `${namePath(layout, top)}/h5b-`,
+    dhcidPrefix(layout, top),
+  ];
 }
 
 /**
