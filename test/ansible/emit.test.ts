@@ -135,7 +135,10 @@ describe("releases", () => {
 describe("the overlay files of the roles", () => {
   it("forwards both families on k3s nodes and keeps router advertisements on the LAN port", () => {
     const { files } = rendered(planOf());
-    expect(files.get("hosts/x86-1/etc/sysctl.d/90-h5b.conf")).toContain("net.ipv6.conf.enp1s0f0.accept_ra = 2\n");
+    const x86 = files.get("hosts/x86-1/etc/sysctl.d/90-h5b.conf") ?? "";
+    expect(x86).toContain("net.ipv6.conf.enp1s0f0.accept_ra = 2\n");
+    // In that order: forwarding turned on while the port still takes advertisements drops its default route.
+    expect(x86.indexOf("enp1s0f0.accept_ra = 2")).toBeLessThan(x86.indexOf("net.ipv6.conf.all.forwarding = 1"));
     expect(files.has("hosts/porygon/etc/sysctl.d/90-h5b.conf")).toBe(false);
     const v4 = rendered(planOf(variants["ipv4-only"])).files.get("hosts/x86-1/etc/sysctl.d/90-h5b.conf");
     expect(v4).toContain("net.ipv4.ip_forward = 1\n");
@@ -185,10 +188,10 @@ describe("the overlay files of the roles", () => {
   });
 
   it("turns SSH passwords off only once the spec names a key", () => {
-    expect(rendered(planOf()).files.has("hosts/porygon/etc/ssh/sshd_config.d/50-h5b.conf")).toBe(false);
+    expect(rendered(planOf()).files.has("hosts/porygon/etc/ssh/sshd_config.d/00-h5b.conf")).toBe(false);
     const withKey = planOf((s) => {
       s.access = { ...s.access, administrator: { name: "admin", sshKeys: ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIEXAMPLE admin@laptop"] } };
     });
-    expect(rendered(withKey).files.get("hosts/porygon/etc/ssh/sshd_config.d/50-h5b.conf")).toContain("PasswordAuthentication no\n");
+    expect(rendered(withKey).files.get("hosts/porygon/etc/ssh/sshd_config.d/00-h5b.conf")).toContain("PasswordAuthentication no\n");
   });
 });

@@ -61,6 +61,11 @@ export function commonRole(): OutputFile[] {
         when: "h5b_admin.sshKeys | length > 0",
       },
       ...overlayTasks("the SSH server settings", ["etc/ssh/sshd_config.d/"], { notify: ["Reload the SSH server"] }),
+      {
+        name: "Remove the SSH server settings' earlier name",
+        "ansible.builtin.file": { path: "/etc/ssh/sshd_config.d/50-h5b.conf", state: "absent" },
+        notify: ["Reload the SSH server"],
+      },
     ],
     handlers: [
       {
@@ -88,7 +93,12 @@ function sysctl(plan: Plan, host: PlanHost): string[] {
   if (host.k3s === undefined) return [];
   const kernelRa = plan.hostNetworks.find((n) => n.host === host.name)?.manager !== "networkmanager";
   const v6 = plan.families.includes("ipv6")
-    ? ["net.ipv6.conf.all.forwarding = 1", ...(kernelRa ? ["net.ipv6.conf.all.accept_ra = 2", `${portSysctlKey("ipv6", host.lanNic.name, "accept_ra")} = 2`] : [])]
+    ? [
+        // accept_ra first: systemd-sysctl applies the lines in order, and turning forwarding on while a port still
+        // has accept_ra 1 drops the default route its router advertisements gave it, until the next one.
+        ...(kernelRa ? ["net.ipv6.conf.all.accept_ra = 2", `${portSysctlKey("ipv6", host.lanNic.name, "accept_ra")} = 2`] : []),
+        "net.ipv6.conf.all.forwarding = 1",
+      ]
     : [];
   return [
     "# Rendered by h5b: k3s nodes route pod traffic; Cilium and the kubelet watch many files.",
@@ -119,9 +129,11 @@ export function commonHostFiles(plan: Plan, host: PlanHost): OutputFile[] {
     linesFile(at("/etc/systemd/timesyncd.conf.d/50-h5b.conf"), ["[Time]", `NTP=${plan.site.ntpServers.join(" ")}`]),
     linesFile(at("/etc/apt/apt.conf.d/20auto-upgrades"), ['APT::Periodic::Update-Package-Lists "1";', 'APT::Periodic::Unattended-Upgrade "1";']),
     ...(sysctlLines.length > 0 ? [linesFile(at(SYSCTL_FILE), sysctlLines)] : []),
-    // Passwords stay on until the spec names a key, so that the first deploy cannot lock the administrator out.
+    // Passwords stay on until the spec names a key, so that the first deploy cannot lock the administrator out. sshd
+    // keeps the first value it reads of each setting: 00 sorts before the drop-ins others write (cloud-init's
+    // 50-cloud-init.conf turns passwords on in Debian's cloud images).
     ...(keys.length > 0
-      ? [linesFile(at("/etc/ssh/sshd_config.d/50-h5b.conf"), ["PasswordAuthentication no", "KbdInteractiveAuthentication no", "PermitRootLogin no"])]
+      ? [linesFile(at("/etc/ssh/sshd_config.d/00-h5b.conf"), ["PasswordAuthentication no", "KbdInteractiveAuthentication no", "PermitRootLogin no"])]
       : []),
   ];
 }

@@ -31,6 +31,8 @@ export function ipmiRole(): OutputFile[] {
         when: "h5b_bmc_lan.stdout | default('') is not search('^' ~ (item.label | regex_escape) ~ ' *: ' ~ (item.expect | regex_escape) ~ ' *$', multiline=True)",
         changed_when: true,
       },
+      // A changed unit is read again before it is started.
+      { name: "Reload systemd if a unit changed", "ansible.builtin.meta": "flush_handlers" },
       checkModeTolerant({
         name: "Enable the event log and sensor logging",
         "ansible.builtin.systemd": { name: "{{ item }}", enabled: true, state: "started" },

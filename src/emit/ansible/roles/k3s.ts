@@ -57,6 +57,14 @@ export function k3sRole(): OutputFile[] {
       }),
       // Copied in name order, which the cluster emitter made the dependency order: k3s applies each file as it lands.
       ...overlayTasks("the auto-deploy manifests", [`${K3S_MANIFESTS_DIR}/`]),
+      {
+        // containerd loads its pod profile with apparmor_parser wherever the kernel has AppArmor on (Debian's does),
+        // and every pod fails without it; Debian's kernel only recommends the package.
+        name: "Install AppArmor's tools",
+        "ansible.builtin.apt": { name: "apparmor", state: "present", update_cache: true, cache_valid_time: 3600 },
+      },
+      // A first deploy starts k3s once, with everything in place, rather than start it and restart it at the end.
+      { name: "Apply what changed before k3s starts", "ansible.builtin.meta": "flush_handlers" },
       checkModeTolerant({
         name: "Enable and start k3s",
         "ansible.builtin.systemd": { name: "{{ h5b_k3s.unit }}", enabled: true, state: "started" },

@@ -10,11 +10,13 @@ const APPLY_AT_BOOT = "Tell that the new addresses apply at the next boot";
  * program that must be there, what it reads, how to apply it now.
  */
 const MANAGERS: Record<Exclude<PlanHostNetwork["manager"], "connman">, { program: string; reads: string; applyNow: string }> = {
-  ifupdown: { program: "/sbin/ifup", reads: PATHS.interfaces, applyNow: "systemctl restart networking" },
+  // Not `systemctl restart networking`: ifdown reads the new, static stanza, so the installer's dhclient goes on
+  // running, and when its lease ends or changes it flushes the port's IPv4 addresses, the static one too.
+  ifupdown: { program: "/sbin/ifup", reads: PATHS.interfaces, applyNow: "a reboot (not a restart of networking, which leaves the installer's dhclient running)" },
   networkmanager: {
     program: "/usr/sbin/NetworkManager",
     reads: `${PATHS.networkManagerProfiles}h5b-lan.nmconnection`,
-    applyNow: "nmcli connection reload && nmcli connection up h5b-lan",
+    applyNow: "`nmcli connection reload && nmcli connection up h5b-lan`",
   },
 };
 const manager = "h5b_net_manager";
@@ -49,7 +51,7 @@ export function networkRole(): OutputFile[] {
     handlers: [
       {
         name: APPLY_AT_BOOT,
-        "ansible.builtin.debug": { msg: `{{ ${manager}.reads }} changed (the old one is kept beside it): it applies at the next boot or on \`{{ ${manager}.applyNow }}\`` },
+        "ansible.builtin.debug": { msg: `{{ ${manager}.reads }} changed (the old one is kept beside it): it applies at the next boot, or now on {{ ${manager}.applyNow }}` },
       },
     ],
   };
