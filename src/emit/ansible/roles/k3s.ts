@@ -2,7 +2,7 @@ import type { Plan, PlanHost } from "../../../plan/types.js";
 import { K3S_CONFIG_FILE, K3S_MANIFESTS_DIR, K3S_TOKEN_FILE } from "../../k3s/index.js";
 import { hostPath, linesFile, type OutputFile } from "../../file.js";
 import { K3S_BINARY, k3sRelease } from "../_releases.js";
-import { checkModeTolerant, overlayTasks, type Role, roleFiles } from "../_role.js";
+import { checkModeTolerant, overlayTasks, type Role, roleFiles, type Task } from "../_role.js";
 import { guardHostSecrets, RELOAD_SYSTEMD, reloadSystemdHandler, requireChecksums, requireSecretsDir } from "./_shared.js";
 
 const RESTART = "Restart k3s";
@@ -11,6 +11,34 @@ const RESTART = "Restart k3s";
 export function k3sUnitName(host: PlanHost): string {
   return host.k3s?.role === "server" ? "k3s.service" : "k3s-agent.service";
 }
+
+const MANIFESTS = "h5b_k3s_manifests";
+const KEPT = "h5b_manifests_kept";
+/** Per file found: one the overlay no longer has, on the server (agents have no manifests). */
+const dropped = { loop: "{{ h5b_manifests_there.files | default([]) | map(attribute='path') | sort }}", when: ["h5b_k3s.role == 'server'", `item | basename not in ${KEPT}`] };
+
+/**
+ * The server's manifests that h5b wrote and the spec no longer has (an app or a component taken out), and what k3s
+ * made from each: k3s applies a file that lands or changes, but leaves everything running when one is deleted. So
+ * the objects go first (`kubectl delete -f`), then the file. Before the new files are copied: an object that moved
+ * to another file is in a file that changed, which k3s applies again once it lands. The user's own files (not
+ * `h5b-`) are not touched. The folder and binary are role variables so that a test can run these tasks elsewhere.
+ */
+const droppedManifestTasks: Task[] = [
+  {
+    name: "Find the auto-deploy manifests h5b wrote",
+    "ansible.builtin.find": { paths: `{{ ${MANIFESTS} }}`, patterns: "h5b-*.yaml" },
+    register: "h5b_manifests_there",
+    when: "h5b_k3s.role == 'server'",
+  },
+  {
+    name: "Delete what each manifest the spec no longer has made (k3s leaves it running when the file goes)",
+    "ansible.builtin.command": { argv: ["{{ h5b_k3s_binary }}", "kubectl", "delete", "--ignore-not-found", "--wait=false", "--filename", "{{ item }}"] },
+    ...dropped,
+    changed_when: true,
+  },
+  { name: "Remove the manifests the spec no longer has", "ansible.builtin.file": { path: "{{ item }}", state: "absent" }, ...dropped },
+];
 
 /**
  * k3s from its pinned release, checked against the release's sha256 (no installer script piped to a shell); the
@@ -55,6 +83,7 @@ export function k3sRole(): OutputFile[] {
       ...overlayTasks("the k3s configuration and unit", [K3S_CONFIG_FILE, "/etc/rancher/k3s/config.yaml.d/", "/etc/systemd/system/k3s"], {
         notify: [RELOAD_SYSTEMD, RESTART],
       }),
+      ...droppedManifestTasks,
       // Copied in name order, which the cluster emitter made the dependency order: k3s applies each file as it lands.
       ...overlayTasks("the auto-deploy manifests", [`${K3S_MANIFESTS_DIR}/`]),
       {
@@ -71,6 +100,12 @@ export function k3sRole(): OutputFile[] {
       }),
     ],
     handlers: [reloadSystemdHandler(), checkModeTolerant({ name: RESTART, "ansible.builtin.systemd": { name: "{{ h5b_k3s.unit }}", state: "restarted" } })],
+    vars: {
+      [MANIFESTS]: K3S_MANIFESTS_DIR,
+      h5b_k3s_binary: K3S_BINARY,
+      // The names of the manifests in the host's overlay.
+      [KEPT]: `{{ h5b_overlay_files | map(attribute='path') | select('match', '${K3S_MANIFESTS_DIR.slice(1)}/') | map('basename') | list }}`,
+    },
   };
   return roleFiles(role);
 }
