@@ -52,18 +52,21 @@ export interface DeployOutput {
 }
 
 /**
- * The files the flags name must be there: ansible-playbook skips an inventory it cannot read with a warning and
- * converges the hosts at the rendered addresses instead, not the ones the user meant.
+ * The ansible-playbook arguments of the files the flags name, by their full path (ansible-playbook runs in the
+ * output's ansible folder, not where the user is). Each must be there: ansible-playbook skips an inventory it cannot
+ * read with a warning and converges the hosts at the rendered addresses instead, not the ones the user meant.
  */
-function checkFileFlags(o: DeployOptions): void {
-  const files = [
-    ...(o.inventory !== undefined ? [{ flag: "--inventory", file: o.inventory }] : []),
-    ...o.extraVars.filter((e) => e.startsWith("@")).map((e) => ({ flag: "--extra-vars", file: e.slice(1) })),
-  ];
-  const issues = files
-    .filter(({ file }) => !existsSync(resolve(o.cwd, file)))
-    .map(({ flag, file }) => error("file-missing", flag, `no such file: ${resolve(o.cwd, file)}`));
+function fileFlagArgs(o: DeployOptions): { inventory: string[]; extraVars: string[] } {
+  const issues: Issue[] = [];
+  const at = (flag: string, file: string) => {
+    const path = resolve(o.cwd, file);
+    if (!existsSync(path)) issues.push(error("file-missing", flag, `no such file: ${path}`));
+    return path;
+  };
+  const inventory = o.inventory !== undefined ? ["-i", at("--inventory", o.inventory)] : [];
+  const extraVars = o.extraVars.flatMap((e) => ["-e", e.startsWith("@") ? `@${at("--extra-vars", e.slice(1))}` : e]);
   if (issues.length > 0) throw new H5bError("deploy", issues);
+  return { inventory, extraVars };
 }
 
 /**
@@ -83,7 +86,7 @@ export async function deploy(o: DeployOptions, out: DeployOutput): Promise<Deplo
   const plan = rendered.plan;
   // Flags and tools first: a deploy that cannot run writes nothing.
   const targets = targetHosts(plan.hosts, o.limit);
-  checkFileFlags(o);
+  const userArgs = fileFlagArgs(o);
   const playbook = findProgram("ansible-playbook");
   if (playbook === undefined) {
     throw new H5bError("deploy", [error("missing-program", "ansible-playbook", "is not installed: apt-get install ansible (Debian 12's ansible brings ansible-core, community.general and ansible.posix)")]);
@@ -103,11 +106,10 @@ export async function deploy(o: DeployOptions, out: DeployOutput): Promise<Deplo
     const args = [
       "-i",
       "inventory.yml",
-      ...(o.inventory !== undefined ? ["-i", resolve(o.cwd, o.inventory)] : []),
+      ...userArgs.inventory,
       "-e",
       `@${vars}`,
-      // ansible-playbook runs in the output's ansible folder: a vars file is named from where the user is.
-      ...o.extraVars.flatMap((e) => ["-e", e.startsWith("@") ? `@${resolve(o.cwd, e.slice(1))}` : e]),
+      ...userArgs.extraVars,
       ...(o.limit !== undefined ? ["--limit", o.limit] : []),
       ...(o.skipHardware === true ? ["--skip-tags", "hardware"] : []),
       ...(o.check ? ["--check", "--diff"] : []),

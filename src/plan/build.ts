@@ -29,7 +29,7 @@ import type {
   PlanStorage,
   PlanWorkload,
 } from "./types.js";
-import { atLeast, ciliumIngress, resolveVersions, type Versions } from "./versions.js";
+import { atLeast, ciliumIngress, resolveVersions } from "./versions.js";
 
 /**
  * The ZFS snapshot a backup run reads from. One fixed name, replaced each run: a snapshot left by a run that died
@@ -151,7 +151,7 @@ export function buildPlan(spec: Homelab): Plan {
     }))
     .sort(byName);
 
-  const loadBalancers = planLoadBalancers(spec, families, versions);
+  const loadBalancers = planLoadBalancers(spec, families, ingress.enabled);
   const gateway = planGateway(hosts, loadBalancers);
 
   const rev = (names: readonly ("static" | "dhcp" | "internal" | "public")[]) =>
@@ -287,12 +287,12 @@ function planHost(spec: Homelab, name: string, h: HostSpec, clusterK3s: string):
  * Public services get fixed addresses (the gateway forwards to them), picked by a hash of the service name with
  * linear probing: adding or removing another service does not move an existing one's address.
  */
-function planLoadBalancers(spec: Homelab, families: readonly Family[], versions: Versions): PlanLoadBalancer[] {
+function planLoadBalancers(spec: Homelab, families: readonly Family[], ingressOn: boolean): PlanLoadBalancer[] {
   const zone = spec.site.zones.services;
   const lbs: Omit<PlanLoadBalancer, "addresses">[] = [];
   const pinned = new Map<string, FamilyPair<string | undefined>>();
   const ingress = spec.cluster.cilium.ingress;
-  if (ciliumIngress(spec, versions)) {
+  if (ingressOn) {
     lbs.push({
       name: "cilium-ingress",
       namespace: "kube-system",
