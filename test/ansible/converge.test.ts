@@ -1,6 +1,6 @@
-import { existsSync, lstatSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, mkdtempSync } from "node:fs";
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, relative } from "node:path";
+import { dirname, join, relative } from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse, stringify } from "yaml";
@@ -23,6 +23,7 @@ const B2_KEYS = { "b2-key-id": "0012345678900000000000001\n", "b2-application-ke
 const work = mkdtempSync(join(tmpdir(), "h5b-converge-"));
 const root = (h: string) => join(work, "roots", h);
 let tree: RenderedTree;
+const serverToken = join(root("pi-cp"), "var/lib/rancher/k3s/server/token");
 let inventory: string;
 
 const quiet: DeployOutput = { notice: () => {}, info: () => {}, start: () => {}, result: () => {}, other: () => {} };
@@ -55,6 +56,9 @@ beforeAll(async () => {
   await execa("chroot", [root("pi-cp"), "sh", "-c", "apt-get update -qq && apt-get install -y -qq --no-install-recommends network-manager"], {
     env: { DEBIAN_FRONTEND: "noninteractive" },
   });
+  // k3s writes its secure token at its first start, which its agents take; no k3s runs here, so the test writes it.
+  mkdirSync(dirname(serverToken), { recursive: true });
+  writeFileSync(serverToken, `K10${"ab".repeat(32)}::server:${readFileSync(join(tree.secretsDir, "k3s-token"), "utf8").trim()}\n`, { mode: 0o600 });
   inventory = join(work, "chroot.yml");
   const hosts = Object.fromEntries(HOSTS.map((h) => [h, { ansible_connection: "community.general.chroot", ansible_host: root(h) }]));
   writeFileSync(inventory, stringify({ all: { hosts } }));
@@ -133,10 +137,13 @@ describe("converging Debian 12 roots with the rendered playbook", () => {
     expect({ mode: (conf.mode & 0o777).toString(8), uid: conf.uid, gid: String(conf.gid) }).toEqual({ mode: "640", uid: 0, gid: kea?.split(":")[2] });
   });
 
-  it("installs the join token from the secrets, readable by root only", () => {
+  it("installs the join token, readable by root only: the secrets' on the server, the server's (with its CA's hash) on the agent", () => {
     const token = join(root("pi-cp"), "etc/rancher/k3s/token");
     expect(readFileSync(token, "utf8")).toBe(readFileSync(join(tree.secretsDir, "k3s-token"), "utf8"));
     expect(statSync(token).mode & 0o777).toBe(0o600);
+    const agent = join(root("x86-1"), "etc/rancher/k3s/token");
+    expect(readFileSync(agent, "utf8")).toBe(readFileSync(serverToken, "utf8"));
+    expect(statSync(agent).mode & 0o777).toBe(0o600);
   });
 
   it("enables the units of the host's services", () => {

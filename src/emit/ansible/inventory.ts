@@ -84,7 +84,7 @@ function hostVars(plan: Plan, host: PlanHost): Record<string, unknown> {
   const optional = (key: string, value: unknown) => (value !== undefined ? { [key]: value } : {});
   return {
     h5b_host: host,
-    ...optional("h5b_k3s", k3sVars(host)),
+    ...optional("h5b_k3s", k3sVars(plan, host)),
     ...optional("h5b_zfs", zfsVars(plan, host)),
     ...optional("h5b_backups", backupsVars(plan, host)),
     ...optional("h5b_bmc", bmcVars(plan, host)),

@@ -7,6 +7,9 @@ import { guardHostSecrets, RELOAD_SYSTEMD, reloadSystemdHandler, requireChecksum
 
 const RESTART = "Restart k3s";
 
+/** Where a k3s server keeps its token in k3s's secure format (`K10<CA hash>::server:<password>`). */
+export const K3S_SERVER_TOKEN_FILE = "/var/lib/rancher/k3s/server/token";
+
 /** The systemd unit k3s's own installer would write for this node. */
 export function k3sUnitName(host: PlanHost): string {
   return host.k3s?.role === "server" ? "k3s.service" : "k3s-agent.service";
@@ -40,9 +43,59 @@ const droppedManifestTasks: Task[] = [
   { name: "Remove the manifests the spec no longer has", "ansible.builtin.file": { path: "{{ item }}", state: "absent" }, ...dropped },
 ];
 
+const SERVER_TOKEN = "h5b_k3s_server_token";
+const pinned = "h5b_k3s.server_host is defined";
+const SECRET = "lookup('ansible.builtin.file', h5b_secrets_dir ~ '/k3s-token')";
+
+/**
+ * An agent whose server Ansible deploys joins with the server's own token, which k3s writes in its secure format:
+ * the hash of the cluster's CA in it makes the agent refuse a server that shows another CA (with the password
+ * alone, an agent trusts whichever server answers at the address and hands it the password). The server's play
+ * runs first, so its token is there; that it holds the secrets folder's password is checked, as the server's copy
+ * is (a secrets folder made anew must not turn the agents to another password). In check mode before the server's
+ * first start there is no token yet, and nothing is written.
+ */
+const pinnedTokenTasks: Task[] = [
+  {
+    name: "Read the k3s server's token (secure format, with the hash of the cluster's CA)",
+    "ansible.builtin.slurp": { src: "{{ h5b_k3s_server_token_file }}" },
+    delegate_to: "{{ h5b_k3s.server_host }}",
+    register: SERVER_TOKEN,
+    failed_when: false,
+    no_log: true,
+    when: pinned,
+  },
+  {
+    name: "Check that the server's token holds the secrets folder's password",
+    "ansible.builtin.assert": {
+      that: [
+        `${SERVER_TOKEN}.content is defined`,
+        `(${SERVER_TOKEN}.content | b64decode | trim) is match('K10[0-9a-f]+::server:')`,
+        `(${SERVER_TOKEN}.content | b64decode | trim).split('::server:', 1)[1] == ${SECRET}`,
+      ],
+      fail_msg: [
+        "{{ h5b_k3s_server_token_file }} on {{ h5b_k3s.server_host }} is missing or does not hold the password in {{ h5b_secrets_dir }}/k3s-token.",
+        "Deploy the server first (its play comes before the agents'); if it runs, its cluster was made with another password:",
+        "put that one in the secrets folder (ssh {{ h5b_k3s.server_host }} sudo cat /etc/rancher/k3s/token).",
+      ].join("\n"),
+      quiet: true,
+    },
+    when: [pinned, `not (ansible_check_mode and ${SERVER_TOKEN}.content is not defined)`],
+  },
+  {
+    name: "Install the server's token as the join token",
+    "ansible.builtin.copy": { content: `{{ ${SERVER_TOKEN}.content | b64decode | trim }}\n`, dest: "{{ h5b_k3s_token_file }}", owner: "root", group: "root", mode: "0600" },
+    no_log: true,
+    diff: false,
+    notify: [RESTART],
+    when: [pinned, `${SERVER_TOKEN}.content is defined`],
+  },
+];
+
 /**
  * k3s from its pinned release, checked against the release's sha256 (no installer script piped to a shell); the
- * config.yaml and unit h5b rendered; the join token from the secrets; on the server, the auto-deploy manifests.
+ * config.yaml and unit h5b rendered; the join token (the secrets folder's, or the server's for its agents); on the
+ * server, the auto-deploy manifests.
  */
 export function k3sRole(): OutputFile[] {
   const role: Role = {
@@ -76,10 +129,12 @@ export function k3sRole(): OutputFile[] {
       ...guardHostSecrets("h5b_k3s.secrets", "h5b_k3s_token_on_host"),
       {
         name: "Install the join token",
-        "ansible.builtin.copy": { src: "{{ h5b_secrets_dir }}/k3s-token", dest: K3S_TOKEN_FILE, owner: "root", group: "root", mode: "0600" },
+        "ansible.builtin.copy": { src: "{{ h5b_secrets_dir }}/k3s-token", dest: "{{ h5b_k3s_token_file }}", owner: "root", group: "root", mode: "0600" },
         diff: false,
         notify: [RESTART],
+        when: `not (${pinned})`,
       },
+      ...pinnedTokenTasks,
       ...overlayTasks("the k3s configuration and unit", [K3S_CONFIG_FILE, "/etc/rancher/k3s/config.yaml.d/", "/etc/systemd/system/k3s"], {
         notify: [RELOAD_SYSTEMD, RESTART],
       }),
@@ -103,6 +158,8 @@ export function k3sRole(): OutputFile[] {
     vars: {
       [MANIFESTS]: K3S_MANIFESTS_DIR,
       h5b_k3s_binary: K3S_BINARY,
+      h5b_k3s_token_file: K3S_TOKEN_FILE,
+      h5b_k3s_server_token_file: K3S_SERVER_TOKEN_FILE,
       // The names of the manifests in the host's overlay.
       [KEPT]: `{{ h5b_overlay_files | map(attribute='path') | select('match', '${K3S_MANIFESTS_DIR.slice(1)}/') | map('basename') | list }}`,
     },
@@ -110,15 +167,21 @@ export function k3sRole(): OutputFile[] {
   return roleFiles(role);
 }
 
-/** What the k3s role installs on one node: its release and unit, and the join token it must not overwrite. */
-export function k3sVars(host: PlanHost): Record<string, unknown> | undefined {
+/**
+ * What the k3s role installs on one node: its release and unit, and the join token it must not overwrite; for an
+ * agent of a server that Ansible deploys (not k3OS), that server, whose token the agent takes.
+ */
+export function k3sVars(plan: Plan, host: PlanHost): Record<string, unknown> | undefined {
   if (host.k3s === undefined) return undefined;
+  const server = plan.hosts.find((h) => h.name === plan.cluster.server);
+  const pinned = host.k3s.role === "agent" && server?.os === "debian";
   return {
     role: host.k3s.role,
     version: host.k3s.version,
     unit: k3sUnitName(host),
     release: k3sRelease(host),
-    secrets: [{ name: "k3s-token", dest: K3S_TOKEN_FILE, guards: "the cluster" }],
+    ...(pinned ? { server_host: server.name } : {}),
+    secrets: pinned ? [] : [{ name: "k3s-token", dest: K3S_TOKEN_FILE, guards: "the cluster" }],
   };
 }
 
