@@ -277,6 +277,45 @@ describe("the gateway's rendered firewall, loaded in a network namespace", () =>
     expect((await probe(lan, { proto: "tcp", address: INTERNET.ipv6, port: 443 }))?.split(" ")[0]).toBe(INTERNET.ipv6);
   });
 
+  it("drops what comes in at the WAN port from the LAN's own addresses (forged), before the port forward", async () => {
+    // The internet sends from the LAN client's addresses to a public UDP port; a service that got it would answer
+    // the client, which listens (the way back is the LAN's, as for any LAN address).
+    const wg = published("apps/wireguard", "udp");
+    const clientV6 = (r.plan.lan.ipv6 as NonNullable<typeof r.plan.lan.ipv6>).ranges.dhcp.first;
+    await client.address("eth0", `${clientV6}/${r.plan.lan.ipv6?.prefix.prefixLength}`);
+    const forged = async (source: string, to: string) => {
+      const ready = join(dir, `forged-${source}.ready`);
+      rmSync(ready, { force: true });
+      const caught = client.run(process.execPath, [SOCKETS, "catch", ready, source, "40000", String(DROPPED_AFTER_MS * 2)]);
+      for (let i = 0; !existsSync(ready); i++) {
+        if (i > 600) throw new Error("the catcher never bound");
+        await new Promise((res) => setTimeout(res, 50));
+      }
+      await wan.run("ip", ["addr", "add", `${source}/${source.includes(":") ? 128 : 32}`, "dev", "w0", ...(source.includes(":") ? ["nodad"] : [])]);
+      try {
+        await wan.run(process.execPath, [SOCKETS, "probe", "udp", to, String(wg.port), "500", source, "40000"]);
+      } finally {
+        await wan.run("ip", ["addr", "del", `${source}/${source.includes(":") ? 128 : 32}`, "dev", "w0"]);
+      }
+      const got = (await caught).trim();
+      return got === "timeout" ? undefined : got;
+    };
+    const cases = [
+      [lanClient(), GATEWAY_WAN.ipv4],
+      [clientV6, wg.addresses.ipv6 as string],
+    ] as const;
+    for (const [source, to] of cases) expect({ source, answer: await forged(source, to) }).toEqual({ source, answer: undefined });
+    // Without the chain the same packets get through (so the test sees what the chain stops).
+    await gw.run("nft", ["delete", "chain", "inet", "h5b", "antispoof"]);
+    try {
+      for (const [source, to] of cases) expect({ source, answer: await forged(source, to) }).not.toEqual({ source, answer: undefined });
+    } finally {
+      const ruleset = join(dir, "nftables.conf");
+      writeFileSync(ruleset, r.file(PATHS.nftables) as string);
+      await gw.run("nft", ["-f", ruleset]);
+    }
+  });
+
   // Last: it takes the firewall down.
   it("stops as nftables.service stops it: forwarding off first, then h5b's table alone, others' tables kept", async () => {
     await gw.run("nft", ["add", "table", "inet", "someone-else"]);

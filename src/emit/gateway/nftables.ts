@@ -41,6 +41,21 @@ function input(plan: Plan, gw: PlanGateway): string[] {
 }
 
 /**
+ * Strict reverse-path filtering on the WAN port (BCP 38's other half, RFC 3704): a packet whose source the gateway
+ * would not route back out of the WAN port (the LAN's own prefixes, the internal pool, anything private) is dropped
+ * before the DNAT, which would otherwise forward a forged LAN source to a public service that keeps sources (Local
+ * policy) and answers into the LAN. Debian leaves rp_filter off, and IPv6 has none. The ISP's first DHCPv4 offer
+ * comes before the gateway has any route, so it is let through.
+ */
+function antispoof(gw: PlanGateway): string[] {
+  const wan = quoted(gw.wanNic);
+  return chain("antispoof", "filter hook prerouting priority raw", "accept", [
+    `iifname ${wan} udp sport 67 udp dport 68 accept comment "the ISP's DHCPv4 offer, before any route"`,
+    `iifname ${wan} fib saddr . iif oif missing counter drop comment "a source the WAN port does not lead back to"`,
+  ]);
+}
+
+/**
  * Routed traffic: the LAN out from its own addresses; from the internet only answers, ICMPv6 errors, and each
  * published port, on its service's own IPv6 address and, through the DNAT below, on its IPv4 address. `ct status
  * dnat` keeps the IPv4 services reachable only through the forward, never by routing a private address at the WAN
@@ -113,6 +128,8 @@ export function nftablesRuleset(plan: Plan, gw: PlanGateway): string[] {
     `delete table inet ${TABLE}`,
     "",
     `table inet ${TABLE} {`,
+    ...antispoof(gw),
+    "",
     ...input(plan, gw),
     "",
     ...forward(plan, gw),

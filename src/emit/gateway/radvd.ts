@@ -5,6 +5,15 @@ import { PATHS } from "./paths.js";
 /** Only a /64 can be autoconfigured (SLAAC); validation warns about any other IPv6 prefix. */
 const SLAAC_PREFIX_LENGTH = 64;
 
+/** radvd's own default, written out because the DNS lifetimes below follow it. */
+const MAX_INTERVAL_S = 600;
+/**
+ * RFC 8106 asks for DNS option lifetimes of at least three times the longest interval between advertisements;
+ * radvd's default is the interval itself, so one advertisement lost on the Wi-Fi let a SLAAC-only client drop
+ * Porygon as its DNS server until the next one.
+ */
+const DNS_LIFETIME_S = 3 * MAX_INTERVAL_S;
+
 /**
  * Router advertisements on the LAN port: the managed (M) and other-config (O) flags send clients to DHCPv6 (Kea on
  * Porygon, which reserves the hosts' addresses and registers names), while the prefix stays autonomous so that
@@ -20,6 +29,7 @@ export function radvdConfig(plan: Plan, gw: PlanGateway): string[] | undefined {
     `interface ${gw.lanNic}`,
     "{",
     "\tAdvSendAdvert on;",
+    `\tMaxRtrAdvInterval ${MAX_INTERVAL_S};`,
     "\tAdvManagedFlag on;",
     "\tAdvOtherConfigFlag on;",
     `\tprefix ${v6.prefix.cidr}`,
@@ -29,9 +39,11 @@ export function radvdConfig(plan: Plan, gw: PlanGateway): string[] | undefined {
     "\t};",
     `\tRDNSS ${v6.dns}`,
     "\t{",
+    `\t\tAdvRDNSSLifetime ${DNS_LIFETIME_S};`,
     "\t};",
     `\tDNSSL ${plan.site.zones.dhcp} ${plan.site.zones.services}`,
     "\t{",
+    `\t\tAdvDNSSLLifetime ${DNS_LIFETIME_S};`,
     "\t};",
     "};",
   ];
