@@ -437,6 +437,9 @@ function checkStorage(spec: Homelab, push: Push): void {
       }
     }
   }
+  if (spec.backups !== undefined && !Object.values(st.zfs.datasets).some((d) => d.backup)) {
+    push(error("backups-without-datasets", "backups", "no dataset has backup: true, so there is nothing to back up; mark one or remove the backups section"));
+  }
   const ds = st.zfs.datasets[st.nfs.dataset];
   if (ds === undefined) push(error("dangling-dataset", "storage.nfs.dataset", `no dataset ${st.nfs.dataset} in storage.zfs.datasets`));
   else if (!ds.nfs) push(error("dataset-not-exported", "storage.nfs.dataset", `dataset ${st.nfs.dataset} needs nfs: true`));

@@ -1,10 +1,11 @@
 #!/bin/bash
 # The storage host as the backup sees it, made in a private mount namespace (nothing here outlives the command):
 # the rendered /etc/h5b/backup with the secrets Ansible installs beside it, the B2 endpoint's name on loopback
-# (where the test's S3 server listens, in the test's network namespace), and a /var/cache of its own. Then runs
+# (where the test's S3 server listens, in the test's network namespace), a /var/cache of its own, and the state
+# folder the test gives (systemd's StateDirectory= sets STATE_DIRECTORY the same way). Then runs
 # the command with the zfs and restic shims and the rendered scripts first on PATH.
 set -euo pipefail
-: "${OUT:?}" "${SECRETS:?}" "${SCRATCH:?}" "${SHIMS:?}" "${B2_HOST:?}"
+: "${OUT:?}" "${SECRETS:?}" "${SCRATCH:?}" "${SHIMS:?}" "${B2_HOST:?}" "${STATE_DIRECTORY:?}"
 mount -t tmpfs h5b-test "$SCRATCH"
 mkdir "$SCRATCH/upper" "$SCRATCH/work"
 mount -t overlay h5b-test -o "lowerdir=/etc,upperdir=$SCRATCH/upper,workdir=$SCRATCH/work" /etc

@@ -27,6 +27,8 @@ const work = mkdtempSync(join(tmpdir(), "h5b-backups-"));
 const secrets = join(work, ".h5b", "secrets");
 const calls = join(work, "calls.log");
 const zfsRoot = join(work, "zfs");
+const state = join(work, "state");
+const knownId = join(state, "repository-id");
 const lab = new NetnsLab();
 let b2: Namespace;
 let backups: PlanBackups;
@@ -129,7 +131,9 @@ beforeAll(async () => {
     SSL_CERT_FILE: join(tls, "cert.pem"),
     CALLS: calls,
     ZFS_ROOT: zfsRoot,
+    STATE_DIRECTORY: state,
   };
+  mkdirSync(state);
   mkdirSync(env.SCRATCH as string);
 }, 300_000);
 
@@ -149,6 +153,7 @@ describe("the rendered backup against an S3 server", () => {
       "restic unlock",
       "restic cat config",
       "restic init",
+      "restic cat config",
       "zfs snapshot tank/k8s@h5b-backup tank/media@h5b-backup",
       "zfs get -H -o value mountpoint tank/k8s",
       "restic backup --host x86-1 --tag tank/k8s .",
@@ -158,6 +163,8 @@ describe("the rendered backup against an S3 server", () => {
       "restic check --with-cache",
       ...snapshotCalls("after"),
     ]);
+    const config = await onHost(["h5b-restic", "cat", "config"]);
+    expect(readFileSync(knownId, "utf8")).toBe(`${(JSON.parse(config.stdout) as { id: string }).id}\n`);
     const snaps = await snapshots();
     expect(snaps.map((s) => [s.hostname, s.tags])).toEqual([
       ["x86-1", ["tank/k8s"]],
@@ -220,6 +227,15 @@ describe("the rendered backup against an S3 server", () => {
     expect((await snapshots()).length).toBeGreaterThanOrEqual(before.length);
   }, 600_000);
 
+  it("a dataset that made no snapshot does not stop the others, the retention waits, and the run fails", async () => {
+    const r = await onHost(["h5b-backup"], { RESTIC_ABORT_TAG: "tank/k8s" });
+    expect(r.exitCode).toBe(1);
+    expect(r.calls).toContain("restic backup --host x86-1 --tag tank/media .");
+    expect(r.calls.some((c) => c.startsWith("restic forget"))).toBe(false);
+    expect(r.stderr).toContain("the retention waits for a complete run");
+    expect(r.calls.slice(-1 - snapshotCalls("after").length)).toEqual(["restic check --with-cache", ...snapshotCalls("after")]);
+  }, 600_000);
+
   it("a dataset restic cannot read completely does not stop the others nor the retention, and the run fails", async () => {
     const r = await onHost(["h5b-backup"], { RESTIC_FAIL_TAG: "tank/k8s" });
     expect(r.exitCode).toBe(3);
@@ -264,7 +280,37 @@ describe("the rendered backup against an S3 server", () => {
     expect(list.stderr).toMatch(/wrong password/);
     const run = await onHost(["h5b-backup"], { WRONG_PASSWORD: "1" });
     expect(run.exitCode).not.toBe(0);
-    expect(run.calls).toEqual([...snapshotCalls("before"), "restic unlock", "restic cat config", "restic init", ...snapshotCalls("before")]);
+    expect(run.calls).toEqual([...snapshotCalls("before"), "restic unlock", "restic cat config", ...snapshotCalls("before")]);
+    expect(run.stderr).toContain("not creating one");
     expect((await snapshots()).map((s) => s.tags)).toEqual(before.map((s) => s.tags));
+  }, 600_000);
+
+  it("never creates a repository over one it cannot read, even on a host's first run", async () => {
+    const id = readFileSync(knownId, "utf8");
+    const before = await snapshots();
+    try {
+      // A host reinstalled (no id known yet) on a night B2 refuses the read.
+      rmSync(knownId);
+      const run = await onHost(["h5b-backup"], { RESTIC_DENY_CONFIG: "1" });
+      expect(run.exitCode).not.toBe(0);
+      expect(run.calls).not.toContain("restic init");
+      expect(run.stderr).toContain("Access Denied");
+      expect((await snapshots()).map((s) => s.id)).toEqual(before.map((s) => s.id));
+    } finally {
+      writeFileSync(knownId, id);
+    }
+  }, 600_000);
+
+  it("stops at a repository that is not the one this host backs up to", async () => {
+    const id = readFileSync(knownId, "utf8");
+    try {
+      writeFileSync(knownId, `${"0".repeat(64)}\n`);
+      const run = await onHost(["h5b-backup"]);
+      expect(run.exitCode).not.toBe(0);
+      expect(run.stderr).toContain(`not ${"0".repeat(64)}, the one this host backs up to`);
+      expect(run.calls.some((c) => c.startsWith("zfs snapshot") || c.startsWith("restic backup") || c === "restic init")).toBe(false);
+    } finally {
+      writeFileSync(knownId, id);
+    }
   }, 600_000);
 });

@@ -48,6 +48,15 @@ const corpus: readonly Case[] = [
   { name: "too few disks for raidz3", edit: (s) => set(s, "storage.zfs.layout", "raidz3"), code: "vdev-too-few-disks", path: "storage.zfs.layout" },
   { name: "NFS class on a missing dataset", edit: (s) => set(s, "storage.nfs.dataset", "photos"), code: "dangling-dataset", path: "storage.nfs.dataset" },
   { name: "NFS class on a dataset the server does not export", edit: (s) => set(s, "storage.zfs.datasets.k8s.nfs", false), code: "dataset-not-exported", path: "storage.nfs.dataset" },
+  {
+    name: "backups with no dataset to back up",
+    edit: (s) => {
+      set(s, "storage.zfs.datasets.k8s.backup", false);
+      set(s, "storage.zfs.datasets.media.backup", false);
+    },
+    code: "backups-without-datasets",
+    path: "backups",
+  },
   { name: "storage on a host that is no k3s agent (the NFS server pod runs there)", edit: (s) => set(s, "storage.zfs.host", "porygon"), code: "storage-host-not-worker", path: "storage.zfs.host" },
   { name: "NFS workload without storage", edit: (s) => { set(s, "storage", undefined); set(s, "backups", undefined); }, code: "nfs-without-storage", path: "workloads.home-assistant.state" },
   { name: "essential image fits no worker", edit: (s) => set(s, "workloads.wireguard.architectures", ["riscv64"]), code: "invalid-value", path: "workloads.wireguard.architectures[0]" },

@@ -14,6 +14,8 @@ export const PATHS = {
   b2KeyId: `${DIR}/${BACKUP_SECRETS.b2KeyId}`,
   b2ApplicationKey: `${DIR}/${BACKUP_SECRETS.b2ApplicationKey}`,
   cache: "/var/cache/h5b-backup",
+  /** systemd's StateDirectory= of the service; the script reads $STATE_DIRECTORY, so a test can move it. */
+  state: "/var/lib/h5b-backup",
   lock: "/run/h5b-backup.lock",
   script: "/usr/local/sbin/h5b-backup",
   restic: "/usr/local/sbin/h5b-restic",

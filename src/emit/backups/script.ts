@@ -14,6 +14,45 @@ export function retentionFlags(r: PlanBackups["retention"]): string[] {
 }
 
 /**
+ * Opens the repository, creating it only on the host's first run and only when the store says there is nothing at
+ * its place. restic 0.14 takes any failure to read the repository's config as "no repository" (and `init` then
+ * writes a new key and config over an existing repository, which makes every snapshot in it unreadable), so the
+ * script decides itself: an error other than "no such key" (a key without read access, B2 failing, a wrong
+ * password) stops the run, and so does any error once the host knows its repository's id, or a repository whose id
+ * is not that one (another host's, or one made anew).
+ */
+function openRepository(): string[] {
+  return [
+    "# The repository is created only on the host's first run, and only where the store says nothing is there:",
+    "# restic 0.14's init takes any failed read for \"no repository\" and would write a new key and config over one.",
+    "# After that, the repository must be the one whose id the host keeps.",
+    `state="\${STATE_DIRECTORY:-${PATHS.state}}"`,
+    'known="$state/repository-id"',
+    'mkdir -p "$state"',
+    'if ! config="$(h5b-restic cat config 2>"$state/open-error")"; then',
+    '  if [[ ! -e $known ]] && grep -qE "The specified key does not exist|repository does not exist" "$state/open-error"; then',
+    "    h5b-restic init",
+    '    config="$(h5b-restic cat config)"',
+    "  else",
+    '    cat "$state/open-error" >&2',
+    '    echo "h5b-backup: the repository cannot be opened; not creating one (see above)" >&2',
+    "    exit 1",
+    "  fi",
+    "fi",
+    `id="$(sed -nE 's/^ *"id": *"([0-9a-f]+)".*/\\1/p' <<<"$config")"`,
+    'if [[ -z $id ]]; then',
+    '  echo "h5b-backup: the repository config has no id" >&2',
+    "  exit 1",
+    "fi",
+    'if [[ -e $known && $(<"$known") != "$id" ]]; then',
+    '  echo "h5b-backup: the repository is $id, not $(<"$known"), the one this host backs up to; if it was made anew on purpose, remove $known" >&2',
+    "  exit 1",
+    "fi",
+    'echo "$id" >"$known"',
+  ];
+}
+
+/**
  * `h5b-backup`: snapshot the datasets, back each one up from its snapshot with restic, apply the retention, and
  * release the snapshots. restic runs through `h5b-restic`, so the administrator's restores use the same settings.
  */
@@ -46,10 +85,7 @@ export function backupScript(b: PlanBackups): string[] {
     "# run would fail on it. `unlock` removes only stale locks (a live run's stay); before `init` it has nothing to open.",
     "h5b-restic unlock >/dev/null 2>&1 || true",
     "",
-    "# A repository that cannot be opened is created; `init` refuses one that exists, so a wrong password stops here.",
-    "if ! h5b-restic cat config >/dev/null 2>&1; then",
-    "  h5b-restic init",
-    "fi",
+    ...openRepository(),
     "",
     "# One command: ZFS snapshots the datasets of a pool atomically, so every dataset shows the same moment.",
     `zfs snapshot ${b.datasets.map(snap).join(" ")}`,
@@ -65,15 +101,23 @@ export function backupScript(b: PlanBackups): string[] {
     "  fi",
     `  (cd "$mountpoint/.zfs/snapshot/${b.snapshot}" && h5b-restic backup --host ${shellWord(b.host)} --tag "$1" .)`,
     "}",
-    "# A dataset that fails does not stop the others nor the retention; the run still fails at the end. restic exits 3",
-    "# when it made the snapshot but could not read some files (a file ZFS cannot repair fails every night).",
+    "# A dataset that fails does not stop the others; the run still fails at the end. restic exits 3 when it made the",
+    "# snapshot but could not read some files (a file ZFS cannot repair fails every night); any other failure made no",
+    "# snapshot, and the packs it uploaded so far are named by no snapshot yet (a long first upload cut short).",
     "status=0",
-    ...b.datasets.map((d) => `backup ${shellWord(d)} || status=$?`),
+    "complete=1",
+    ...b.datasets.map((d) => `backup ${shellWord(d)} || { status=$?; [[ $status == 3 ]] || complete=0; }`),
     "",
     ...(keep.length > 0
       ? [
-          "# The retention counts per dataset (host and tag), whatever path its snapshots were read from.",
-          `h5b-restic forget --prune --host ${shellWord(b.host)} --group-by host,tags ${keep.join(" ")}`,
+          "# The retention counts per dataset (host and tag), whatever path its snapshots were read from. Only after a run",
+          "# that made every snapshot: prune deletes every pack no snapshot names, which would throw away the uploaded",
+          "# part of a cut-short backup that the next run would otherwise reuse.",
+          "if ((complete)); then",
+          `  h5b-restic forget --prune --host ${shellWord(b.host)} --group-by host,tags ${keep.join(" ")}`,
+          "else",
+          '  echo "h5b-backup: a dataset made no snapshot; the retention waits for a complete run" >&2',
+          "fi",
         ]
       : ["# The retention keeps every snapshot (all its counts are 0)."]),
     "",

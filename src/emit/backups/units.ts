@@ -18,6 +18,8 @@ export function backupService(b: PlanBackups): string[] {
     "[Service]",
     "Type=oneshot",
     `ExecStart=${PATHS.script}`,
+    "# Where the script keeps the id of the repository it backs up to.",
+    `StateDirectory=${PATHS.state.slice("/var/lib/".length)}`,
     "# restic releases its repository lock on SIGINT only; systemd's default SIGTERM (a stop, a shutdown) would leave it.",
     "KillSignal=SIGINT",
     "# The NFS server's threads come first for the CPU. (ZFS issues the disk reads from its own threads, which an I/O",
