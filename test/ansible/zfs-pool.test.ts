@@ -9,12 +9,20 @@ import { buildPlan } from "../../src/plan/build.js";
 import { defaultHomelabInput, parseHomelab } from "../../src/spec/load.js";
 
 // The zfs role's pool tasks, run by ansible-playbook on this machine against a stand-in for `zpool` (no ZFS here):
-// which of list, import and create run, for a pool that exists, one the disks hold, one they hold but that will not
-// import, and none.
+// which of list, import, create and add run, for a pool that exists, one the disks hold, one they hold but that will
+// not import, none, and one that came back without its SLOG and L2ARC.
 const work = mkdtempSync(join(tmpdir(), "h5b-zpool-"));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-const POOL_TASKS = ["Look for the pool", "Import the pool its disks hold", "Stop where the disks hold the pool but it cannot be imported", "Create the pool"];
+const POOL_TASKS = [
+  "Look for the pool",
+  "Import the pool its disks hold",
+  "Stop where the disks hold the pool but it cannot be imported",
+  "Create the pool",
+  "Read the pool's devices",
+  "Add the SLOG the pool lacks",
+  "Add the L2ARC the pool lacks",
+];
 
 function playbook(): string {
   const files = new Map(emitAnsible(buildPlan(parseHomelab(defaultHomelabInput()).spec)).map((f) => [f.path, f.content]));
@@ -26,11 +34,35 @@ function playbook(): string {
   return path;
 }
 
+// `zpool status -P` of a pool with its SLOG mirror and L2ARC, as OpenZFS 2.1 prints it (a class's header alone on
+// its line, one tab in), and of one without them.
+const STATUS = [
+  "  pool: tank",
+  " state: ONLINE",
+  "config:",
+  "",
+  "\tNAME                                        STATE     READ WRITE CKSUM",
+  "\ttank                                        ONLINE       0     0     0",
+  "\t  raidz2-0                                  ONLINE       0     0     0",
+  "\t    /dev/disk/by-id/ata-data-1-part1        ONLINE       0     0     0",
+];
+const FULL = [
+  ...STATUS,
+  "\tlogs\t",
+  "\t  mirror-1                                  ONLINE       0     0     0",
+  "\t    /dev/disk/by-partlabel/h5b-slog-5a6ff06f  ONLINE       0     0     0",
+  "\tcache",
+  "\t  /dev/disk/by-partlabel/h5b-l2arc-5a6ff06f   ONLINE       0     0     0",
+];
+
 // `zpool` as the case wants it; each call is logged. Messages are libzfs's.
 const STAND_IN = `#!/bin/bash
 echo "$*" >> "$ZPOOL_LOG"
 case "$1:$ZPOOL_CASE" in
-  list:exists) echo tank ;;
+  list:exists|list:bare) echo tank ;;
+  status:bare) printf '%b\\n' ${STATUS.map((l) => JSON.stringify(l)).join(" ")} ;;
+  status:*) printf '%b\\n' ${FULL.map((l) => JSON.stringify(l)).join(" ")} ;;
+  add:*) exit 0 ;;
   list:*) echo "cannot open 'tank': no such pool" >&2; exit 1 ;;
   import:importable) exit 0 ;;
   import:stuck) echo "cannot import 'tank': pool was previously in use from another system." >&2; exit 1 ;;
@@ -56,10 +88,11 @@ describe("the zfs role's pool", () => {
   };
 
   it.each([
-    ["imported already: nothing more", "exists", ["list"], 0],
-    ["on the disks (a reinstalled system): imported", "importable", ["list", "import"], 0],
-    ["nowhere: created", "absent", ["list", "import", "create"], 0],
+    ["imported already: nothing more", "exists", ["list", "status"], 0],
+    ["on the disks (a reinstalled system): imported", "importable", ["list", "import", "status"], 0],
+    ["nowhere: created", "absent", ["list", "import", "create", "status"], 0],
     ["on the disks but refusing to import: the play stops with the command to run, creating nothing", "stuck", ["list", "import"], 2],
+    ["back without its SLOG and L2ARC (their partitions lost with the old system): both added again", "bare", ["list", "status", "add", "add"], 0],
   ] as const)("a pool %s", async (_what, zpoolCase, calls, exitCode) => {
     const r = await run(zpoolCase);
     expect({ calls: r.calls, exitCode: r.exitCode }).toEqual({ calls, exitCode });

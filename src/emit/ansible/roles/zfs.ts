@@ -92,7 +92,8 @@ export function zfsRole(): OutputFile[] {
           msg: [
             "{{ h5b_zfs.pool }} is on the disks but did not import: {{ h5b_zpool_import.stderr }}",
             "`zpool import` shows its state. A pool last used by the old system imports with `zpool import -f {{ h5b_zfs.pool }}`;",
-            "one whose log devices went with it, with `zpool import -m {{ h5b_zfs.pool }}` (then `zpool remove` them). Then deploy again.",
+            "one whose log devices went with it, with `zpool import -m {{ h5b_zfs.pool }}` (then `zpool remove` them).",
+            "Then deploy again: it adds the new SLOG and L2ARC partitions to a pool that has none.",
           ].join("\n"),
         },
         when: "h5b_zpool.rc != 0 and h5b_zpool_import.rc is defined and h5b_zpool_import.rc != 0 and 'no such pool available' not in h5b_zpool_import.stderr",
@@ -103,6 +104,23 @@ export function zfsRole(): OutputFile[] {
         when: "h5b_zpool.rc != 0 and h5b_zpool_import.rc is defined and h5b_zpool_import.rc != 0",
         changed_when: true,
       },
+      {
+        name: "Read the pool's devices",
+        "ansible.builtin.command": { argv: ["zpool", "status", "-P", "{{ h5b_zfs.pool }}"] },
+        register: "h5b_zpool_status",
+        changed_when: false,
+        failed_when: false,
+        check_mode: false,
+      },
+      // A pool brought back after a reinstall that lost the NVMe partitions (`zpool import -m`, its logs removed)
+      // would otherwise run without the SLOG for good, every NFS sync write on the hard disks, with deploys
+      // reporting nothing. The partitions are new then, so they hold no label that `zpool add` (no -f) would refuse.
+      ...(["log", "cache"] as const).map((kind) => ({
+        name: `Add the ${kind === "log" ? "SLOG" : "L2ARC"} the pool lacks`,
+        "ansible.builtin.command": { argv: `{{ h5b_zfs.add_${kind} }}` },
+        when: [`h5b_zfs.add_${kind} | length > 0`, "h5b_zpool_status.rc == 0", `h5b_zpool_status.stdout is not regex('(?m)^\\s+${kind === "log" ? "logs" : "cache"}\\s*$')`],
+        changed_when: true,
+      })),
       checkModeTolerant({
         name: "Create the datasets",
         "community.general.zfs": { name: "{{ item.name }}", state: "present", extra_zfs_properties: "{{ item.properties }}" },
@@ -139,6 +157,9 @@ export function zfsVars(plan: Plan, host: PlanHost): Record<string, unknown> | u
   ]);
   const slogDevs = st.slog.disks.map((id) => part("slog", id));
   const l2arcDevs = st.l2arc.disks.map((id) => part("l2arc", id));
+  // A lost SLOG loses the last seconds of sync writes, so two devices are mirrored; L2ARC is only a cache.
+  const log = slogDevs.length > 1 ? ["log", "mirror", ...slogDevs] : slogDevs.length === 1 ? ["log", ...slogDevs] : [];
+  const cache = l2arcDevs.length > 0 ? ["cache", ...l2arcDevs] : [];
   const create = [
     "zpool",
     "create",
@@ -148,10 +169,10 @@ export function zfsVars(plan: Plan, host: PlanHost): Record<string, unknown> | u
     st.pool,
     st.layout,
     ...st.dataDisks.map(path),
-    // A lost SLOG loses the last seconds of sync writes, so two devices are mirrored; L2ARC is only a cache.
-    ...(slogDevs.length > 1 ? ["log", "mirror", ...slogDevs] : slogDevs.length === 1 ? ["log", ...slogDevs] : []),
-    ...(l2arcDevs.length > 0 ? ["cache", ...l2arcDevs] : []),
+    ...log,
+    ...cache,
   ];
+  const add = (devices: string[]) => (devices.length > 0 ? ["zpool", "add", st.pool, ...devices] : []);
   const datasets = st.datasets.map((d) => ({
     name: d.fullName,
     properties: {
@@ -164,7 +185,7 @@ export function zfsVars(plan: Plan, host: PlanHost): Record<string, unknown> | u
       sharenfs: "off",
     },
   }));
-  return { pool: st.pool, create, partitions, datasets };
+  return { pool: st.pool, create, add_log: add(log), add_cache: add(cache), partitions, datasets };
 }
 
 export function zfsHostFiles(plan: Plan, host: PlanHost): OutputFile[] {
