@@ -1,13 +1,35 @@
 import type { Plan, PlanHost } from "../../../plan/types.js";
 import type { OutputFile } from "../../file.js";
 import { PATHS } from "../../gateway/paths.js";
-import { checkModeTolerant, overlayTasks, type Role, roleFiles } from "../_role.js";
+import { checkModeTolerant, overlayTasks, type Role, roleFiles, type Task } from "../_role.js";
 import { OUTSIDE_CHROOT, RELOAD_SYSTEMD, reloadSystemdHandler } from "./_shared.js";
 
 const LOAD_FIREWALL = "Load the gateway's firewall";
 const RESTART_FIREWALL = "Restart the firewall, and forwarding with it";
 const APPLY_SYSCTL = "Apply the gateway's kernel settings";
 const RESTART_RADVD = "Restart radvd";
+
+/**
+ * The ruleset closes SSH on the WAN port, and the play reconnects to the gateway after loading it (a later play, or
+ * once the SSH control connection lapsed): a gateway reached at its WAN address, as it may be on a first deploy
+ * while it still hangs off the old router by that port, would be lost halfway. Compared with the address Ansible
+ * connects to; a host name is not resolved, and passes.
+ */
+const reachedThroughLan: Task = {
+  name: "Check that Ansible reaches the gateway through its LAN port",
+  "ansible.builtin.assert": {
+    that: ["ansible_host | default(inventory_hostname) not in h5b_wan_addresses"],
+    fail_msg: [
+      "Ansible reaches {{ inventory_hostname }} at {{ ansible_host | default(inventory_hostname) }}, an address of its WAN port {{ h5b_gateway.wan_nic }},",
+      "which the firewall closes to SSH. Reach it through its LAN port (ansible_host in the inventory) and deploy again.",
+    ].join("\n"),
+    quiet: true,
+  },
+  vars: {
+    h5b_wan_facts: "{{ ansible_facts[h5b_gateway.wan_nic | replace('-', '_') | replace('.', '_')] | default({}) }}",
+    h5b_wan_addresses: "{{ [h5b_wan_facts.ipv4.address | default('')] + (h5b_wan_facts.ipv6 | default([]) | map(attribute='address') | list) }}",
+  },
+};
 
 /**
  * The LAN router: nftables and radvd from Debian, the rendered ruleset, kernel settings and radvd.conf copied from its
@@ -19,6 +41,7 @@ export function gatewayRole(): OutputFile[] {
     name: "gateway",
     description: "The LAN router: nftables ruleset, IP forwarding with it, and router advertisements (radvd) from the spec",
     tasks: [
+      reachedThroughLan,
       {
         name: "Install the gateway's Debian packages",
         "ansible.builtin.apt": { name: "{{ h5b_gateway.packages }}", state: "present", update_cache: true, cache_valid_time: 3600 },
@@ -75,5 +98,5 @@ export function gatewayRole(): OutputFile[] {
 export function gatewayVars(plan: Plan, host: PlanHost): Record<string, unknown> | undefined {
   if (plan.gateway?.host !== host.name) return undefined;
   const radvd = plan.lan.ipv6 !== undefined;
-  return { packages: ["nftables", ...(radvd ? ["radvd"] : [])], radvd };
+  return { packages: ["nftables", ...(radvd ? ["radvd"] : [])], radvd, wan_nic: plan.gateway.wanNic };
 }
