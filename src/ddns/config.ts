@@ -143,6 +143,12 @@ export const ddnsConfigSchema = z
         maxInFlight: z.number().int().min(1).max(100_000).default(1024),
         /** Idle TCP connections are closed after this many milliseconds. @default 10000 */
         tcpIdleTimeoutMs: z.number().int().min(100).max(600_000).default(10_000),
+        /**
+         * A TCP frame must be complete this many milliseconds after its first octet arrived, else the connection is
+         * closed: the idle timeout alone restarts with every octet, so a client sending one octet per interval held
+         * a connection for ever. @default 10000
+         */
+        tcpFrameTimeoutMs: z.number().int().min(100).max(600_000).default(10_000),
         /** Updates committed together in one etcd transaction (group commit). @default 32 */
         maxBatch: z.number().int().min(1).max(100).default(32),
       })

@@ -10,7 +10,7 @@ import { DdnsMetrics, serveMetrics } from "./metrics.js";
 import { DnsTransport, type BoundAddress } from "./server.js";
 import { startPeriodicReconcile, type PeriodicReconcile } from "./periodic.js";
 import { EtcdStore } from "./store.js";
-import { tsigKey } from "./tsig.js";
+import { ReplayGuard, tsigKey } from "./tsig.js";
 import { warmUp } from "./_warmup.js";
 import type { Zone } from "./update.js";
 
@@ -90,6 +90,7 @@ export async function startDdns(config: DdnsConfig, options: StartOptions = {}):
   const inFlight = { count: 0, max: config.limits.maxInFlight };
   const ctx: HandlerContext = {
     key: tsigKey(config.tsig.name, config.tsig.algorithm, secrets.tsigSecret),
+    replay: new ReplayGuard(config.tsig.algorithm),
     zones: zonesOf(config),
     engine,
     now: options.now ?? (() => Math.floor(Date.now() / 1000)),

@@ -1,8 +1,9 @@
 import { nameText, type Labels } from "./_names.js";
+import { appendOpt, EDNS_VERSION, ednsOf } from "./edns.js";
 import { OPCODE, parseMessage, TYPE, WireError, WireWriter, writeHeader, type WireMessage } from "./_wire.js";
 import type { UpdateEngine } from "./engine.js";
 import { RCODE, rcodeName, type Rcode } from "./rcode.js";
-import { appendTsig, TSIG_ERROR, verifyRequest, type TsigKey, type TsigRecord } from "./tsig.js";
+import { appendTsig, TSIG_ERROR, verifyRequest, type ReplayGuard, type TsigKey, type TsigRecord, type TsigVerdict } from "./tsig.js";
 import { checkUpdate, type Zone } from "./update.js";
 
 /** One handled request, for the log line and the metrics. */
@@ -20,6 +21,8 @@ export interface UpdateLog {
 
 export interface HandlerContext {
   readonly key: TsigKey;
+  /** The key's memory of accepted requests (replay protection); one per key and daemon. */
+  readonly replay: ReplayGuard;
   readonly zones: readonly Zone[];
   readonly engine: UpdateEngine;
   /** Seconds since the epoch (injectable so tests can check the fudge window). */
@@ -75,21 +78,28 @@ export async function handleMessage(buf: Buffer, client: string, ctx: HandlerCon
     return { response: baseResponse(header, RCODE.FORMERR), log: log("-", [], RCODE.FORMERR, reason) };
   }
   const zoneQ = msg.questions.length === 1 ? msg.questions[0] : undefined;
+  const edns = ednsOf(msg);
+  // RFC 6891 7: a request with an OPT gets one back, whatever the answer (before the TSIG, which signs over it).
+  const base = (rcode: Rcode): Buffer => {
+    const response = baseResponse(msg, rcode, zoneQ);
+    return edns.kind === "ok" ? appendOpt(response, rcode) : response;
+  };
   const zoneText = zoneQ ? nameText(zoneQ.name) : "-";
   const verdict = verifyRequest(msg, ctx.key, ctx.now());
   const keyText = verdict.kind === "unsigned" || verdict.kind === "formerr" ? "-" : nameText(verdict.tsig.keyName);
 
   if (verdict.kind === "formerr") {
-    return { response: baseResponse(msg, RCODE.FORMERR, zoneQ), log: log(zoneText, [], RCODE.FORMERR, verdict.reason) };
+    return { response: base(RCODE.FORMERR), log: log(zoneText, [], RCODE.FORMERR, verdict.reason) };
   }
   if (verdict.kind === "reject") {
-    const response = tsigError(baseResponse(msg, RCODE.NOTAUTH, zoneQ), ctx, verdict.tsig, verdict.error, false);
+    const response = tsigError(base(RCODE.NOTAUTH), ctx, verdict.tsig, verdict.error, false);
     return { response, log: log(zoneText, [], RCODE.NOTAUTH, "TSIG verification failed", keyText, verdict.error) };
   }
-  if (verdict.kind === "badtime") {
-    const response = tsigError(baseResponse(msg, RCODE.NOTAUTH, zoneQ), ctx, verdict.tsig, TSIG_ERROR.BADTIME, true);
-    return { response, log: log(zoneText, [], RCODE.NOTAUTH, "TSIG time outside the fudge window", keyText, TSIG_ERROR.BADTIME) };
-  }
+  const badTime = (tsig: TsigRecord, reason: string): Handled => {
+    const response = tsigError(base(RCODE.NOTAUTH), ctx, tsig, TSIG_ERROR.BADTIME, true);
+    return { response, log: log(zoneText, [], RCODE.NOTAUTH, reason, keyText, TSIG_ERROR.BADTIME) };
+  };
+  if (verdict.kind === "badtime") return badTime(verdict.tsig, "TSIG time outside the fudge window");
   const sign = (response: Buffer): Buffer =>
     verdict.kind === "ok"
       ? appendTsig(response, ctx.key, {
@@ -99,30 +109,58 @@ export async function handleMessage(buf: Buffer, client: string, ctx: HandlerCon
           macLength: verdict.tsig.mac.length,
         }).message
       : response;
-
-  if (msg.opcode !== OPCODE.UPDATE) {
-    const rcode = msg.opcode === OPCODE.QUERY ? RCODE.REFUSED : RCODE.NOTIMP;
-    return { response: sign(baseResponse(msg, rcode, zoneQ)), log: log(zoneText, [], rcode, "only UPDATE is served", keyText) };
+  if (verdict.kind !== "ok") return answer(verdict);
+  // Last of the TSIG checks, so that only requests that passed all the others are remembered.
+  const admission = ctx.replay.admit(verdict.tsig);
+  if (admission.kind === "stale") return badTime(verdict.tsig, "TSIG time before the newest accepted request's (a replay)");
+  if (admission.kind === "repeat") {
+    // The same request again: kea-dhcp-ddns re-sending after a timeout (within the second, so with the same MAC), or
+    // a replay. Either way the first one's answer, which it is waiting for or has lost, and nothing applied twice.
+    const rcode = await admission.rcode;
+    const reason = "a repeat of an accepted request: its answer again, nothing applied";
+    return { ...(rcode !== undefined ? { response: sign(base(rcode as Rcode)) } : {}), log: log(zoneText, [], rcode ?? RCODE.SERVFAIL, reason, keyText) };
   }
-  if (verdict.kind === "unsigned") {
-    return { response: baseResponse(msg, RCODE.NOTAUTH, zoneQ), log: log(zoneText, [], RCODE.NOTAUTH, "unsigned update") };
-  }
-  const checked = checkUpdate(msg.questions, msg.answers, msg.authorities, ctx.zones);
-  if (!checked.ok) {
-    return { response: sign(baseResponse(msg, checked.rcode, zoneQ)), log: log(zoneText, [], checked.rcode, checked.reason, keyText) };
-  }
-  const names = checked.update.names.map(nameText);
-  if (ctx.inFlight.count >= ctx.inFlight.max) {
-    return { response: sign(baseResponse(msg, RCODE.SERVFAIL, zoneQ)), log: log(zoneText, names, RCODE.SERVFAIL, "too many updates in flight", keyText) };
-  }
-  ctx.inFlight.count++;
-  let outcome;
+  let handled: Handled | undefined;
   try {
-    outcome = await ctx.engine.submit(checked.update);
+    handled = await answer(verdict);
+    return handled;
   } finally {
-    ctx.inFlight.count--;
+    // The log's result is the answer's rcode (an extended one included, which the header alone does not hold).
+    const result = handled?.response !== undefined ? handled.log?.result : undefined;
+    admission.settle(result !== undefined && result in RCODE ? RCODE[result as keyof typeof RCODE] : undefined);
   }
-  return { response: sign(baseResponse(msg, outcome.rcode, zoneQ)), log: log(zoneText, names, outcome.rcode, outcome.reason, keyText) };
+
+  async function answer(verdict: Exclude<TsigVerdict, { kind: "formerr" | "reject" | "badtime" }>): Promise<Handled> {
+    // After the TSIG checks, so that these answers are signed like any other to a verified request.
+    if (edns.kind === "formerr") return { response: sign(base(RCODE.FORMERR)), log: log(zoneText, [], RCODE.FORMERR, edns.reason, keyText) };
+    if (edns.kind === "ok" && edns.version > EDNS_VERSION) {
+      // RFC 6891 6.1.3: not processed at all.
+      return { response: sign(base(RCODE.BADVERS)), log: log(zoneText, [], RCODE.BADVERS, `EDNS version ${edns.version} is not supported`, keyText) };
+    }
+    if (msg.opcode !== OPCODE.UPDATE) {
+      const rcode = msg.opcode === OPCODE.QUERY ? RCODE.REFUSED : RCODE.NOTIMP;
+      return { response: sign(base(rcode)), log: log(zoneText, [], rcode, "only UPDATE is served", keyText) };
+    }
+    if (verdict.kind === "unsigned") {
+      return { response: base(RCODE.NOTAUTH), log: log(zoneText, [], RCODE.NOTAUTH, "unsigned update") };
+    }
+    const checked = checkUpdate(msg.questions, msg.answers, msg.authorities, ctx.zones);
+    if (!checked.ok) {
+      return { response: sign(base(checked.rcode)), log: log(zoneText, [], checked.rcode, checked.reason, keyText) };
+    }
+    const names = checked.update.names.map(nameText);
+    if (ctx.inFlight.count >= ctx.inFlight.max) {
+      return { response: sign(base(RCODE.SERVFAIL)), log: log(zoneText, names, RCODE.SERVFAIL, "too many updates in flight", keyText) };
+    }
+    ctx.inFlight.count++;
+    let outcome;
+    try {
+      outcome = await ctx.engine.submit(checked.update);
+    } finally {
+      ctx.inFlight.count--;
+    }
+    return { response: sign(base(outcome.rcode)), log: log(zoneText, names, outcome.rcode, outcome.reason, keyText) };
+  }
 }
 
 /** RFC 8945 5.3.2: BADKEY/BADSIG are answered with an unsigned TSIG; BADTIME with a signed one and our time. */

@@ -134,7 +134,7 @@ export function decodeName(layout: Layout, name: Labels, kvs: readonly KV[], rev
       out.push(own ?? { key: kv.key, type: TYPE.DHCID, rdata: Buffer.alloc(0), ttl: 0, own: false });
       continue;
     }
-    // The read range also covers siblings whose label extends this one (`host` / `host-2`); they are not ours.
+    // A sibling whose label extends this one (`host` / `host-2`) is not this name's, whatever range it came from.
     if (kv.key !== path && !kv.key.startsWith(`${path}/`)) continue;
     const rest = kv.key === path ? "" : kv.key.slice(path.length + 1);
     if (rest === "" && reverseZone && v !== undefined) {

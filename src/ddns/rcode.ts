@@ -1,4 +1,4 @@
-/** DNS response codes (RFC 1035, RFC 2136). */
+/** DNS response codes (RFC 1035, RFC 2136, RFC 6891). */
 export const RCODE = {
   NOERROR: 0,
   FORMERR: 1,
@@ -11,6 +11,8 @@ export const RCODE = {
   NXRRSET: 8,
   NOTAUTH: 9,
   NOTZONE: 10,
+  /** Extended (RFC 6891): the header carries its low 4 bits, the response's OPT record the rest. */
+  BADVERS: 16,
 } as const;
 
 export type Rcode = (typeof RCODE)[keyof typeof RCODE];

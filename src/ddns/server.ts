@@ -10,6 +10,8 @@ export interface TransportLimits {
   readonly maxMessageSize: number;
   readonly maxTcpConnections: number;
   readonly tcpIdleTimeoutMs: number;
+  /** Time from a frame's first octet to its last (see config.ts). */
+  readonly tcpFrameTimeoutMs: number;
 }
 
 export interface TransportEvents {
@@ -87,7 +89,9 @@ export class DnsTransport {
       s.on("error", () => undefined);
     }
     if (tcp) {
-      const server = createServer({ pauseOnConnect: false }, (c) => this.onConnection(c));
+      // Half-open: a client may shut its sending side after its last request (RFC 7766 6.2.2 lets it) and still
+      // read the answers; with Node's default the socket was ended at once and the answers never sent.
+      const server = createServer({ pauseOnConnect: false, allowHalfOpen: true }, (c) => this.onConnection(c));
       try {
         await new Promise<void>((resolve, reject) => {
           server.once("error", reject);
@@ -152,6 +156,12 @@ export class DnsTransport {
     let buf: Buffer = Buffer.alloc(0);
     const frames: Buffer[] = [];
     let working = false;
+    let ended = false;
+    const deadline = frameDeadline(c, this.limits.tcpFrameTimeoutMs);
+    // After the client's end, the frames already received are answered, then our side is closed too.
+    const finishIfDone = () => {
+      if (ended && !working && frames.length === 0 && !c.destroyed) c.end();
+    };
     const work = async () => {
       if (working) return;
       working = true;
@@ -172,9 +182,11 @@ export class DnsTransport {
         if (frames.length < MAX_QUEUED_FRAMES && c.isPaused()) c.resume();
       }
       working = false;
+      finishIfDone();
     };
     c.on("data", (chunk: Buffer) => {
       buf = buf.length === 0 ? chunk : Buffer.concat([buf, chunk]);
+      let completed = 0;
       while (buf.length >= 2) {
         const len = buf.readUInt16BE(0);
         // A frame larger than the limit is never buffered: the connection is closed instead.
@@ -186,10 +198,17 @@ export class DnsTransport {
         if (buf.length < 2 + len) break;
         frames.push(Buffer.from(buf.subarray(2, 2 + len)));
         buf = buf.subarray(2 + len);
+        completed++;
       }
+      deadline.update(buf.length > 0, completed > 0);
       if (frames.length >= MAX_QUEUED_FRAMES) c.pause();
       void work();
     });
+    c.on("end", () => {
+      ended = true;
+      finishIfDone();
+    });
+    c.on("close", () => deadline.clear());
   }
 
   /** Stops taking new requests, lets every request already received get its answer, then closes everything. */
@@ -205,4 +224,29 @@ export class DnsTransport {
     for (const c of this.conns) c.destroy();
     await Promise.all(this.udp.map((s) => new Promise<void>((r) => s.close(() => r()))));
   }
+}
+
+/**
+ * The deadline for the frame being received on `c`: it starts with the frame's first octet, and only a complete
+ * frame stops it (the idle timeout restarts with every octet, so it cannot bound a client that trickles).
+ */
+function frameDeadline(c: Socket, ms: number): { update(partial: boolean, completed: boolean): void; clear(): void } {
+  let timer: NodeJS.Timeout | undefined;
+  const clear = () => {
+    if (timer !== undefined) clearTimeout(timer);
+    timer = undefined;
+  };
+  return {
+    /** After a chunk: `partial` when a frame is begun but not complete, `completed` when a frame was completed. */
+    update(partial, completed) {
+      if (!partial) return clear();
+      // A new frame began in this chunk (or this is the first): its own deadline starts now.
+      if (completed || timer === undefined) {
+        clear();
+        timer = setTimeout(() => c.destroy(), ms);
+        timer.unref();
+      }
+    },
+    clear,
+  };
 }

@@ -39,24 +39,31 @@ export function prefixEnd(prefix: string): Buffer {
 }
 
 interface Range {
-  key: string;
-  end?: Buffer;
+  readonly key: string;
+  /** Absent: the one key `key` (etcd's range_end left out). */
+  readonly end?: Buffer;
 }
 
 /**
- * The two key ranges that hold a name's records: [path, path + "0") covers the exact key and everything below
- * `path/` in one range ("0" follows "/"), at the price of also covering siblings such as `path-2`, which the
- * decoder drops and which can only cause a spurious compare failure (then a retry). Two ranges instead of three
- * per name means larger group commits within etcd's 128 operations per transaction.
+ * The key ranges that hold a name's records: the exact key `path` (a reverse name's PTR, or what external-dns put
+ * there), the subtree `path/…` (the daemon's leaves, and whatever else CoreDNS serves for the name), and the name's
+ * DHCIDs. One range [path, path + "0") would cover the first two in one read, but it also covers every sibling
+ * whose label extends this one (`host-2`, `host-3`: "-" sorts before "/"), and siblings are common (Kea names hosts
+ * by MAC or a counter): they took the name's read limit (past it the name was REFUSED), made the guess that a new
+ * name is empty fail, and put their own compares into the name's transaction. Three ranges cost one more compare
+ * per name: a group of 32 new names (3 compares each) still fits etcd's 128 operations per transaction, a group of 32
+ * names read first (a renewal's A and DHCID: 5 each) now takes two. The engine counts reads with
+ * {@link RANGES_PER_NAME} and splits commits by their compares.
  */
-function rangesOf(layout: Layout, name: Labels): Range[] {
+function rangesOf(layout: Layout, name: Labels): readonly Range[] {
   const path = namePath(layout, name);
+  const below = `${path}/`;
   const d = dhcidPrefix(layout, name);
-  return [{ key: path, end: Buffer.from(`${path}0`) }, { key: d, end: prefixEnd(d) }];
+  return [{ key: path }, { key: below, end: prefixEnd(below) }, { key: d, end: prefixEnd(d) }];
 }
 
 /** Ranges read per name (for the engine's transaction-size arithmetic). */
-export const RANGES_PER_NAME = 2;
+export const RANGES_PER_NAME = 3;
 
 /** What the update engine needs from storage; {@link EtcdStore} is the real one, tests may supply another. */
 export interface UpdateStore {
@@ -107,7 +114,8 @@ export class EtcdStore implements UpdateStore {
           // below cannot see).
           cmp.push({ key: kv.key, target: "MOD", result: "EQUAL", mod_revision: kv.mod_revision });
         }
-        // No key in the range may have been created or modified after the read revision.
+        // No key in the range may have been created or modified after the read revision (for the exact key: it is
+        // still absent, or unchanged).
         cmp.push({
           key: Buffer.from(r.key),
           ...(r.end ? { range_end: r.end } : {}),
@@ -127,7 +135,8 @@ export class EtcdStore implements UpdateStore {
     const compares = new Map<string, Compare[]>();
     for (const n of names) {
       records.set(n.join("."), []);
-      // Version 0 for every key in the range holds exactly when the range is empty.
+      // Version 0 for every key in the range holds exactly when the range is empty (for the exact key: when it is
+      // absent).
       compares.set(
         n.join("."),
         rangesOf(this.layout, n).map((r) => ({ key: Buffer.from(r.key), ...(r.end ? { range_end: r.end } : {}), target: "VERSION", result: "EQUAL", version: "0" })),

@@ -115,7 +115,7 @@ export function verifyRequest(msg: WireMessage, key: TsigKey, now: number): Tsig
   }
   const full = HASHES[key.algorithm].length;
   if (tsig.mac.length === 0) return { kind: "reject", error: TSIG_ERROR.BADSIG, tsig };
-  if (tsig.mac.length > full || tsig.mac.length < Math.max(10, Math.ceil(full / 2))) {
+  if (tsig.mac.length > full || tsig.mac.length < minMacLength(key.algorithm)) {
     return { kind: "formerr", reason: "TSIG MAC size outside the allowed truncation" };
   }
   const expected = hmac(key, [
@@ -125,6 +125,115 @@ export function verifyRequest(msg: WireMessage, key: TsigKey, now: number): Tsig
   if (!timingSafeEqual(expected, tsig.mac)) return { kind: "reject", error: TSIG_ERROR.BADSIG, tsig };
   if (Math.abs(now - tsig.timeSigned) > tsig.fudge) return { kind: "badtime", tsig };
   return { kind: "ok", tsig };
+}
+
+/** The shortest truncated MAC accepted (RFC 8945 5.2.2.1): max(10, half the hash). */
+function minMacLength(alg: TsigAlgorithm): number {
+  return Math.max(10, Math.ceil(HASHES[alg].length / 2));
+}
+
+/**
+ * What the replay memory says of a verified request. A `new` one is settled with the rcode it was answered with
+ * (undefined: not answered); a `repeat` of an accepted one gets that rcode, once the first one has it.
+ */
+export type Admission =
+  | { readonly kind: "new"; readonly settle: (rcode: number | undefined) => void }
+  | { readonly kind: "repeat"; readonly rcode: Promise<number | undefined> }
+  | { readonly kind: "stale" };
+
+/** A remembered request's state beside its time, in one number (a map of small objects cost 30 MB under load). */
+const STATES = 256;
+const PENDING = 255;
+const UNANSWERED = 254;
+
+/**
+ * How far (seconds) a request's Time Signed may lie before the newest accepted one. Not zero: kea-dhcp-ddns has up
+ * to 32 updates in flight, and two datagrams signed a moment apart across a second boundary can arrive in either
+ * order. Within this slack a replay is caught by its MAC instead.
+ */
+export const REPLAY_SLACK_SECONDS = 2;
+
+/**
+ * Requests remembered at most (a MAC and its answer, a few hundred octets); far above what arrives within the slack
+ * at the daemon's rate.
+ */
+export const REPLAY_MAX_MACS = 65_536;
+
+/**
+ * Replay protection for one key (RFC 8945 5.2.3 lets a server keep the most recent Time Signed per key and answer
+ * BADTIME to a later message with an earlier time). Without it a captured update could be sent again, and applied
+ * again, for as long as the fudge (300 s) allows: a Kea add replayed after the remove brings the name back. A repeat
+ * within the slack gets the first one's answer again and changes nothing, since kea-dhcp-ddns itself re-sends a
+ * request (re-signed, the same MAC within the same second) when its answer was late or lost.
+ *
+ * Per key, because the times of different keys come from different clocks; per daemon, because that is what one
+ * key's requests reach (the memory is lost on restart, which is a window the fudge still leaves open). Only
+ * requests that passed every other TSIG check get here, so nobody without the key can move the time forward or fill
+ * the memory.
+ */
+export class ReplayGuard {
+  private newest = 0;
+  /** Times at or before this are refused: MACs of that time were forgotten early to keep memory bounded. */
+  private floor = -1;
+  /**
+   * MAC prefixes (see admit) of accepted requests within the slack, oldest first, each with its Time Signed times
+   * STATES plus its rcode, or PENDING while it has none yet. Only the rcode is kept, not the answer: a repeat is
+   * answered anew with it (the same MAC, so the same request MAC in the signature).
+   */
+  private readonly recent = new Map<string, number>();
+  /** Repeats waiting for a request still in the engine (rare: kea-dhcp-ddns waits for its timeout before re-sending). */
+  private readonly waiting = new Map<string, ((rcode: number | undefined) => void)[]>();
+  private readonly prefix: number;
+
+  constructor(
+    algorithm: TsigAlgorithm,
+    private readonly maxMacs = REPLAY_MAX_MACS,
+  ) {
+    this.prefix = minMacLength(algorithm);
+  }
+
+  /**
+   * For a verified request: `new` (remembered; `settle` it once answered), `repeat` of an accepted one (with that
+   * one's rcode, when it has one), or `stale` (signed before the newest accepted, out of the slack).
+   */
+  admit(tsig: TsigRecord): Admission {
+    if (tsig.timeSigned < this.newest - REPLAY_SLACK_SECONDS || tsig.timeSigned <= this.floor) return { kind: "stale" };
+    // The MAC truncated to the shortest accepted length: a copy re-sent with a shorter truncation of the same MAC
+    // verifies too, and must count as the same request.
+    const id = tsig.mac.subarray(0, this.prefix).toString("base64");
+    const seen = this.recent.get(id);
+    if (seen !== undefined) {
+      const state = seen % STATES;
+      if (state !== PENDING) return { kind: "repeat", rcode: Promise.resolve(state === UNANSWERED ? undefined : state) };
+      return { kind: "repeat", rcode: new Promise((resolve) => this.waiting.set(id, [...(this.waiting.get(id) ?? []), resolve])) };
+    }
+    const time = tsig.timeSigned;
+    this.newest = Math.max(this.newest, time);
+    this.recent.set(id, time * STATES + PENDING);
+    this.forget();
+    return { kind: "new", settle: (rcode) => this.settle(id, time, rcode) };
+  }
+
+  private settle(id: string, time: number, rcode: number | undefined): void {
+    if (this.recent.has(id)) this.recent.set(id, time * STATES + (rcode ?? UNANSWERED));
+    const waiters = this.waiting.get(id);
+    this.waiting.delete(id);
+    for (const w of waiters ?? []) w(rcode);
+  }
+
+  /**
+   * Drops MACs from the front while they are out of the slack (the time check refuses their requests already) or
+   * the memory is over its bound. Insertion order is nearly time order; a stray later entry waits its turn.
+   */
+  private forget(): void {
+    for (const [id, value] of this.recent) {
+      const t = Math.floor(value / STATES);
+      const expired = t < this.newest - REPLAY_SLACK_SECONDS;
+      if (!expired && this.recent.size <= this.maxMacs) break;
+      this.recent.delete(id);
+      if (!expired) this.floor = Math.max(this.floor, t);
+    }
+  }
 }
 
 export interface SignOptions {

@@ -107,7 +107,7 @@ export function checkUpdate(
       } catch (e) {
         return fail(RCODE.FORMERR, e instanceof WireError ? e.message : "bad RDATA");
       }
-      changes.push({ kind: "add", name: rr.name, type: rr.type, ttl: rr.ttl & 0x7fffffff, rdata });
+      changes.push({ kind: "add", name: rr.name, type: rr.type, ttl: addTtl(rr.ttl), rdata });
     } else if (rr.class === CLASS.ANY) {
       if (rr.ttl !== 0 || rr.rdata.length !== 0 || META.has(rr.type)) return fail(RCODE.FORMERR, "bad delete (class ANY)");
       changes.push(rr.type === TYPE.ANY ? { kind: "delete-all", name: rr.name } : { kind: "delete-rrset", name: rr.name, type: rr.type });
@@ -142,6 +142,14 @@ export function checkUpdate(
     if (refused !== undefined) return fail(RCODE.REFUSED, refused);
   }
   return { ok: true, update: { zone, prereqs, changes, names: [...names.values()] } };
+}
+
+/**
+ * RFC 2181 8: a TTL with the most significant bit set is treated as zero (masking the bit instead turned 2^31 + 300
+ * into 300 seconds).
+ */
+function addTtl(ttl: number): number {
+  return ttl > 0x7fffffff ? 0 : ttl;
 }
 
 /** Each RDATA once. */

@@ -28,7 +28,7 @@ describe("ddns config (zod)", () => {
     ]);
     expect(c.tsig.algorithm).toBe("hmac-sha256");
     expect(c.etcd).toMatchObject({ endpoints: ["http://127.0.0.1:2379"], prefix: "/skydns/", metaPrefix: "/h5b-ddns/", timeoutMs: 400 });
-    expect(c.limits).toEqual({ maxMessageSize: 4096, maxTcpConnections: 64, maxInFlight: 1024, tcpIdleTimeoutMs: 10000, maxBatch: 32 });
+    expect(c.limits).toEqual({ maxMessageSize: 4096, maxTcpConnections: 64, maxInFlight: 1024, tcpIdleTimeoutMs: 10000, tcpFrameTimeoutMs: 10000, maxBatch: 32 });
     expect(c.owner).toBe("h5b-ddns");
     expect(c.zones.reverse).toEqual([]);
     expect(c.metrics).toBeUndefined();

@@ -7,7 +7,7 @@ import { UpdateEngine } from "../../src/ddns/engine.js";
 import { handleMessage, type HandlerContext } from "../../src/ddns/handler.js";
 import { RCODE } from "../../src/ddns/rcode.js";
 import type { UpdateStore, WriteSet } from "../../src/ddns/store.js";
-import { tsigKey } from "../../src/ddns/tsig.js";
+import { ReplayGuard, tsigKey } from "../../src/ddns/tsig.js";
 import { startEtcd, type EtcdInstance } from "../_harness/etcd.js";
 import { buildUpdate, ipv4, sign } from "./_client.js";
 import { SECRET } from "./_fixture.js";
@@ -50,6 +50,7 @@ describe("malformed and random input", () => {
     engine = new UpdateEngine(spy, { maxBatch: 16 });
     ctx = {
       key: tsigKey("ddns-key", "hmac-sha256", Buffer.from(SECRET, "base64")),
+      replay: new ReplayGuard("hmac-sha256"),
       zones: zonesOf(config),
       engine,
       now: () => Math.floor(Date.now() / 1000),

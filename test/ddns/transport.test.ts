@@ -15,7 +15,7 @@ describe("transport limits, metrics and graceful stop", () => {
   let fx: Fixture;
   beforeAll(async () => {
     fx = await startFixture({
-      limits: { maxMessageSize: 1024, maxTcpConnections: 3, tcpIdleTimeoutMs: 300 },
+      limits: { maxMessageSize: 1024, maxTcpConnections: 3, tcpIdleTimeoutMs: 300, tcpFrameTimeoutMs: 600 },
       metrics: { address: "127.0.0.1", port: 0 },
     } as never);
   });
@@ -50,6 +50,43 @@ describe("transport limits, metrics and graceful stop", () => {
     });
     c.destroy();
     expect(ids.sort()).toEqual([101, 102, 103]);
+  });
+
+  it("answers a client that shuts its sending side after its request (TCP half-close), then closes", async () => {
+    const c = connect(fx.port, "127.0.0.1");
+    const m = add("halfclose.lab.test", "10.99.0.35", 7);
+    const len = Buffer.alloc(2);
+    len.writeUInt16BE(m.length);
+    const got: Buffer[] = [];
+    c.on("data", (d: Buffer) => got.push(d));
+    const t0 = Date.now();
+    c.end(Buffer.concat([len, m]));
+    await closed(c);
+    // Closed by the daemon once it answered, not by the 300 ms idle timeout.
+    expect(Date.now() - t0).toBeLessThan(250);
+    const answer = Buffer.concat(got);
+    expect(answer.readUInt16BE(0)).toBe(answer.length - 2);
+    expect(answer.readUInt16BE(2)).toBe(7);
+    expect(answer.readUInt16BE(4) & 0xf).toBe(RCODE.NOERROR);
+  });
+
+  it("closes a connection whose frame is not complete within tcpFrameTimeoutMs, however steadily it trickles", async () => {
+    const c = connect(fx.port, "127.0.0.1");
+    c.on("error", () => undefined);
+    // A 200-octet frame, one octet per 100 ms: each octet comes well inside the 300 ms idle timeout.
+    const frame = Buffer.concat([Buffer.from([0, 200]), Buffer.alloc(200)]);
+    let sent = 0;
+    const trickle = setInterval(() => {
+      if (!c.destroyed) c.write(frame.subarray(sent, ++sent));
+    }, 100);
+    const t0 = Date.now();
+    await Promise.race([closed(c), new Promise((r) => setTimeout(r, 3000))]);
+    clearInterval(trickle);
+    const open = !c.destroyed;
+    c.destroy();
+    expect(open).toBe(false);
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(500);
+    expect(Date.now() - t0).toBeLessThan(2000);
   });
 
   it("drops oversized UDP datagrams unanswered and closes a TCP connection announcing an oversized frame", async () => {

@@ -56,6 +56,19 @@ describe("RFC 2136 section checks (3.1, 3.2, 3.4.1) and policy", () => {
   ])("%s", (_, run, want) => {
     expect(rc(run())).toBe(want);
   });
+
+  it.each<[number, number]>([
+    [0, 0],
+    [300, 300],
+    [0x7fffffff, 0x7fffffff],
+    // RFC 2181 8: the top bit set means zero, whatever the other bits say.
+    [0x80000000, 0],
+    [0x80000000 + 300, 0],
+    [0xffffffff, 0],
+  ])("an add with TTL %i is stored with TTL %i", (ttl, want) => {
+    const c = check("lab.test", [], [A("a.lab.test", "10.99.0.1", ttl)]);
+    expect(c.ok && c.update.changes[0]?.kind === "add" ? c.update.changes[0].ttl : undefined).toBe(want);
+  });
 });
 
 const n = parseName;

@@ -1,0 +1,139 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { CLASS, TYPE, type WireMessage } from "../../src/ddns/_wire.js";
+import { RCODE } from "../../src/ddns/rcode.js";
+import { parseTsig, ReplayGuard, REPLAY_SLACK_SECONDS, TSIG_ERROR, tsigKey, verifyResponse, type TsigRecord } from "../../src/ddns/tsig.js";
+import { buildUpdate, ipv4, KEY, sendUdp, sign } from "./_client.js";
+import { startFixture, WRONG_SECRET, type Fixture } from "./_fixture.js";
+
+const tsigError = (res: WireMessage | undefined): number | undefined => {
+  const rr = res?.additionals.at(-1);
+  return res && rr?.type === TYPE.TSIG ? parseTsig(res, rr).error : undefined;
+};
+
+describe("replay of signed updates (RFC 8945 5.2.3)", () => {
+  let fx: Fixture;
+  const now = () => Math.floor(Date.now() / 1000);
+  const dhcid = Buffer.concat([Buffer.from([0, 1, 1]), Buffer.alloc(32, 9)]);
+  /** kea-dhcp-ddns's add: the name must be free; then A and DHCID. */
+  const keaAdd = (name: string, addr: string, id: number) =>
+    buildUpdate({
+      id,
+      zone: "lab.test",
+      prereqs: [{ name, type: TYPE.ANY, class: CLASS.NONE }],
+      updates: [
+        { name, type: TYPE.A, ttl: 60, rdata: ipv4(addr) },
+        { name, type: TYPE.DHCID, ttl: 60, rdata: dhcid },
+      ],
+    });
+  /** kea-dhcp-ddns's remove: the DHCID must match; then everything at the name goes. */
+  const keaRemove = (name: string, id: number) =>
+    buildUpdate({
+      id,
+      zone: "lab.test",
+      prereqs: [{ name, type: TYPE.DHCID, rdata: dhcid }],
+      updates: [{ name, type: TYPE.ANY, class: CLASS.ANY }],
+    });
+
+  beforeAll(async () => {
+    fx = await startFixture();
+  });
+  afterAll(async () => {
+    await fx?.close();
+  });
+  beforeEach(async () => {
+    await fx.etcd.ctl(["del", "--prefix", "/"]);
+  });
+
+  it("an accepted add sent again gets the first answer again and writes nothing, also after the remove it preceded", async () => {
+    // Within the slack a repeat is what kea-dhcp-ddns sends after a timeout (the same request, re-signed within the
+    // same second): it gets the answer it missed, signed for it, and nothing is applied again.
+    const t = now();
+    const add = sign(keaAdd("victim.lab.test", "10.2.0.5", 1), { time: t });
+    expect((await sendUdp(fx.port, add.message))?.rcode).toBe(RCODE.NOERROR);
+    expect((await sendUdp(fx.port, sign(keaRemove("victim.lab.test", 2), { time: t + 1 }).message))?.rcode).toBe(RCODE.NOERROR);
+    expect(await fx.dump()).toEqual({});
+    const again = await sendUdp(fx.port, add.message);
+    expect(again?.rcode).toBe(RCODE.NOERROR);
+    expect(again && verifyResponse(again, KEY, add.mac)).toBeDefined();
+    expect(await fx.dump()).toEqual({});
+    expect(fx.logs.at(-1)).toContain("a repeat of an accepted request");
+  });
+
+  it("a request signed 1 s before the newest accepted one is still accepted (reordered datagrams)", async () => {
+    const t = now();
+    expect((await sendUdp(fx.port, sign(keaAdd("late1.lab.test", "10.2.0.6", 3), { time: t + 1 }).message))?.rcode).toBe(RCODE.NOERROR);
+    expect((await sendUdp(fx.port, sign(keaAdd("late2.lab.test", "10.2.0.7", 4), { time: t }).message))?.rcode).toBe(RCODE.NOERROR);
+    expect(Object.keys(await fx.dump()).filter((k) => k.startsWith("/skydns/"))).toHaveLength(2);
+  });
+
+  it("requests that fail the other TSIG checks do not move the newest time: a forged future time locks nobody out", async () => {
+    const t = now();
+    const forged = sign(keaAdd("forged.lab.test", "10.2.0.8", 5), { key: tsigKey("ddns-key", "hmac-sha256", Buffer.from(WRONG_SECRET, "base64")), time: t + 200 });
+    expect(tsigError(await sendUdp(fx.port, forged.message))).toBe(TSIG_ERROR.BADSIG);
+    const outside = sign(keaAdd("outside.lab.test", "10.2.0.9", 6), { time: t + 3600 });
+    expect(tsigError(await sendUdp(fx.port, outside.message))).toBe(TSIG_ERROR.BADTIME);
+    expect((await sendUdp(fx.port, sign(keaAdd("honest.lab.test", "10.2.0.10", 7), { time: t }).message))?.rcode).toBe(RCODE.NOERROR);
+  });
+
+  it("an accepted add sent again after the slack gets BADTIME (signed) and writes nothing", async () => {
+    // Last: it moves the daemon's newest time into the future.
+    const t = now();
+    const add = sign(keaAdd("victim2.lab.test", "10.2.0.11", 8), { time: t });
+    expect((await sendUdp(fx.port, add.message))?.rcode).toBe(RCODE.NOERROR);
+    expect((await sendUdp(fx.port, sign(keaRemove("victim2.lab.test", 9), { time: t + REPLAY_SLACK_SECONDS + 1 }).message))?.rcode).toBe(RCODE.NOERROR);
+    const replay = await sendUdp(fx.port, add.message);
+    expect(replay?.rcode).toBe(RCODE.NOTAUTH);
+    expect(tsigError(replay)).toBe(TSIG_ERROR.BADTIME);
+    expect(replay && verifyResponse(replay, KEY, add.mac)).toBeDefined();
+    expect(await fx.dump()).toEqual({});
+    expect(fx.logs.at(-1)).toContain("replay");
+  });
+});
+
+describe("ReplayGuard", () => {
+  const rec = (timeSigned: number, mac: Buffer): TsigRecord => ({
+    keyName: [],
+    algorithm: [],
+    timeSigned,
+    fudge: 300,
+    mac,
+    originalId: 0,
+    error: 0,
+    other: Buffer.alloc(0),
+    offset: 0,
+  });
+  const mac = (n: number) => Buffer.alloc(32, n);
+  const kind = (g: ReplayGuard, r: TsigRecord) => g.admit(r).kind;
+
+  it("refuses a time more than the slack before the newest, and a repeated MAC within it, truncated or not", () => {
+    const g = new ReplayGuard("hmac-sha256");
+    expect(kind(g, rec(1000, mac(1)))).toBe("new");
+    expect(kind(g, rec(1000, mac(1)))).toBe("repeat");
+    expect(kind(g, rec(1000, mac(1).subarray(0, 16)))).toBe("repeat");
+    expect(kind(g, rec(1000 - REPLAY_SLACK_SECONDS, mac(2)))).toBe("new");
+    expect(kind(g, rec(1000 - REPLAY_SLACK_SECONDS - 1, mac(3)))).toBe("stale");
+    expect(kind(g, rec(1300, mac(4)))).toBe("new");
+    expect(kind(g, rec(1000, mac(5)))).toBe("stale");
+  });
+
+  it("gives a repeat the first one's answer once it is settled", async () => {
+    const g = new ReplayGuard("hmac-sha256");
+    const first = g.admit(rec(1000, mac(1)));
+    const again = g.admit(rec(1000, mac(1)));
+    if (first.kind !== "new" || again.kind !== "repeat") throw new Error("expected new, then repeat");
+    first.settle(RCODE.YXDOMAIN);
+    expect(await again.rcode).toBe(RCODE.YXDOMAIN);
+    const later = g.admit(rec(1000, mac(1)));
+    expect(later.kind === "repeat" && (await later.rcode)).toBe(RCODE.YXDOMAIN);
+  });
+
+  it("keeps only the MACs within the slack, and past its bound refuses the forgotten times rather than forget a MAC", () => {
+    const g = new ReplayGuard("hmac-sha256", 3);
+    for (let i = 0; i < 3; i++) expect(kind(g, rec(1000, mac(i)))).toBe("new");
+    // A fourth at the same second pushes the first out: from now on second 1000 is refused altogether.
+    expect(kind(g, rec(1001, mac(3)))).toBe("new");
+    expect(kind(g, rec(1000, mac(0)))).toBe("stale");
+    expect(kind(g, rec(1000, mac(9)))).toBe("stale");
+    expect(kind(g, rec(1001, mac(10)))).toBe("new");
+  });
+});
