@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { parseDdnsConfig, startDdns, type DdnsConfig, type DdnsConfigInput, type DdnsHandle } from "../../src/ddns/index.js";
+import { afterAll, beforeAll, beforeEach } from "vitest";
 import { startEtcd, type EtcdInstance } from "../_harness/etcd.js";
 
 const run = promisify(execFile);
@@ -104,4 +105,27 @@ export async function nsupdate(script: string, secret = SECRET, key = "ddns-key"
 
 export async function dig(args: readonly string[]): Promise<string> {
   return (await run("dig", [...args])).stdout;
+}
+
+/**
+ * The fixture of the enclosing `describe`: started before its tests and closed after them; with `fresh`, etcd is
+ * emptied before each test. The getter throws until it has started.
+ */
+export function useFixture(opts: { readonly fresh?: boolean } = {}): () => Fixture {
+  let fx: Fixture | undefined;
+  beforeAll(async () => {
+    fx = await startFixture();
+  });
+  afterAll(async () => {
+    await fx?.close();
+  });
+  if (opts.fresh) {
+    beforeEach(async () => {
+      await fx?.etcd.ctl(["del", "--prefix", "/"]);
+    });
+  }
+  return () => {
+    if (fx === undefined) throw new Error("the daemon's fixture has not started");
+    return fx;
+  };
 }

@@ -1,9 +1,9 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { CLASS, TYPE, type WireMessage } from "../../src/ddns/_wire.js";
 import { RCODE } from "../../src/ddns/rcode.js";
 import { parseTsig, ReplayGuard, REPLAY_SLACK_SECONDS, TSIG_ERROR, tsigKey, verifyResponse, type TsigRecord } from "../../src/ddns/tsig.js";
 import { buildUpdate, ipv4, KEY, sendUdp, sign } from "./_client.js";
-import { startFixture, WRONG_SECRET, type Fixture } from "./_fixture.js";
+import { useFixture, WRONG_SECRET } from "./_fixture.js";
 
 const tsigError = (res: WireMessage | undefined): number | undefined => {
   const rr = res?.additionals.at(-1);
@@ -11,7 +11,7 @@ const tsigError = (res: WireMessage | undefined): number | undefined => {
 };
 
 describe("replay of signed updates (RFC 8945 5.2.3)", () => {
-  let fx: Fixture;
+  const fx = useFixture({ fresh: true });
   const now = () => Math.floor(Date.now() / 1000);
   const dhcid = Buffer.concat([Buffer.from([0, 1, 1]), Buffer.alloc(32, 9)]);
   /** kea-dhcp-ddns's add: the name must be free; then A and DHCID. */
@@ -34,59 +34,50 @@ describe("replay of signed updates (RFC 8945 5.2.3)", () => {
       updates: [{ name, type: TYPE.ANY, class: CLASS.ANY }],
     });
 
-  beforeAll(async () => {
-    fx = await startFixture();
-  });
-  afterAll(async () => {
-    await fx?.close();
-  });
-  beforeEach(async () => {
-    await fx.etcd.ctl(["del", "--prefix", "/"]);
-  });
 
   it("an accepted add sent again gets the first answer again and writes nothing, also after the remove it preceded", async () => {
     // Within the slack a repeat is what kea-dhcp-ddns sends after a timeout (the same request, re-signed within the
     // same second): it gets the answer it missed, signed for it, and nothing is applied again.
     const t = now();
     const add = sign(keaAdd("victim.lab.test", "10.2.0.5", 1), { time: t });
-    expect((await sendUdp(fx.port, add.message))?.rcode).toBe(RCODE.NOERROR);
-    expect((await sendUdp(fx.port, sign(keaRemove("victim.lab.test", 2), { time: t + 1 }).message))?.rcode).toBe(RCODE.NOERROR);
-    expect(await fx.dump()).toEqual({});
-    const again = await sendUdp(fx.port, add.message);
+    expect((await sendUdp(fx().port, add.message))?.rcode).toBe(RCODE.NOERROR);
+    expect((await sendUdp(fx().port, sign(keaRemove("victim.lab.test", 2), { time: t + 1 }).message))?.rcode).toBe(RCODE.NOERROR);
+    expect(await fx().dump()).toEqual({});
+    const again = await sendUdp(fx().port, add.message);
     expect(again?.rcode).toBe(RCODE.NOERROR);
     expect(again && verifyResponse(again, KEY, add.mac)).toBeDefined();
-    expect(await fx.dump()).toEqual({});
-    expect(fx.logs.at(-1)).toContain("a repeat of an accepted request");
+    expect(await fx().dump()).toEqual({});
+    expect(fx().logs.at(-1)).toContain("a repeat of an accepted request");
   });
 
   it("a request signed 1 s before the newest accepted one is still accepted (reordered datagrams)", async () => {
     const t = now();
-    expect((await sendUdp(fx.port, sign(keaAdd("late1.lab.test", "10.2.0.6", 3), { time: t + 1 }).message))?.rcode).toBe(RCODE.NOERROR);
-    expect((await sendUdp(fx.port, sign(keaAdd("late2.lab.test", "10.2.0.7", 4), { time: t }).message))?.rcode).toBe(RCODE.NOERROR);
-    expect(Object.keys(await fx.dump()).filter((k) => k.startsWith("/skydns/"))).toHaveLength(2);
+    expect((await sendUdp(fx().port, sign(keaAdd("late1.lab.test", "10.2.0.6", 3), { time: t + 1 }).message))?.rcode).toBe(RCODE.NOERROR);
+    expect((await sendUdp(fx().port, sign(keaAdd("late2.lab.test", "10.2.0.7", 4), { time: t }).message))?.rcode).toBe(RCODE.NOERROR);
+    expect(Object.keys(await fx().dump()).filter((k) => k.startsWith("/skydns/"))).toHaveLength(2);
   });
 
   it("requests that fail the other TSIG checks do not move the newest time: a forged future time locks nobody out", async () => {
     const t = now();
     const forged = sign(keaAdd("forged.lab.test", "10.2.0.8", 5), { key: tsigKey("ddns-key", "hmac-sha256", Buffer.from(WRONG_SECRET, "base64")), time: t + 200 });
-    expect(tsigError(await sendUdp(fx.port, forged.message))).toBe(TSIG_ERROR.BADSIG);
+    expect(tsigError(await sendUdp(fx().port, forged.message))).toBe(TSIG_ERROR.BADSIG);
     const outside = sign(keaAdd("outside.lab.test", "10.2.0.9", 6), { time: t + 3600 });
-    expect(tsigError(await sendUdp(fx.port, outside.message))).toBe(TSIG_ERROR.BADTIME);
-    expect((await sendUdp(fx.port, sign(keaAdd("honest.lab.test", "10.2.0.10", 7), { time: t }).message))?.rcode).toBe(RCODE.NOERROR);
+    expect(tsigError(await sendUdp(fx().port, outside.message))).toBe(TSIG_ERROR.BADTIME);
+    expect((await sendUdp(fx().port, sign(keaAdd("honest.lab.test", "10.2.0.10", 7), { time: t }).message))?.rcode).toBe(RCODE.NOERROR);
   });
 
   it("an accepted add sent again after the slack gets BADTIME (signed) and writes nothing", async () => {
     // Last: it moves the daemon's newest time into the future.
     const t = now();
     const add = sign(keaAdd("victim2.lab.test", "10.2.0.11", 8), { time: t });
-    expect((await sendUdp(fx.port, add.message))?.rcode).toBe(RCODE.NOERROR);
-    expect((await sendUdp(fx.port, sign(keaRemove("victim2.lab.test", 9), { time: t + REPLAY_SLACK_SECONDS + 1 }).message))?.rcode).toBe(RCODE.NOERROR);
-    const replay = await sendUdp(fx.port, add.message);
+    expect((await sendUdp(fx().port, add.message))?.rcode).toBe(RCODE.NOERROR);
+    expect((await sendUdp(fx().port, sign(keaRemove("victim2.lab.test", 9), { time: t + REPLAY_SLACK_SECONDS + 1 }).message))?.rcode).toBe(RCODE.NOERROR);
+    const replay = await sendUdp(fx().port, add.message);
     expect(replay?.rcode).toBe(RCODE.NOTAUTH);
     expect(tsigError(replay)).toBe(TSIG_ERROR.BADTIME);
     expect(replay && verifyResponse(replay, KEY, add.mac)).toBeDefined();
-    expect(await fx.dump()).toEqual({});
-    expect(fx.logs.at(-1)).toContain("replay");
+    expect(await fx().dump()).toEqual({});
+    expect(fx().logs.at(-1)).toContain("replay");
   });
 });
 
