@@ -158,6 +158,13 @@ function distinct(rdatas: readonly Buffer[]): Buffer[] {
 }
 
 /**
+ * Names that clients resolve on their own account under their search domain: Windows' proxy auto-discovery asks
+ * for `wpad.<domain>` and its IPv6 transition for `isatap.<domain>`, so a device that names itself so would steer
+ * every Windows machine's web traffic; `localhost` must stay loopback.
+ */
+const CLAIMED_NAMES: ReadonlySet<string> = new Set(["wpad", "isatap", "localhost"]);
+
+/**
  * Why the daemon keeps no records at `name` in `zone` (RFC 2136 3.3 policy; `adding` for a name it would add
  * to), or undefined. The same rules hold for updates and for `h5b ddns reconcile`.
  */
@@ -166,6 +173,12 @@ export function namePolicy(name: Labels, zone: Zone, adding: boolean): string | 
   // The daemon's own keys are leaves named `h5b-…` below a name's path: a name with such a label would have its
   // records at the keys of the name above it.
   if (name.some((l) => l.startsWith("h5b-"))) return `name ${nameText(name)} has a label starting with h5b-, which the daemon's keys use`;
+  // CoreDNS's etcd plugin reads a label `any` (or `*`) as a wildcard: the name would answer with the whole zone.
+  if (name.some((l) => l.toLowerCase() === "any")) return `name ${nameText(name)} has a label any, which CoreDNS reads as a wildcard`;
+  const host = name[0]?.toLowerCase();
+  if (!zone.reverse && host !== undefined && CLAIMED_NAMES.has(host)) {
+    return `${nameText(name)}: ${host} is a name clients look up by itself (proxy discovery, loopback), not one a DHCP client may take`;
+  }
   // CoreDNS answers a name with everything below its path, so the apex would stand for the whole zone.
   if (sameName(name, zone.name)) return "records at the zone apex cannot be represented in the etcd layout";
   // CoreDNS reads the zone's NS records and its top below `dns.<zone>`.

@@ -22,7 +22,17 @@ export function planHostNetworks(hosts: readonly PlanHost[], lan: Plan["lan"], s
       host: h.name,
       manager,
       lan: { nic: h.lanNic.name, addresses, ...(router ? {} : { gateway: lan.ipv4.gateway, ...ipv6Gateway }) },
-      ...(h.wanNic !== undefined ? { wan: h.wanNic.name } : { resolver: { nameservers: dns, search: [site.zones.dhcp, site.zones.services] } }),
+      ...(h.wanNic !== undefined ? { wan: h.wanNic.name } : { resolver: { nameservers: dns, search: searchDomains(site.zones) } }),
     };
   });
+}
+
+/**
+ * The LAN's search list, for the hosts' resolvers, DHCP and router advertisements: the services zone first. A DHCP
+ * client picks its own name, so with the DHCP zone first a device calling itself `wireguard` would take the short
+ * name `wireguard` from the service of that name for every LAN client; the services zone holds only the spec's
+ * names, so searched first a short name always reaches the service.
+ */
+export function searchDomains(zones: { readonly services: string; readonly dhcp: string }): string[] {
+  return [zones.services, zones.dhcp];
 }

@@ -269,17 +269,23 @@ function checkRoles(spec: Homelab, push: Push): void {
   }
 }
 
+/** Labels CoreDNS's etcd plugin reads in its own way, which no host or service may be called. */
+const RESERVED_LABELS: Readonly<Record<string, string>> = {
+  [ZONE_META_LABEL]: `is where CoreDNS keeps the zone's name servers and its top (${ZONE_META_LABEL}.<zone>)`,
+  any: "would be a wildcard: CoreDNS answers a label any with every record of the zone",
+};
+
 function checkZones(spec: Homelab, ingressOn: boolean, push: Push): void {
   const { services, dhcp } = spec.site.zones;
-  const taken = (path: string, fqdn: string) =>
-    push(error("name-reserved", path, `${fqdn} is where CoreDNS keeps the zone's name servers and its top (${ZONE_META_LABEL}.<zone>): choose another name`));
-  if (spec.hosts[ZONE_META_LABEL] !== undefined) taken(`hosts.${ZONE_META_LABEL}`, `${ZONE_META_LABEL}.${dhcp}`);
+  const check = (label: string, path: string, zone: string) => {
+    const why = Object.hasOwn(RESERVED_LABELS, label) ? RESERVED_LABELS[label] : undefined;
+    if (why !== undefined) push(error("name-reserved", path, `${label}.${zone} ${why}: choose another name`));
+  };
+  for (const host of Object.keys(spec.hosts)) check(host, `hosts.${host}`, dhcp);
   const ingress = spec.cluster.cilium.ingress;
-  if (ingressOn && ingress.hostname === ZONE_META_LABEL) taken("cluster.cilium.ingress.hostname", `${ZONE_META_LABEL}.${services}`);
+  if (ingressOn) check(ingress.hostname, "cluster.cilium.ingress.hostname", services);
   for (const [name, w] of Object.entries(spec.workloads)) {
-    if (w.exposure !== "none" && (w.hostname ?? name) === ZONE_META_LABEL) {
-      taken(w.hostname !== undefined ? `workloads.${name}.hostname` : `workloads.${name}`, `${ZONE_META_LABEL}.${services}`);
-    }
+    if (w.exposure !== "none") check(w.hostname ?? name, w.hostname !== undefined ? `workloads.${name}.hostname` : `workloads.${name}`, services);
   }
   const nested = (a: string, b: string) => a === b || a.endsWith(`.${b}`);
   if (nested(services, dhcp) || nested(dhcp, services)) {

@@ -51,7 +51,7 @@ describe("h5b check: networkmanager", () => {
       // NetworkManager drops the key without a word: the profile would come up without it.
       name: "a misspelled property",
       edit: (t: string) => t.replace("dns-search=", "dns-searches="),
-      message: "NetworkManager drops it: ipv4.dns-searches=lan.home.example.org;svc.home.example.org; (an unknown property or a value it cannot parse)",
+      message: "NetworkManager drops it: ipv4.dns-searches=svc.home.example.org;lan.home.example.org; (an unknown property or a value it cannot parse)",
     },
     {
       name: "a DNS server it cannot parse, beside one it can",

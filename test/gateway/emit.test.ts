@@ -145,7 +145,7 @@ describe("forwarding and router advertisements", () => {
     for (const line of ["AdvManagedFlag on;", "AdvOtherConfigFlag on;", `prefix ${r.plan.lan.ipv6?.prefix.cidr}`, "AdvAutonomous on;", `RDNSS ${r.plan.lan.ipv6?.dns}`]) {
       expect(conf).toContain(line);
     }
-    expect(conf).toContain(`DNSSL ${r.plan.site.zones.dhcp} ${r.plan.site.zones.services}`);
+    expect(conf).toContain(`DNSSL ${r.plan.site.zones.services} ${r.plan.site.zones.dhcp}`);
     expect(renderGateway(variants["ipv4-only"]).file(PATHS.radvd)).toBeUndefined();
   });
 });
@@ -157,8 +157,8 @@ describe("the gateway's Ansible role", () => {
   it("runs on the gateways group, and installs radvd only for an IPv6 LAN", () => {
     const f = files();
     expect(yaml(f, "ansible/site.yml").find((p: { roles: string[] }) => p.roles.includes("gateway"))?.hosts).toBe("gateways");
-    expect(yaml(f, "ansible/host_vars/gateway.yml").h5b_gateway).toEqual({ packages: ["nftables", "radvd"], radvd: true });
-    expect(yaml(files(variants["ipv4-only"]), "ansible/host_vars/gateway.yml").h5b_gateway).toEqual({ packages: ["nftables"], radvd: false });
+    expect(yaml(f, "ansible/host_vars/gateway.yml").h5b_gateway).toEqual({ packages: ["nftables", "radvd"], radvd: true, wan_nic: "wan0" });
+    expect(yaml(files(variants["ipv4-only"]), "ansible/host_vars/gateway.yml").h5b_gateway).toEqual({ packages: ["nftables"], radvd: false, wan_nic: "wan0" });
     expect(yaml(f, "ansible/host_vars/porygon.yml").h5b_gateway).toBeUndefined();
   });
 

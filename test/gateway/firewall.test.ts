@@ -257,7 +257,7 @@ describe("the gateway's rendered firewall, loaded in a network namespace", () =>
     expect(field("Prefix")).toEqual([v6.prefix.cidr]);
     expect(field("Autonomous address conf.")).toEqual(["Yes"]);
     expect(field("Recursive DNS server")).toEqual([v6.dns]);
-    expect(field("DNS search list")).toEqual([`${r.plan.site.zones.dhcp} ${r.plan.site.zones.services}`]);
+    expect(field("DNS search list")).toEqual([`${r.plan.site.zones.services} ${r.plan.site.zones.dhcp}`]);
   });
 
   it("forwards to the internet nothing from outside the LAN's prefixes (BCP 38), even where the way back exists", async () => {

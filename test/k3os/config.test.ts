@@ -60,7 +60,7 @@ describe("a k3OS node's config.yaml", () => {
       "IPv4 = 10.0.0.11/16/10.0.0.1",
       "IPv6 = 2001:db8:10::11/64/2001:db8:10::1",
       "Nameservers = 10.0.0.53,2001:db8:10::53",
-      "SearchDomains = lan.home.example.org,svc.home.example.org",
+      "SearchDomains = svc.home.example.org,lan.home.example.org",
       "Timeservers = 0.debian.pool.ntp.org,1.debian.pool.ntp.org",
       "",
     ]);

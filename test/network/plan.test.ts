@@ -35,7 +35,7 @@ describe("the hosts' own network settings in the plan", () => {
     const plan = planOf();
     expect(networkOf(plan, "porygon")).toMatchObject({
       lan: { gateway: plan.lan.ipv4.gateway },
-      resolver: { nameservers: [plan.lan.ipv4.dns, plan.lan.ipv6?.dns], search: [plan.site.zones.dhcp, plan.site.zones.services] },
+      resolver: { nameservers: [plan.lan.ipv4.dns, plan.lan.ipv6?.dns], search: [plan.site.zones.services, plan.site.zones.dhcp] },
     });
     expect(networkOf(plan, "porygon")?.wan).toBeUndefined();
     // Only a NetworkManager profile writes the IPv6 route out; ifupdown hosts take it from router advertisements.
@@ -133,7 +133,7 @@ describe("/etc/network/interfaces", () => {
     const ifupdown = [...files].filter(([path]) => !path.endsWith(".nmconnection"));
     for (const [path, text] of ifupdown) expect({ path, inet6: /inet6|:/.test(text.replace(/^#.*$/gm, "")) }).toEqual({ path, inet6: false });
     expect(files.get("hosts/x86-1/etc/resolv.conf")?.split("\n").filter((l) => !l.startsWith("#"))).toEqual([
-      "search lan.home.example.org svc.home.example.org",
+      "search svc.home.example.org lan.home.example.org",
       "nameserver 10.0.0.53",
       "",
     ]);
@@ -147,7 +147,7 @@ describe("NetworkManager profiles (Raspberry Pi OS)", () => {
     const plan = planOf();
     const pi = lines(plan, "pi-cp");
     expect(pi).toContain("interface-name=eth0");
-    expect(pi.slice(pi.indexOf("[ipv4]") + 1, pi.indexOf("[ipv6]") - 1)).toEqual(["method=manual", "address1=10.0.0.10/16,10.0.0.1", "dns=10.0.0.53;", "dns-search=lan.home.example.org;svc.home.example.org;"]);
+    expect(pi.slice(pi.indexOf("[ipv4]") + 1, pi.indexOf("[ipv6]") - 1)).toEqual(["method=manual", "address1=10.0.0.10/16,10.0.0.1", "dns=10.0.0.53;", "dns-search=svc.home.example.org;lan.home.example.org;"]);
     expect(pi.slice(pi.indexOf("[ipv6]") + 1)).toEqual(["method=manual", "address1=2001:db8:10::10/64,2001:db8:10::1", "dns=2001:db8:10::53;"]);
   });
 

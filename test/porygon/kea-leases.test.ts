@@ -61,7 +61,7 @@ afterAll(async () => {
 const lease = (family: 4 | 6, mac: string) => dhclientLease(cli, CLIENT_IF, dir, family, mac);
 
 const host = (name: string) => r.plan.hosts.find((h) => h.name === name) as PlanHost;
-const search = () => [r.plan.site.zones.dhcp, r.plan.site.zones.services];
+const search = () => [r.plan.site.zones.services, r.plan.site.zones.dhcp];
 
 describe("real leases from the rendered Kea files", () => {
   it("DHCPv4: a node's MAC gets exactly its reserved address and the spec's options", async () => {

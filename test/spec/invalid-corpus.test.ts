@@ -72,6 +72,7 @@ const corpus: readonly Case[] = [
   { name: "a site name h5b's own records are marked with", edit: (s) => set(s, "site.name", "h5b-hosts"), code: "site-name-reserved", path: "site.name" },
   { name: "a host called dns", edit: (s) => { s.hosts.dns = s.hosts["pi-worker"] as never; delete s.hosts["pi-worker"]; }, code: "name-reserved", path: "hosts.dns" },
   { name: "the ingress called dns", edit: (s) => set(s, "cluster.cilium.ingress", { enabled: true, hostname: "dns" }), code: "name-reserved", path: "cluster.cilium.ingress.hostname" },
+  { name: "a workload called any (a wildcard to CoreDNS)", edit: (s) => set(s, "workloads.dashboard.hostname", "any"), code: "name-reserved", path: "workloads.dashboard.hostname" },
   { name: "k3OS with a current k3s", edit: (s) => { set(s, `${host("pi-worker")}.os`, "k3os"); set(s, "cluster.versions", { k3s: "v1.36.3+k3s1" }); }, code: "k3os-version", path: "cluster.versions.k3s" },
   { name: "kubelet newer than the API server", edit: (s) => set(s, `${host("x86-1")}.k3sVersion`, "v1.37.1+k3s1"), code: "kubelet-newer-than-apiserver", path: "hosts.x86-1.k3sVersion" },
   { name: "kubelet too far behind", edit: (s) => set(s, `${host("x86-1")}.k3sVersion`, "v1.31.4+k3s1"), code: "kubelet-skew", path: "hosts.x86-1.k3sVersion" },

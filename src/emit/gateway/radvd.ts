@@ -1,4 +1,5 @@
 import type { Plan, PlanGateway } from "../../plan/types.js";
+import { searchDomains } from "../../plan/network.js";
 import { hostPath, linesFile, type OutputFile } from "../file.js";
 import { PATHS } from "./paths.js";
 
@@ -41,7 +42,7 @@ export function radvdConfig(plan: Plan, gw: PlanGateway): string[] | undefined {
     "\t{",
     `\t\tAdvRDNSSLifetime ${DNS_LIFETIME_S};`,
     "\t};",
-    `\tDNSSL ${plan.site.zones.dhcp} ${plan.site.zones.services}`,
+    `\tDNSSL ${searchDomains(plan.site.zones).join(" ")}`,
     "\t{",
     `\t\tAdvDNSSLLifetime ${DNS_LIFETIME_S};`,
     "\t};",

@@ -1,4 +1,5 @@
 import type { Plan } from "../../plan/types.js";
+import { searchDomains } from "../../plan/network.js";
 import { type OutputFile, hostPath, jsonFile } from "../file.js";
 import { controlSocket, ddnsParameters, dhcpHost, interfacesConfig, keaLoggers, leaseDatabase, ntpAddresses, reservedDevices } from "./_kea.js";
 import { PATHS } from "./paths.js";
@@ -11,7 +12,7 @@ export function keaDhcp4(plan: Plan): OutputFile {
     { name: "routers", data: lan.gateway },
     { name: "domain-name-servers", data: lan.dns },
     { name: "domain-name", data: plan.site.zones.dhcp },
-    { name: "domain-search", data: [plan.site.zones.dhcp, plan.site.zones.services].join(", ") },
+    { name: "domain-search", data: searchDomains(plan.site.zones).join(", ") },
     ...(ntp.length > 0 ? [{ name: "ntp-servers", data: ntp.join(", ") }] : []),
   ];
   const config = {

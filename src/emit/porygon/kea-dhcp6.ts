@@ -1,4 +1,5 @@
 import type { Plan } from "../../plan/types.js";
+import { searchDomains } from "../../plan/network.js";
 import { type OutputFile, hostPath, jsonFile } from "../file.js";
 import { controlSocket, ddnsParameters, dhcpHost, interfacesConfig, keaLoggers, leaseDatabase, ntpAddresses, reservedDevices } from "./_kea.js";
 import { PATHS } from "./paths.js";
@@ -15,7 +16,7 @@ export function keaDhcp6(plan: Plan): OutputFile[] {
   const ntp = ntpAddresses(plan, "ipv6");
   const options = [
     { name: "dns-servers", data: lan.dns },
-    { name: "domain-search", data: [plan.site.zones.dhcp, plan.site.zones.services].join(", ") },
+    { name: "domain-search", data: searchDomains(plan.site.zones).join(", ") },
     ...(ntp.length > 0 ? [{ name: "sntp-servers", data: ntp.join(", ") }] : []),
   ];
   const config = {
