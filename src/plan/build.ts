@@ -13,7 +13,7 @@ import {
 } from "../_net.js";
 import { parseBytes } from "../_quantity.js";
 import type { Homelab, HostSpec } from "../spec/homelab.js";
-import { allocatable, requestOf } from "./capacity.js";
+import { allocatable, requestOf, systemReserved } from "./capacity.js";
 import { planExternalDns } from "./external-dns.js";
 import { planGateway } from "./gateway.js";
 import { planHostNetworks } from "./network.js";
@@ -276,6 +276,7 @@ function planHost(spec: Homelab, name: string, h: HostSpec, clusterK3s: string):
               }).sort(([a], [b]) => (a < b ? -1 : 1)),
             ),
             taints: isServer ? [spec.cluster.controlPlaneTaint, ...h.taints] : [...h.taints],
+            systemReserved: systemReserved(h),
             allocatable: allocatable(h),
           },
         }

@@ -2,9 +2,11 @@ import { parseBytes, parseMillicores } from "../_quantity.js";
 import type { HostSpec } from "../spec/homelab.js";
 
 /**
- * What the kubelet can hand to pods on a host: capacity less what k3s, the OS and the Cilium agent keep.
- * The reserve follows the usual kube-reserved guidance (a quarter core, and 1 GiB or a tenth of memory,
- * whichever is smaller, plus 256 MiB for system daemons).
+ * What the kubelet can hand to pods on a host: capacity less what k3s, the OS and the Cilium agent keep, and less
+ * the kubelet's default hard eviction threshold (100 MiB of memory available). The reserve follows the usual
+ * kube-reserved guidance (a quarter core, and 1 GiB or a tenth of memory, whichever is smaller, plus 256 MiB for
+ * system daemons); each node's kubelet is given it as `system-reserved` (see k3sFlags), so the numbers the
+ * simulator and validation use are the ones the scheduler sees.
  */
 export interface Allocatable {
   readonly millicores: number;
@@ -12,10 +14,19 @@ export interface Allocatable {
 }
 
 export function allocatable(host: Pick<HostSpec, "hardware">): Allocatable {
+  const r = systemReserved(host);
   const cores = host.hardware.cpu.cores * 1000;
   const mem = parseBytes(host.hardware.memory.size);
-  const memReserve = Math.min(2 ** 30, mem / 10) + 256 * 2 ** 20;
-  return { millicores: Math.max(0, cores - 250), memoryBytes: Math.max(0, Math.floor(mem - memReserve)) };
+  return { millicores: Math.max(0, cores - r.millicores), memoryBytes: Math.max(0, mem - r.memoryBytes - EVICTION_HARD_BYTES) };
+}
+
+/** The kubelet's default `memory.available<100Mi`, which it takes off allocatable too. */
+const EVICTION_HARD_BYTES = 100 * 2 ** 20;
+
+/** What the kubelet keeps back for k3s, the OS and the Cilium agent, in whole MiB (its `system-reserved`). */
+export function systemReserved(host: Pick<HostSpec, "hardware">): Allocatable {
+  const mem = parseBytes(host.hardware.memory.size);
+  return { millicores: 250, memoryBytes: Math.ceil((Math.min(2 ** 30, mem / 10) + 256 * 2 ** 20) / 2 ** 20) * 2 ** 20 };
 }
 
 export function requestOf(resources: { cpu: string; memory: string }): Allocatable {

@@ -3,4 +3,4 @@
  * whenever the Plan's shape changes (`test/plan-format.test.ts` fails until it is), so that an output folder
  * written by another h5b is refused with a plain error, not read into a plan that lacks what the readers expect.
  */
-export const PLAN_FORMAT = 6;
+export const PLAN_FORMAT = 7;

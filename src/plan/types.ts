@@ -141,6 +141,9 @@ export interface PlanK3sNode {
   readonly labels: Readonly<Record<string, string>>;
   /** Taints, `key=value:Effect`. */
   readonly taints: readonly string[];
+  /** What the kubelet keeps back for k3s, the OS and the Cilium agent (its `system-reserved`). */
+  readonly systemReserved: Allocatable;
+  /** What pods can have: capacity less the reserve and the kubelet's eviction threshold. */
   readonly allocatable: Allocatable;
 }
 

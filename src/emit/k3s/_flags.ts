@@ -16,11 +16,15 @@ const joinFamilies = (plan: Plan, pair: { ipv4: string; ipv6?: string }) => plan
 export function k3sFlags(plan: Plan, host: PlanHost): Record<string, string | boolean | readonly string[]> {
   const k3s = host.k3s;
   if (k3s === undefined) throw new Error(`${host.name} is not a k3s node`);
+  const reserved = k3s.systemReserved;
   const common = {
     "node-name": host.name,
     "node-ip": joinFamilies(plan, host.addresses),
     "node-label": Object.entries(k3s.labels).map(([k, v]) => `${k}=${v}`),
     ...(k3s.taints.length > 0 ? { "node-taint": [...k3s.taints] } : {}),
+    // Without it the kubelet hands pods all but 100 MiB: a full node starves k3s and the Cilium agent, and the
+    // capacity that validation and the simulator count with would not be the scheduler's.
+    "kubelet-arg": [`system-reserved=cpu=${reserved.millicores}m,memory=${reserved.memoryBytes / 2 ** 20}Mi`],
   };
   if (k3s.role === "agent") return { server: plan.cluster.apiServerUrl, ...common };
   // Disabling local-storage keeps k3s's local-path class from competing with the NFS default class; h5b renders the
