@@ -196,7 +196,7 @@ export class ReplayGuard {
    * For a verified request: `new` (remembered; `settle` it once answered), `repeat` of an accepted one (with that
    * one's rcode, when it has one), or `stale` (signed before the newest accepted, out of the slack).
    */
-  admit(tsig: TsigRecord): Admission {
+  admit(tsig: TsigRecord, now: number): Admission {
     if (tsig.timeSigned < this.newest - REPLAY_SLACK_SECONDS || tsig.timeSigned <= this.floor) return { kind: "stale" };
     // The MAC truncated to the shortest accepted length: a copy re-sent with a shorter truncation of the same MAC
     // verifies too, and must count as the same request.
@@ -208,7 +208,9 @@ export class ReplayGuard {
       return { kind: "repeat", rcode: new Promise((resolve) => this.waiting.set(id, [...(this.waiting.get(id) ?? []), resolve])) };
     }
     const time = tsig.timeSigned;
-    this.newest = Math.max(this.newest, time);
+    // Not past our own clock: a client whose clock runs ahead (within the fudge) would otherwise move the newest
+    // time minutes on and lock out every other client of the key until then. Its MAC is remembered all the same.
+    this.newest = Math.max(this.newest, Math.min(time, now + REPLAY_SLACK_SECONDS));
     this.recent.set(id, time * STATES + PENDING);
     this.forget();
     return { kind: "new", settle: (rcode) => this.settle(id, time, rcode) };

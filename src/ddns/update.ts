@@ -173,10 +173,11 @@ export function namePolicy(name: Labels, zone: Zone, adding: boolean): string | 
   // The daemon's own keys are leaves named `h5b-…` below a name's path: a name with such a label would have its
   // records at the keys of the name above it.
   if (name.some((l) => l.startsWith("h5b-"))) return `name ${nameText(name)} has a label starting with h5b-, which the daemon's keys use`;
+  // Only adds: records such a name got before these rules must still go when their lease does.
   // CoreDNS's etcd plugin reads a label `any` (or `*`) as a wildcard: the name would answer with the whole zone.
-  if (name.some((l) => l.toLowerCase() === "any")) return `name ${nameText(name)} has a label any, which CoreDNS reads as a wildcard`;
+  if (adding && name.some((l) => l.toLowerCase() === "any")) return `name ${nameText(name)} has a label any, which CoreDNS reads as a wildcard`;
   const host = name[0]?.toLowerCase();
-  if (!zone.reverse && host !== undefined && CLAIMED_NAMES.has(host)) {
+  if (adding && !zone.reverse && host !== undefined && CLAIMED_NAMES.has(host)) {
     return `${nameText(name)}: ${host} is a name clients look up by itself (proxy discovery, loopback), not one a DHCP client may take`;
   }
   // CoreDNS answers a name with everything below its path, so the apex would stand for the whole zone.

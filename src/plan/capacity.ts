@@ -3,10 +3,10 @@ import type { HostSpec } from "../spec/homelab.js";
 
 /**
  * What the kubelet can hand to pods on a host: capacity less what k3s, the OS and the Cilium agent keep, and less
- * the kubelet's default hard eviction threshold (100 MiB of memory available). The reserve follows the usual
- * kube-reserved guidance (a quarter core, and 1 GiB or a tenth of memory, whichever is smaller, plus 256 MiB for
- * system daemons); each node's kubelet is given it as `system-reserved` (see k3sFlags), so the numbers the
- * simulator and validation use are the ones the scheduler sees.
+ * the kubelet's hard eviction threshold for memory. The reserve follows the usual kube-reserved guidance (a quarter
+ * core, and 1 GiB or a tenth of memory, whichever is smaller, plus 256 MiB for system daemons); each node's kubelet
+ * is given both (see k3sFlags), so validation and the simulator count with what the scheduler sees, but for the
+ * kernel's own share of the memory, which the spec's memory size does not show.
  */
 export interface Allocatable {
   readonly millicores: number;
@@ -20,8 +20,8 @@ export function allocatable(host: Pick<HostSpec, "hardware">): Allocatable {
   return { millicores: Math.max(0, cores - r.millicores), memoryBytes: Math.max(0, mem - r.memoryBytes - EVICTION_HARD_BYTES) };
 }
 
-/** The kubelet's default `memory.available<100Mi`, which it takes off allocatable too. */
-const EVICTION_HARD_BYTES = 100 * 2 ** 20;
+/** The kubelet's hard eviction threshold for memory (see k3sFlags), which it takes off allocatable too. */
+export const EVICTION_HARD_BYTES = 100 * 2 ** 20;
 
 /** What the kubelet keeps back for k3s, the OS and the Cilium agent, in whole MiB (its `system-reserved`). */
 export function systemReserved(host: Pick<HostSpec, "hardware">): Allocatable {

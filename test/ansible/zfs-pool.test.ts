@@ -20,6 +20,7 @@ const POOL_TASKS = [
   "Stop where the disks hold the pool but it cannot be imported",
   "Create the pool",
   "Read the pool's devices",
+  "Stop where the pool's SLOG or L2ARC devices are gone",
   "Add the SLOG the pool lacks",
   "Add the L2ARC the pool lacks",
 ];
@@ -54,13 +55,16 @@ const FULL = [
   "\tcache",
   "\t  /dev/disk/by-partlabel/h5b-l2arc-5a6ff06f   ONLINE       0     0     0",
 ];
+// Imported after a reinstall: the L2ARC partition is new, and the pool still lists the old device.
+const GONE = FULL.map((l) => (l.includes("h5b-l2arc") ? "\t  1234567890123456789                         UNAVAIL      0     0     0  was /dev/disk/by-partlabel/h5b-l2arc-5a6ff06f" : l));
 
 // `zpool` as the case wants it; each call is logged. Messages are libzfs's.
 const STAND_IN = `#!/bin/bash
 echo "$*" >> "$ZPOOL_LOG"
 case "$1:$ZPOOL_CASE" in
-  list:exists|list:bare) echo tank ;;
+  list:exists|list:bare|list:gone) echo tank ;;
   status:bare) printf '%b\\n' ${STATUS.map((l) => JSON.stringify(l)).join(" ")} ;;
+  status:gone) printf '%b\\n' ${GONE.map((l) => JSON.stringify(l)).join(" ")} ;;
   status:*) printf '%b\\n' ${FULL.map((l) => JSON.stringify(l)).join(" ")} ;;
   add:*) exit 0 ;;
   list:*) echo "cannot open 'tank': no such pool" >&2; exit 1 ;;
@@ -84,7 +88,8 @@ describe("the zfs role's pool", () => {
       env: { PATH: `${bin}:${process.env.PATH}`, ZPOOL_CASE: zpoolCase, ZPOOL_LOG: log, ANSIBLE_NOCOLOR: "1", ANSIBLE_STDOUT_CALLBACK: "default" },
       reject: false,
     });
-    return { exitCode: r.exitCode, out: r.stdout, calls: readFileSync(log, "utf8").split("\n").filter(Boolean).map((l) => l.split(" ")[0]) };
+    const lines = readFileSync(log, "utf8").split("\n").filter(Boolean);
+    return { exitCode: r.exitCode, out: r.stdout, lines, calls: lines.map((l) => l.split(" ")[0]) };
   };
 
   it.each([
@@ -93,9 +98,17 @@ describe("the zfs role's pool", () => {
     ["nowhere: created", "absent", ["list", "import", "create", "status"], 0],
     ["on the disks but refusing to import: the play stops with the command to run, creating nothing", "stuck", ["list", "import"], 2],
     ["back without its SLOG and L2ARC (their partitions lost with the old system): both added again", "bare", ["list", "status", "add", "add"], 0],
+    ["back still listing an L2ARC device that is gone: the play stops with the command to run, adding nothing", "gone", ["list", "status"], 2],
   ] as const)("a pool %s", async (_what, zpoolCase, calls, exitCode) => {
     const r = await run(zpoolCase);
     expect({ calls: r.calls, exitCode: r.exitCode }).toEqual({ calls, exitCode });
     if (zpoolCase === "stuck") expect(r.out).toContain("zpool import -f tank");
+    if (zpoolCase === "gone") expect(r.out).toContain("devices it cannot use: 1234567890123456789");
+    if (zpoolCase === "bare") {
+      expect(r.lines.filter((l) => l.startsWith("add"))).toEqual([
+        "add tank log mirror /dev/disk/by-partlabel/h5b-slog-5a6ff06f /dev/disk/by-partlabel/h5b-slog-9cd85ad2",
+        "add tank cache /dev/disk/by-partlabel/h5b-l2arc-5a6ff06f /dev/disk/by-partlabel/h5b-l2arc-9cd85ad2",
+      ]);
+    }
   }, 120_000);
 });

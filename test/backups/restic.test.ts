@@ -301,6 +301,13 @@ describe("the rendered backup against an S3 server", () => {
     }
   }, 600_000);
 
+  it("makes no new repository where the one this host backed up to has gone", async () => {
+    const run = await onHost(["h5b-backup"], { RESTIC_NO_CONFIG: "1" });
+    expect(run.exitCode).not.toBe(0);
+    expect(run.calls).not.toContain("restic init");
+    expect(run.stderr).toContain("there is no repository where this host backed up to");
+  }, 600_000);
+
   it("stops at a repository that is not the one this host backs up to", async () => {
     const id = readFileSync(knownId, "utf8");
     try {

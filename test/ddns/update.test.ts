@@ -51,6 +51,7 @@ describe("RFC 2136 section checks (3.1, 3.2, 3.4.1) and policy", () => {
     ["a label any (CoreDNS reads it as a wildcard)", () => check("lab.test", [], [A("any.lab.test", "10.99.0.1")]), RCODE.REFUSED],
     ["wpad, which Windows' proxy discovery looks up under its search domain", () => check("lab.test", [], [A("WPAD.lab.test", "10.99.0.1")]), RCODE.REFUSED],
     ["isatap and localhost", () => check("lab.test", [], [A("isatap.lab.test", "10.99.0.1"), A("localhost.lab.test", "127.0.0.1")]), RCODE.REFUSED],
+    ["the delete of a wpad or any written before these rules (its lease goes)", () => check("lab.test", [], [{ name: "wpad.lab.test", type: TYPE.ANY, class: CLASS.ANY }, { name: "any.lab.test", type: TYPE.ANY, class: CLASS.ANY }]), RCODE.NOERROR],
     ["a PTR below dns.<reverse zone>", () => check("0.99.10.in-addr.arpa", [], [{ name: "ns.dns.0.99.10.in-addr.arpa", type: TYPE.PTR, ttl: 1, rdata: nameRdata("y.lab.test") }]), RCODE.REFUSED],
     ["a name that only starts with dns", () => check("lab.test", [], [A("dnsmasq.lab.test", "10.99.0.1")]), RCODE.NOERROR],
     ["17 names in one update", () => check("lab.test", [], Array.from({ length: 17 }, (_, i) => A(`n${i}.lab.test`, "10.99.0.1"))), RCODE.REFUSED],

@@ -30,14 +30,17 @@ function openRepository(): string[] {
     'known="$state/repository-id"',
     'mkdir -p "$state"',
     'if ! config="$(h5b-restic cat config 2>"$state/open-error")"; then',
-    '  if [[ ! -e $known ]] && grep -qE "The specified key does not exist|repository does not exist" "$state/open-error"; then',
-    "    h5b-restic init",
-    '    config="$(h5b-restic cat config)"',
-    "  else",
+    '  if ! grep -qE "The specified key does not exist|repository does not exist" "$state/open-error"; then',
     '    cat "$state/open-error" >&2',
     '    echo "h5b-backup: the repository cannot be opened; not creating one (see above)" >&2',
     "    exit 1",
     "  fi",
+    '  if [[ -e $known ]]; then',
+    '    echo "h5b-backup: there is no repository where this host backed up to ($(<"$known")); if it moved on purpose, remove $known" >&2',
+    "    exit 1",
+    "  fi",
+    "  h5b-restic init",
+    '  config="$(h5b-restic cat config)"',
     "fi",
     `id="$(sed -nE 's/^ *"id": *"([0-9a-f]+)".*/\\1/p' <<<"$config")"`,
     'if [[ -z $id ]]; then',
@@ -48,7 +51,10 @@ function openRepository(): string[] {
     '  echo "h5b-backup: the repository is $id, not $(<"$known"), the one this host backs up to; if it was made anew on purpose, remove $known" >&2',
     "  exit 1",
     "fi",
-    'echo "$id" >"$known"',
+    // Written once, whole (a full disk must not leave an empty id behind).
+    'if [[ ! -e $known ]]; then',
+    '  echo "$id" >"$known.new" && mv "$known.new" "$known"',
+    "fi",
   ];
 }
 

@@ -1,4 +1,5 @@
 import type { Plan, PlanHost } from "../../plan/types.js";
+import { EVICTION_HARD_BYTES } from "../../plan/capacity.js";
 import { atLeast } from "../../plan/versions.js";
 import { clusterDnsAddresses } from "../cluster/cluster-dns.js";
 
@@ -22,9 +23,14 @@ export function k3sFlags(plan: Plan, host: PlanHost): Record<string, string | bo
     "node-ip": joinFamilies(plan, host.addresses),
     "node-label": Object.entries(k3s.labels).map(([k, v]) => `${k}=${v}`),
     ...(k3s.taints.length > 0 ? { "node-taint": [...k3s.taints] } : {}),
-    // Without it the kubelet hands pods all but 100 MiB: a full node starves k3s and the Cilium agent, and the
-    // capacity that validation and the simulator count with would not be the scheduler's.
-    "kubelet-arg": [`system-reserved=cpu=${reserved.millicores}m,memory=${reserved.memoryBytes / 2 ** 20}Mi`],
+    // Without a reserve the kubelet hands pods everything: a full node starves k3s and the Cilium agent, and the
+    // capacity that validation and the simulator count with would not be the scheduler's. k3s sets its own hard
+    // eviction thresholds for the disks only, which replace the kubelet's defaults, memory's among them: without it
+    // restated here a node short of memory has the kernel kill processes instead of the kubelet evicting pods.
+    "kubelet-arg": [
+      `system-reserved=cpu=${reserved.millicores}m,memory=${reserved.memoryBytes / 2 ** 20}Mi`,
+      `eviction-hard=memory.available<${EVICTION_HARD_BYTES / 2 ** 20}Mi,imagefs.available<5%,nodefs.available<5%`,
+    ],
   };
   if (k3s.role === "agent") return { server: plan.cluster.apiServerUrl, ...common };
   // Disabling local-storage keeps k3s's local-path class from competing with the NFS default class; h5b renders the

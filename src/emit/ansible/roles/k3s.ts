@@ -76,7 +76,7 @@ const pinnedTokenTasks: Task[] = [
       fail_msg: [
         "{{ h5b_k3s_server_token_file }} on {{ h5b_k3s.server_host }} is missing or does not hold the password in {{ h5b_secrets_dir }}/k3s-token.",
         "Deploy the server first (its play comes before the agents'); if it runs, its cluster was made with another password:",
-        "put that one in the secrets folder (ssh {{ h5b_k3s.server_host }} sudo cat /etc/rancher/k3s/token).",
+        "put that one in the secrets folder: it follows ::server: in that file (ssh {{ h5b_k3s.server_host }} sudo cat {{ h5b_k3s_server_token_file }}).",
       ].join("\n"),
       quiet: true,
     },

@@ -112,6 +112,22 @@ export function zfsRole(): OutputFile[] {
         failed_when: false,
         check_mode: false,
       },
+      {
+        // A pool imported after a reinstall keeps listing the SLOG or L2ARC devices it had, unavailable: their
+        // partitions are new and empty. Adding beside them is refused, and ZFS never takes them back by itself.
+        name: "Stop where the pool's SLOG or L2ARC devices are gone",
+        "ansible.builtin.fail": {
+          msg: [
+            "{{ h5b_zfs.pool }} lists SLOG or L2ARC devices it cannot use: {{ h5b_gone | join(', ') }} (see `zpool status {{ h5b_zfs.pool }}`).",
+            "Remove them (`zpool remove {{ h5b_zfs.pool }} <device, or mirror-N for a SLOG mirror>`) and deploy again: it adds the new partitions.",
+          ].join("\n"),
+        },
+        vars: {
+          // The lines under the `logs` and `cache` headings, then the devices on them that are not usable.
+          h5b_gone: "{{ h5b_zpool_status.stdout | default('') | regex_findall('(?m)^\\t(?:logs|cache)[\\t ]*\\n((?:\\t {2,}.*(?:\\n|$))*)') | join(' ') | regex_findall('(\\S+)\\s+(?:UNAVAIL|FAULTED|REMOVED)\\b') }}",
+        },
+        when: ["h5b_zpool_status.rc == 0", "h5b_gone | length > 0"],
+      },
       // A pool brought back after a reinstall that lost the NVMe partitions (`zpool import -m`, its logs removed)
       // would otherwise run without the SLOG for good, every NFS sync write on the hard disks, with deploys
       // reporting nothing. The partitions are new then, so they hold no label that `zpool add` (no -f) would refuse.
