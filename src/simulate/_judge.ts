@@ -1,13 +1,44 @@
-import { lostPhrase, names } from "./_phrases.js";
+import { alternatives, lostPhrase, names, plural } from "./_phrases.js";
 import type { Outcome, Pods, Row, Status } from "./engine.js";
 import type { Conditions } from "./failures.js";
 import { evictionSeconds } from "./filters.js";
+import type { Victim } from "./preemption.js";
 import type { Model, SimWorkload } from "./types.js";
 
 /** When a lost pod is replaced: after its eviction timeout (the node's 50 s grace before NotReady comes first). */
 function eviction(wl: SimWorkload): string {
   const s = evictionSeconds(wl.tolerations) ?? 300;
   return s === 300 ? "after the 5-minute eviction timeout" : `after its ${s}-second eviction timeout`;
+}
+
+/**
+ * Where MetalLB announces an address from once a failure took some of the nodes it could announce from. It elects
+ * one of the candidates by a hash the model does not reproduce, so the address surely moves only when every former
+ * candidate is down, and its node is known only when one candidate is left.
+ */
+function addressPhrase(before: readonly string[], gone: readonly string[], after: readonly string[]): string {
+  const moved = gone.length === before.length;
+  if (after.length === 1) return moved ? `its address moves to ${after[0]}` : `its address is announced from ${after[0]}`;
+  return `its address moves to ${alternatives(after)}${moved ? "" : ` if ${names(gone)} announced it`}`;
+}
+
+/** `its only replica was preempted`, `1 of 2 replicas were preempted`. */
+function preemptedPhrase(n: number, total: number): string {
+  if (n === total) return total === 1 ? "its only replica was preempted" : `its ${total} replicas were preempted`;
+  return `${n} of ${plural(total, "replica")} ${n === 1 ? "was" : "were"} preempted`;
+}
+
+/** `apps/filler on pi-worker`, `2 pods of apps/batch on a and b`. */
+function victimsPhrase(model: Model, victims: readonly Victim[], nodeName: (n: number) => string): string {
+  const byWorkload = new Map<number, number[]>();
+  for (const v of victims) byWorkload.set(v.workload, [...(byWorkload.get(v.workload) ?? []), v.node]);
+  return [...byWorkload]
+    .map(([w, nodes]) => {
+      const wl = model.workloads[w];
+      const who = `${wl?.namespace}/${wl?.name}`;
+      return `${nodes.length > 1 ? `${nodes.length} pods of ${who}` : who} on ${names(nodes.map(nodeName))}`;
+    })
+    .join(", ");
 }
 
 /** The cluster's DNS Service (k3s's name for it, which h5b's cluster DNS keeps). */
@@ -36,20 +67,28 @@ export function judge(ctx: JudgeContext, row: Row, cond: Conditions, podsOf: (w:
   let after = 0;
   const readyAt: number[] = [];
   const readyAfter: number[] = [];
+  // Workloads that ask for no pod (a DaemonSet that fits no node has said why already).
+  const idle: ((s: string) => void)[] = [];
   for (const w of row.workloads) {
     const p = podsOf(w);
     const wl = ctx.model.workloads[w] as SimWorkload;
     const say = (s: string) => reasons.push(row.workloads.length > 1 || (row.kind === "Service" && row.name !== wl.name) ? `${wl.name}: ${s}` : s);
     desired += p.desired;
+    if (p.desired === 0 && wl.kind !== "DaemonSet") idle.push(say);
     if (wl.kind === "DaemonSet") lostWithNode += p.lost.length;
-    if (p.lost.length > 0) say(wl.kind === "DaemonSet" ? `its pods on ${names(p.lost.map(nodeName))} are gone with the node` : lostPhrase(p.lost.map(nodeName), p.kept.length + p.lost.length));
+    const preempted = p.preempted?.nodes ?? [];
+    const total = p.kept.length + p.lost.length + preempted.length;
+    if (p.lost.length > 0) say(wl.kind === "DaemonSet" ? `its pods on ${names(p.lost.map(nodeName))} are gone with the node` : lostPhrase(p.lost.map(nodeName), total));
+    if (p.preempted !== undefined) say(`${preemptedPhrase(preempted.length, total)} on ${names(preempted.map(nodeName))} by ${names(p.preempted.by)} (higher priority)`);
     if (p.moved.length > 0) {
-      say(`rescheduled on ${names(p.moved.map(nodeName))} ${eviction(wl)}`);
+      // Only a pod lost with its node waits for the eviction timeout; a preempted one is replaced at once.
+      say(p.lost.length > 0 ? `rescheduled on ${names(p.moved.map(nodeName))} ${eviction(wl)}` : `recreated on ${names(p.moved.map(nodeName))}`);
       // The nodes resolve through Porygon alone and reach registries through the gateway: only an image already
       // on the node starts while either is down.
       const noRegistry = cond.dns !== undefined ? `no registry resolves (${cond.dns})` : cond.gateway !== undefined ? `no registry is reachable (${cond.gateway})` : undefined;
       if (noRegistry !== undefined) say(`its new pods start only where its image is already pulled: ${noRegistry}`);
     }
+    if (p.preempting !== undefined) say(`preempting ${victimsPhrase(ctx.model, p.preempting, nodeName)} (lower priority)`);
     if (p.why !== undefined) say(p.why);
     if (p.nfsDown && p.kept.length + p.moved.length > 0) {
       const claim = wl.volumes.find((v) => v.kind === "nfs");
@@ -60,9 +99,10 @@ export function judge(ctx: JudgeContext, row: Row, cond: Conditions, podsOf: (w:
           : `ZFS${dataset?.kind === "hostPath" && dataset.dataset !== undefined ? ` (${dataset.dataset})` : ""}`;
       say(`its data is on ${where} and storage is down (${cond.storage})`);
     } else {
-      readyAt.push(...p.kept);
+      // A preempted pod served until a replacement of the failure took its place.
+      readyAt.push(...p.kept, ...preempted);
       readyAfter.push(...p.kept, ...p.moved);
-      atFailure += p.kept.length;
+      atFailure += p.kept.length + preempted.length;
       after += p.kept.length + p.moved.length;
     }
   }
@@ -84,7 +124,7 @@ export function judge(ctx: JudgeContext, row: Row, cond: Conditions, podsOf: (w:
     else if (cond.failedNodes.length > 0 && (at.length > 0 || later.length > 0)) {
       const healthyFrom = from(row.workloads.flatMap((w) => (ctx.healthy(w)).kept), new Uint8Array(cond.down.length));
       const gone = healthyFrom.filter((n) => cond.down[n] === 1);
-      if (gone.length > 0) reasons.push(`its address ${s.local ? "moves" : "may move"} to ${names((later.length > 0 ? later : at).map(nodeName))}${s.local ? " (Local policy: a node with a ready endpoint)" : ""}`);
+      if (gone.length > 0 && later.length > 0) reasons.push(`${addressPhrase(healthyFrom.map(nodeName), gone.map(nodeName), later.map(nodeName))}${s.local ? " (Local policy: a node with a ready endpoint)" : ""}`);
     }
     reachableAt &&= at.length > 0;
     reachableAfter &&= later.length > 0;
@@ -92,7 +132,7 @@ export function judge(ctx: JudgeContext, row: Row, cond: Conditions, podsOf: (w:
   let status: Status = !reachableAfter || !reachableAt ? "down" : atFailure < desired || after < desired ? "degraded" : "up";
   if (desired === 0 && row.workloads.length > 0) {
     status = "down";
-    reasons.push("it asks for 0 replicas");
+    for (const say of idle) say("it asks for 0 replicas");
   }
   if (s !== undefined && isClusterDns(s)) {
     // Cluster DNS answers cluster.local itself and forwards every other name to the nodes' resolver, Porygon.

@@ -6,6 +6,12 @@ export function names(list: readonly string[]): string {
   return u.length <= 1 ? (u[0] ?? "") : `${u.slice(0, -1).join(", ")} and ${u[u.length - 1]}`;
 }
 
+/** `a`, `a or b`, `a, b or c` (sorted, each once). */
+export function alternatives(list: readonly string[]): string {
+  const u = [...new Set(list)].sort();
+  return u.length <= 1 ? (u[0] ?? "") : `${u.slice(0, -1).join(", ")} or ${u[u.length - 1]}`;
+}
+
 export function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? "" : "s"}`;
 }

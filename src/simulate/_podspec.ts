@@ -34,13 +34,17 @@ export function spreadConstraints(x: unknown): SpreadConstraint[] {
   return list(x).map((c) => {
     const o = rec(c);
     const sel = labelSelector(o.labelSelector);
-    const policy = str(o.nodeTaintsPolicy);
+    const taints = str(o.nodeTaintsPolicy);
+    const affinity = str(o.nodeAffinityPolicy);
+    const minDomains = num(o.minDomains);
     return {
       maxSkew: num(o.maxSkew) ?? 1,
       topologyKey: str(o.topologyKey) ?? "",
       whenUnsatisfiable: str(o.whenUnsatisfiable) === "ScheduleAnyway" ? "ScheduleAnyway" : "DoNotSchedule",
       ...(sel !== undefined ? { labelSelector: sel } : {}),
-      ...(policy === "Honor" || policy === "Ignore" ? { nodeTaintsPolicy: policy } : {}),
+      ...(taints === "Honor" || taints === "Ignore" ? { nodeTaintsPolicy: taints } : {}),
+      ...(affinity === "Honor" || affinity === "Ignore" ? { nodeAffinityPolicy: affinity } : {}),
+      ...(minDomains !== undefined ? { minDomains } : {}),
     };
   });
 }
@@ -63,23 +67,45 @@ export function tolerations(x: unknown): Toleration[] {
   });
 }
 
-/** What the scheduler reserves for a pod: the containers' requests summed, or the largest init container's. */
-export function podRequest(pod: Obj): Allocatable {
-  const one = (c: unknown): Allocatable => {
-    const req = rec(rec(rec(c).resources).requests);
-    const cpu = req.cpu;
-    const mem = req.memory;
-    return {
-      millicores: typeof cpu === "number" ? cpu * 1000 : typeof cpu === "string" ? parseMillicores(cpu) : 0,
-      memoryBytes: typeof mem === "number" ? mem : typeof mem === "string" ? parseBytes(mem) : 0,
-    };
+type Request = { millicores: number; memoryBytes: number };
+
+/**
+ * One container's request. Admission copies a limit into the request it lacks (per resource), so a container with
+ * limits alone reserves its limits.
+ */
+function containerRequest(c: unknown): Request {
+  const resources = rec(rec(c).resources);
+  const req = rec(resources.requests);
+  const lim = rec(resources.limits);
+  const cpu = req.cpu ?? lim.cpu;
+  const mem = req.memory ?? lim.memory;
+  return {
+    millicores: typeof cpu === "number" ? cpu * 1000 : typeof cpu === "string" ? parseMillicores(cpu) : 0,
+    memoryBytes: typeof mem === "number" ? mem : typeof mem === "string" ? parseBytes(mem) : 0,
   };
-  const sum: { millicores: number; memoryBytes: number } = list(pod.containers).map(one).reduce((a, b) => ({ millicores: a.millicores + b.millicores, memoryBytes: a.memoryBytes + b.memoryBytes }), { millicores: 0, memoryBytes: 0 });
-  for (const init of list(pod.initContainers).map(one)) {
-    sum.millicores = Math.max(sum.millicores, init.millicores);
-    sum.memoryBytes = Math.max(sum.memoryBytes, init.memoryBytes);
+}
+
+const add = (a: Request, b: Request): Request => ({ millicores: a.millicores + b.millicores, memoryBytes: a.memoryBytes + b.memoryBytes });
+const max = (a: Request, b: Request): Request => ({ millicores: Math.max(a.millicores, b.millicores), memoryBytes: Math.max(a.memoryBytes, b.memoryBytes) });
+
+/**
+ * What the scheduler reserves for a pod, as kube-scheduler adds it up: the containers' requests summed, or the
+ * largest init container's if larger. A sidecar (an init container with `restartPolicy: Always`) keeps running
+ * beside the containers, so it counts in the sum, and under every init container that starts after it.
+ */
+export function podRequest(pod: Obj): Allocatable {
+  let sum = list(pod.containers).map(containerRequest).reduce(add, { millicores: 0, memoryBytes: 0 });
+  let sidecars: Request = { millicores: 0, memoryBytes: 0 };
+  let init: Request = { millicores: 0, memoryBytes: 0 };
+  for (const c of list(pod.initContainers)) {
+    const r = containerRequest(c);
+    if (str(rec(c).restartPolicy) === "Always") {
+      sum = add(sum, r);
+      sidecars = add(sidecars, r);
+      init = max(init, sidecars);
+    } else init = max(init, add(r, sidecars));
   }
-  return sum;
+  return max(sum, init);
 }
 
 export function podImages(pod: Obj): string[] {

@@ -2,7 +2,7 @@ import type { Plan } from "../plan/types.js";
 import { selectorMatches } from "./_labels.js";
 import { list, rec, str, stringMap, strings } from "./_obj.js";
 import { labelSelector } from "./_podspec.js";
-import { type ManifestObject, metaOf, namespaceOf } from "./manifests.js";
+import { isKind, type ManifestObject, metaOf, namespaceOf } from "./manifests.js";
 import type { LabelSelector, SimService } from "./types.js";
 
 /**
@@ -10,11 +10,11 @@ import type { LabelSelector, SimService } from "./types.js";
  * pool, fixed addresses (from the plan or the annotation) and the name external-dns publishes.
  */
 export function readServices(plan: Pick<Plan, "cluster" | "loadBalancers">, objects: readonly ManifestObject[]): { services: SimService[]; announcers: Map<string, LabelSelector[][]> } {
-  const kindOf = (k: string) => objects.filter((o) => o.object.kind === k);
-  const pools = kindOf("IPAddressPool").map((p) => ({ name: str(metaOf(p).name) ?? "", labels: stringMap(metaOf(p).labels), autoAssign: rec(p.object.spec).autoAssign !== false }));
+  const kindOf = (group: string, k: string) => objects.filter((o) => isKind(o, group, k));
+  const pools = kindOf("metallb.io", "IPAddressPool").map((p) => ({ name: str(metaOf(p).name) ?? "", labels: stringMap(metaOf(p).labels), autoAssign: rec(p.object.spec).autoAssign !== false }));
   const poolNames = pools.length > 0 ? pools.map((p) => p.name) : plan.cluster.pools.map((p) => p.name);
   const announcers = new Map<string, LabelSelector[][]>(poolNames.map((n) => [n, []]));
-  for (const adv of kindOf("L2Advertisement")) {
+  for (const adv of kindOf("metallb.io", "L2Advertisement")) {
     const spec = rec(adv.object.spec);
     const named = strings(spec.ipAddressPools);
     const selectors = list(spec.ipAddressPoolSelectors).map(labelSelector);
@@ -30,7 +30,7 @@ export function readServices(plan: Pick<Plan, "cluster" | "loadBalancers">, obje
   const dnsKey = `${plan.cluster.externalDns.annotationPrefix}hostname`;
   const autoPool = pools.find((p) => p.autoAssign)?.name ?? plan.cluster.pools.find((p) => p.autoAssign)?.name;
   const services: SimService[] = [];
-  for (const s of kindOf("Service")) {
+  for (const s of kindOf("", "Service")) {
     const spec = rec(s.object.spec);
     const selector = stringMap(spec.selector);
     if (Object.keys(selector).length === 0) continue; // endpoints managed by hand: nothing to simulate

@@ -1,6 +1,6 @@
 import { error, type Issue, warning } from "../issue.js";
 import type { PlanWorkload } from "../plan/types.js";
-import { list, num, rec, str, stringMap } from "./_obj.js";
+import { list, num, type Obj, rec, str, stringMap } from "./_obj.js";
 import { affinityTerms, nodeSelectorTerm, podImages, podRequest, spreadConstraints, tolerations } from "./_podspec.js";
 import { type ManifestObject, metaOf, namespaceOf, whereOf } from "./manifests.js";
 import type { SimVolume, SimWorkload, WorkloadKind } from "./types.js";
@@ -13,22 +13,27 @@ export interface WorkloadContext {
   /** `namespace/claim` -> its storage class (undefined: the default class). */
   readonly claims: ReadonlyMap<string, string | undefined>;
   readonly onNfs: (storageClass: string | undefined) => boolean;
+  /** Whether an inline NFS volume's server is the homelab's storage host (one of its names or addresses). */
+  readonly isStorageServer: (server: string) => boolean;
   /** The ZFS dataset a host path lies in, if any. */
   readonly datasetAt: (path: string) => string | undefined;
   readonly priorityClasses: ReadonlyMap<string, number>;
   readonly defaultPriority: number;
+  /** PriorityClasses with `preemptionPolicy: Never` ("" for the global default, when it is one). */
+  readonly neverPreempt: ReadonlySet<string>;
 }
 
-/** A Deployment, StatefulSet or DaemonSet as the scheduler model sees it; undefined (with an error) if unreadable. */
+/** A workload (a bare Pod too) as the scheduler model sees it; undefined (with an error) if unreadable. */
 export function readWorkload(o: ManifestObject, ctx: WorkloadContext, issues: Issue[]): SimWorkload | undefined {
   const kind = o.object.kind as WorkloadKind;
   const name = str(metaOf(o).name);
   const namespace = namespaceOf(o);
   const spec = rec(o.object.spec);
-  const tpl = rec(spec.template);
+  // A bare Pod is its own template.
+  const tpl = kind === "Pod" ? { metadata: o.object.metadata, spec } : rec(spec.template);
   const pod = rec(tpl.spec);
   if (name === undefined || list(pod.containers).length === 0) {
-    issues.push(error("manifest-workload", whereOf(o), "needs metadata.name and spec.template.spec.containers"));
+    issues.push(error("manifest-workload", whereOf(o), `needs metadata.name and ${kind === "Pod" ? "spec" : "spec.template.spec"}.containers`));
     return undefined;
   }
   const images = podImages(pod);
@@ -62,7 +67,8 @@ export function readWorkload(o: ManifestObject, ctx: WorkloadContext, issues: Is
     const pvc = rec(vo.persistentVolumeClaim);
     const claim = str(pvc.claimName);
     if (claim !== undefined) return ctx.onNfs(ctx.claims.get(`${namespace}/${claim}`)) ? { name: vname, kind: "nfs", claim } : { name: vname, kind: "other" };
-    if (vo.nfs !== undefined) return { name: vname, kind: "nfs" };
+    // A NAS or another server outside the homelab's storage does not fail with it.
+    if (vo.nfs !== undefined) return ctx.isStorageServer(str(rec(vo.nfs).server) ?? "") ? { name: vname, kind: "nfs" } : { name: vname, kind: "other" };
     if (vo.hostPath !== undefined) {
       const path = str(rec(vo.hostPath).path) ?? "";
       const dataset = ctx.datasetAt(path);
@@ -82,7 +88,7 @@ export function readWorkload(o: ManifestObject, ctx: WorkloadContext, issues: Is
     namespace,
     name,
     source: o.file,
-    replicas: kind === "DaemonSet" ? 0 : (num(spec.replicas) ?? 1),
+    replicas: kind === "DaemonSet" ? 0 : kind === "Pod" ? 1 : (num(spec.replicas) ?? 1),
     podLabels: stringMap(rec(tpl.metadata).labels),
     nodeSelector: stringMap(pod.nodeSelector),
     ...(str(pod.nodeName) !== undefined ? { nodeName: str(pod.nodeName) as string } : {}),
@@ -98,5 +104,11 @@ export function readWorkload(o: ManifestObject, ctx: WorkloadContext, issues: Is
     architecturesFrom,
     essential: declared?.essential === true || annotations[`${ctx.prefix}/essential`] === "true",
     priority: num(pod.priority) ?? (priorityName !== undefined ? (ctx.priorityClasses.get(priorityName) ?? 0) : ctx.defaultPriority),
+    ...(neverPreempts(pod, priorityName, ctx) ? { preemptionPolicy: "Never" as const } : {}),
   };
+}
+
+/** Admission copies the PriorityClass's preemptionPolicy into the pod, unless the pod sets its own. */
+function neverPreempts(pod: Obj, priorityName: string | undefined, ctx: WorkloadContext): boolean {
+  return (str(pod.preemptionPolicy) ?? (ctx.neverPreempt.has(priorityName ?? "") ? "Never" : undefined)) === "Never";
 }

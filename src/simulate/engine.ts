@@ -3,6 +3,7 @@ import { isClusterDns, type JudgeContext, judge } from "./_judge.js";
 import { noNodePhrase, plural } from "./_phrases.js";
 import { type Conditions, conditionsOf, type Failure, failureUnits } from "./failures.js";
 import { evictionSeconds } from "./filters.js";
+import { evict, preemption, type Victim } from "./preemption.js";
 import { type SchedState, Scheduler } from "./scheduler.js";
 import type { Model, SimService, SimWorkload, WorkloadKind } from "./types.js";
 
@@ -42,9 +43,19 @@ export interface Pods {
   readonly lost: readonly number[];
   /** Nodes of the pods rescheduled after the failure. */
   readonly moved: readonly number[];
+  /** Nodes of its pods that a higher-priority pod preempted (they ran until then), and whose pods did. */
+  readonly preempted?: Preempted;
+  /** The lower-priority pods its new pods preempted. */
+  readonly preempting?: readonly Victim[];
   /** Why some replicas are not running (cannot be placed, or not rescheduled). */
   readonly why?: string;
   readonly nfsDown: boolean;
+}
+
+export interface Preempted {
+  readonly nodes: readonly number[];
+  /** `namespace/name` of the workloads whose pods took their place. */
+  readonly by: readonly string[];
 }
 
 /**
@@ -114,7 +125,9 @@ export class Simulator {
     const why: (string | undefined)[] = [];
     const daemonSet = (w: number) => workloads[w]?.kind === "DaemonSet";
     for (const w of this.order.filter(daemonSet)) {
-      for (const n of this.scheduler.eligible[w] as readonly number[]) {
+      const eligible = this.scheduler.eligible[w] as readonly number[];
+      if (eligible.length === 0) why[w] = `it runs on no node: ${noNodePhrase(this.scheduler.explain(w, state), workloads[w]?.architectures ?? [], false)}`;
+      for (const n of eligible) {
         if (this.scheduler.fitsOn(w, n, state)) {
           this.scheduler.reserve(w, n, state);
           pods[w]?.push(n);
@@ -159,7 +172,19 @@ export class Simulator {
     const order = [...affected].sort((a, b) => (this.rank[a] as number) - (this.rank[b] as number));
     for (const w of order) overrides.set(w, (this.healthyPods[w] as Pods).kept.filter((n) => cond.down[n] === 0));
     const result = new Map<number, Pods>();
-    for (const w of order) result.set(w, this.reschedule(w, cond, state));
+    // A preempted pod's workload is affected too. It joins the queue in priority order: its priority is below the
+    // pod that took its place, so it is not handled yet, and whatever it preempts in turn is not either.
+    const preempted = new Map<number, Preempted>();
+    for (let i = 0; i < order.length; i++) {
+      const w = order[i] as number;
+      result.set(w, this.reschedule(w, cond, state, preempted));
+      for (const v of preempted.keys()) {
+        if (affected.has(v)) continue;
+        affected.add(v);
+        const at = order.findIndex((x, k) => k > i && (this.rank[x] as number) > (this.rank[v] as number));
+        order.splice(at < 0 ? order.length : at, 0, v);
+      }
+    }
 
     const rows = new Set<number>();
     for (const w of affected) for (const r of this.rowsOf[w] as number[]) rows.add(r);
@@ -186,35 +211,72 @@ export class Simulator {
     };
   }
 
-  /** What happens to one workload's lost pods: rescheduled elsewhere, or why not. */
-  private reschedule(w: number, cond: Conditions, state: SchedState): Pods {
+  /** What happens to one workload's lost and preempted pods: rescheduled elsewhere, or why not. */
+  private reschedule(w: number, cond: Conditions, state: SchedState, preempted: Map<number, Preempted>): Pods {
     const base = this.healthyPods[w] as Pods;
     const wl = this.model.workloads[w] as SimWorkload;
     const kept = state.pods(w);
     const lost = base.kept.filter((n) => cond.down[n] === 1);
+    const mine = preempted.get(w);
     const nfsDown = cond.storage !== undefined && this.onNfs[w] === 1;
-    const moved: number[] = [];
     let why = base.why;
+    let replace = 0;
     if (lost.length > 0 && wl.kind !== "DaemonSet") {
-      if (cond.api !== undefined) why = `not rescheduled: the API server is down (${cond.api})`;
+      if (wl.kind === "Pod") why = "not recreated: a bare Pod has no controller to replace it";
+      else if (cond.api !== undefined) why = `not rescheduled: the API server is down (${cond.api})`;
       else if (wl.kind === "StatefulSet") why = "not recreated: a StatefulSet waits until the lost node is deleted";
       else if (evictionSeconds(wl.tolerations) === undefined) why = "never evicted: it tolerates node.kubernetes.io/unreachable for ever";
-      else {
-        const now = [...kept];
-        for (let i = 0; i < lost.length; i++) {
-          const n = this.scheduler.place(w, state);
-          if (n === undefined) {
-            why = `${lost.length - i === lost.length ? "" : `${lost.length - i} of them `}not rescheduled: ${noNodePhrase(this.scheduler.explain(w, state), wl.architectures, true)}`;
-            break;
-          }
-          this.scheduler.reserve(w, n, state);
-          moved.push(n);
-          now.push(n);
-          state.setPods(w, now);
-        }
-      }
+      else replace = lost.length;
     }
-    return { desired: base.desired, kept, lost, moved, ...(why !== undefined ? { why } : {}), nfsDown };
+    // A preempted pod is deleted at once: every controller but a DaemonSet's (bound to that node) makes another.
+    if (mine !== undefined && wl.kind !== "DaemonSet" && wl.kind !== "Pod") replace += mine.nodes.length;
+    const { moved, victims, failed } = this.replace(w, replace, state, preempted);
+    if (failed !== undefined) why = `${failed === replace ? "" : `${failed} of them `}not rescheduled: ${noNodePhrase(this.scheduler.explain(w, state), wl.architectures, true)}`;
+    return {
+      desired: base.desired,
+      kept,
+      lost,
+      moved,
+      ...(mine !== undefined ? { preempted: mine } : {}),
+      ...(victims.length > 0 ? { preempting: victims } : {}),
+      ...(why !== undefined ? { why } : {}),
+      nfsDown,
+    };
+  }
+
+  /**
+   * Places `count` new pods of `w`, preempting lower-priority pods where nothing else makes room. `failed`: how
+   * many found no node.
+   */
+  private replace(w: number, count: number, state: SchedState, preempted: Map<number, Preempted>): { moved: number[]; victims: Victim[]; failed?: number } {
+    const moved: number[] = [];
+    const victims: Victim[] = [];
+    const now = [...state.pods(w)];
+    const name = this.workloadName(w);
+    for (let i = 0; i < count; i++) {
+      let n = this.scheduler.place(w, state);
+      if (n === undefined) {
+        const p = preemption(this.scheduler, w, state);
+        if (p === undefined) return { moved, victims, failed: count - i };
+        for (const v of p.victims) {
+          evict(this.scheduler, v, state);
+          const entry = preempted.get(v.workload) ?? { nodes: [], by: [] };
+          preempted.set(v.workload, { nodes: [...entry.nodes, v.node], by: [...new Set([...entry.by, name])] });
+        }
+        victims.push(...p.victims);
+        n = p.node;
+      }
+      this.scheduler.reserve(w, n, state);
+      moved.push(n);
+      now.push(n);
+      state.setPods(w, now);
+    }
+    return { moved, victims };
+  }
+
+  private workloadName(w: number): string {
+    const wl = this.model.workloads[w];
+    return wl === undefined ? "" : `${wl.namespace}/${wl.name}`;
   }
 }
 

@@ -21,5 +21,17 @@ export function extraObjects(dir: string): ManifestObject[] {
 
 export const metaOf = (o: ManifestObject): Obj => rec(o.object.metadata);
 export const namespaceOf = (o: ManifestObject): string => str(metaOf(o).namespace) ?? "default";
+/** The object's API group: `apps`, `metallb.io`, and "" for the core group (`apiVersion: v1`). */
+export function groupOf(o: ManifestObject): string {
+  const version = str(o.object.apiVersion) ?? "";
+  const slash = version.indexOf("/");
+  return slash < 0 ? "" : version.slice(0, slash);
+}
+
+/**
+ * Whether the object is `kind` of the group: a custom resource may reuse a built-in kind's name
+ * (`apps.example.com/v1 Deployment`), and that is not the object the model reads.
+ */
+export const isKind = (o: ManifestObject, group: string, kind: string): boolean => o.object.kind === kind && groupOf(o) === group;
 /** `file: Kind namespace/name`, the path of an issue about one object. */
 export const whereOf = (o: ManifestObject): string => `${o.file}: ${describe(o)}`;

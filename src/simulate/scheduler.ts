@@ -10,7 +10,10 @@ interface CompiledSpread {
   readonly peers: readonly number[];
   /** Domain of each node (undefined: the node lacks the key). */
   readonly domain: Domains;
-  /** Domains of the nodes the pod's node selection allows, down or not (Kubernetes keeps a NotReady node's domain). */
+  /**
+   * Domains of the nodes the pod's node selection allows (every node with the key under `nodeAffinityPolicy:
+   * Ignore`), down or not (Kubernetes keeps a NotReady node's domain).
+   */
   readonly domains: readonly number[];
 }
 
@@ -83,7 +86,8 @@ export class Scheduler {
       const own = w.spread.length > 0 ? w.spread : [{ maxSkew: 3, topologyKey: HOSTNAME, whenUnsatisfiable: "ScheduleAnyway" as const }];
       return own.map((c) => {
         const domain = this.domainOf(c.topologyKey);
-        const allowed = nodes.flatMap((_, k) => (this.selects(w, k) && (domain.of[k] as number) >= 0 ? [domain.of[k] as number] : []));
+        const counts = (k: number) => c.nodeAffinityPolicy === "Ignore" || this.selects(w, k);
+        const allowed = nodes.flatMap((_, k) => (counts(k) && (domain.of[k] as number) >= 0 ? [domain.of[k] as number] : []));
         return { c, peers: c.labelSelector !== undefined ? matching([w.namespace], c.labelSelector) : w.spread.length > 0 ? [] : [i], domain, domains: [...new Set(allowed)] };
       });
     });
@@ -126,8 +130,8 @@ export class Scheduler {
     return affinityFilter(this.model.nodes[node] as SimNode, w) === undefined;
   }
 
-  /** Where one more pod of workload `w` goes, or undefined when no node can take it. */
-  place(w: number, s: SchedState): number | undefined {
+  /** Where one more pod of workload `w` goes (on `only`, when given), or undefined when no node can take it. */
+  place(w: number, s: SchedState, only?: number): number | undefined {
     const wl = this.model.workloads[w] as SimWorkload;
     const spreads = this.spreads[w] as readonly CompiledSpread[];
     const counts = spreads.map((sp) => this.countByDomain(sp, s));
@@ -145,7 +149,8 @@ export class Scheduler {
     let bRoom = 0;
     const { down, usedCpu, usedMem } = s;
     const { allocCpu, allocMem } = this;
-    const eligible = this.eligible[w] as readonly number[];
+    const all = this.eligible[w] as readonly number[];
+    const eligible = only === undefined ? all : all.includes(only) ? [only] : [];
     for (let i = 0; i < eligible.length; i++) {
       const n = eligible[i] as number;
       if (down[n] === 1) continue;
@@ -243,9 +248,16 @@ export class Scheduler {
 
   private minCount(sp: CompiledSpread, counts: Int32Array, s: SchedState, wl: SimWorkload): number {
     let min = Number.POSITIVE_INFINITY;
+    let eligible = 0;
     // Honor leaves out the domains of tainted nodes, unreachable (down) ones included; Ignore keeps them all.
     const live = sp.c.nodeTaintsPolicy === "Honor" ? new Set(this.model.nodes.flatMap((node, n) => (s.down[n] === 0 && taintFilter(node, wl.tolerations) === undefined ? [sp.domain.of[n] as number] : []))) : undefined;
-    for (const d of sp.domains) if (live === undefined || live.has(d)) min = Math.min(min, counts[d] as number);
+    for (const d of sp.domains) {
+      if (live !== undefined && !live.has(d)) continue;
+      eligible++;
+      min = Math.min(min, counts[d] as number);
+    }
+    // Too few domains to spread over: the scheduler counts the missing ones as empty.
+    if (sp.c.minDomains !== undefined && eligible < sp.c.minDomains) return 0;
     return Number.isFinite(min) ? min : 0;
   }
 }

@@ -43,6 +43,10 @@ export interface SpreadConstraint {
   readonly labelSelector?: LabelSelector;
   /** `Honor` leaves tainted (for instance unreachable) nodes out of the domains; Kubernetes' default is `Ignore`. */
   readonly nodeTaintsPolicy?: "Honor" | "Ignore";
+  /** `Honor` (the default) counts only the domains of nodes the pod's nodeSelector and required affinity allow. */
+  readonly nodeAffinityPolicy?: "Honor" | "Ignore";
+  /** With fewer eligible domains than this, the global minimum is 0 (DoNotSchedule only). */
+  readonly minDomains?: number;
 }
 
 export type SimVolume =
@@ -62,7 +66,8 @@ export interface SimNode {
   readonly taints: readonly Taint[];
 }
 
-export type WorkloadKind = "Deployment" | "StatefulSet" | "DaemonSet";
+/** `Pod`: a bare pod, one replica that nothing recreates. ReplicaSets and ReplicationControllers act as Deployments. */
+export type WorkloadKind = "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet" | "ReplicationController" | "Pod";
 
 /** A controller of pods, read from a rendered or user manifest. */
 export interface SimWorkload {
@@ -83,7 +88,7 @@ export interface SimWorkload {
   readonly antiAffinity: readonly PodAffinityTerm[];
   readonly spread: readonly SpreadConstraint[];
   readonly tolerations: readonly Toleration[];
-  /** Sum of the containers' requests (or the largest init container's, if larger). */
+  /** What the scheduler reserves: the containers' requests (a limit standing in for a missing request), or the largest init container's. */
   readonly request: Allocatable;
   readonly volumes: readonly SimVolume[];
   readonly images: readonly string[];
@@ -92,6 +97,8 @@ export interface SimWorkload {
   readonly architecturesFrom: "spec" | "annotation" | "assumed";
   readonly essential: boolean;
   readonly priority: number;
+  /** `Never`: it waits for room rather than preempt lower-priority pods (absent: PreemptLowerPriority). */
+  readonly preemptionPolicy?: "Never";
 }
 
 export interface SimService {

@@ -67,7 +67,7 @@ describe("h5b simulate", () => {
       ready: 1,
       readyAtFailure: 1,
       desired: 2,
-      reasons: ["1 of 2 replicas ran on x86-1", "not rescheduled: the API server is down (the k3s server process failed)", "its address moves to pi-worker (Local policy: a node with a ready endpoint)"],
+      reasons: ["1 of 2 replicas ran on x86-1", "not rescheduled: the API server is down (the k3s server process failed)", "its address is announced from pi-worker (Local policy: a node with a ready endpoint)"],
     });
   });
 
@@ -104,6 +104,19 @@ describe("h5b simulate", () => {
     expect(r.stderr).toMatch(/✖ .*replicas.*integer/);
     expect(r.stderr).not.toContain("ServiceMonitor");
     expect(r.stderr).not.toContain("HTTPRoute");
+  });
+
+  it("refuses an extra manifest that redefines a rendered object, naming both files, without a stack trace", async () => {
+    const extra = join(dir, "extra");
+    mkdirSync(extra);
+    const pod = { metadata: { labels: { app: "dashboard" } }, spec: { containers: [{ name: "c", image: "busybox" }] } };
+    writeFileSync(join(extra, "dash.yaml"), stringify({ apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "dashboard", namespace: "apps" }, spec: { replicas: 1, selector: { matchLabels: { app: "dashboard" } }, template: pod } }));
+    const r = await h5b(["simulate", "--manifests", "extra"]);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toContain(
+      `✖ is also defined in hosts/pi-cp/var/lib/rancher/k3s/server/manifests/h5b-60-app-dashboard.yaml: Kubernetes keeps one of them; rename this one, or leave it out\n  → at ${join(extra, "dash.yaml")}: Deployment apps/dashboard`,
+    );
+    expect(r.stderr).not.toMatch(/\n\s+at /);
   });
 
   it("uses a fresh build output, and renders in memory when the spec is newer", async () => {

@@ -59,6 +59,9 @@ describe("the seed's promises on the default spec", () => {
     const effects = (id: string) => sim.scenarios.find((s) => s.id === id)?.effects[0];
     expect(effects("pi-cp")).toBe("pi-cp down: no modelled pod ran there");
     expect(effects("pi-worker")).toMatch(/^pi-worker down: its pods are lost; Deployments reschedule them/);
+    // The control plane runs none of them; with it goes the API server, so nothing reschedules pi-worker's.
+    const pair = simulateSpec(undefined, 2).scenarios.find((s) => s.id === "pi-cp+pi-worker");
+    expect(pair?.effects[0]).toBe("pi-cp and pi-worker down: pi-worker's pods are lost (none ran on pi-cp); nothing reschedules them while the API server is down");
   });
 
   it("keeps everything running when the API server is down", () => {
@@ -126,7 +129,7 @@ describe("specs that break a promise", () => {
       Object.assign(w.dashboard as object, { essential: true, resources: { cpu: "100m", memory: "1Gi" } });
     });
     expect(sim.broken.map(summary)).toEqual([
-      "essential-recovers-from-worker-failure Service apps/dashboard @x86-1: degraded: 1 of 2 replicas ran on x86-1; not rescheduled: no node can take it (pi-worker: 365.2Mi memory free, needs 1Gi); its address moves to pi-worker (Local policy: a node with a ready endpoint)",
+      "essential-recovers-from-worker-failure Service apps/dashboard @x86-1: degraded: 1 of 2 replicas ran on x86-1; not rescheduled: no node can take it (pi-worker: 265Mi memory free, needs 1Gi); its address is announced from pi-worker (Local policy: a node with a ready endpoint)",
     ]);
   });
 
@@ -135,6 +138,6 @@ describe("specs that break a promise", () => {
       Object.assign(w.dashboard as object, { essential: true, replicas: 2, architectures: ["arm64"], resources: { cpu: "100m", memory: "6Gi" } });
     });
     expect(sim.broken.map((b) => `${b.rule} @${b.scenario}`)).toEqual(["essential-up-when-healthy @healthy", "essential-survives-single-failure @pi-worker"]);
-    expect(sim.broken[0]?.reasons).toEqual(["1 of 2 replicas cannot be placed: no node can take it (pi-worker: 902.8Mi memory free, needs 6Gi)"]);
+    expect(sim.broken[0]?.reasons).toEqual(["1 of 2 replicas cannot be placed: no node can take it (pi-worker: 802Mi memory free, needs 6Gi)"]);
   });
 });

@@ -59,6 +59,24 @@ describe("scheduler model: placement on the healthy cluster", () => {
     expect(placement(sim)[0]).toEqual(expected);
   });
 
+  it("spread minDomains: with fewer domains than it asks, the minimum is 0 and a replica stays pending", () => {
+    const rule: SpreadConstraint = { maxSkew: 1, topologyKey: "kubernetes.io/hostname", whenUnsatisfiable: "DoNotSchedule", labelSelector: { matchLabels: { app: "w" } } };
+    const place = (spread: SpreadConstraint[]) => placement(new Simulator(model([node("a"), node("b")], [workload("w", { replicas: 3, spread })])))[0];
+    expect(place([rule])).toEqual(["a", "a", "b"]);
+    expect(place([{ ...rule, minDomains: 3 }])).toEqual(["a", "b"]);
+    expect(place([{ ...rule, minDomains: 2 }])).toEqual(["a", "a", "b"]);
+  });
+
+  it("spread nodeAffinityPolicy: Ignore counts the domains of nodes its node selection leaves out", () => {
+    const rule: SpreadConstraint = { maxSkew: 1, topologyKey: "kubernetes.io/hostname", whenUnsatisfiable: "DoNotSchedule", labelSelector: { matchLabels: { app: "w" } } };
+    const nodes = [node("a", { labels: { pool: "x" } }), node("b", { labels: { pool: "x" } }), node("c")];
+    const place = (spread: SpreadConstraint[]) => placement(new Simulator(model(nodes, [workload("w", { replicas: 3, nodeSelector: { pool: "x" }, spread })])))[0];
+    expect(place([rule])).toEqual(["a", "a", "b"]);
+    expect(place([{ ...rule, nodeAffinityPolicy: "Honor" }])).toEqual(["a", "a", "b"]);
+    // c's empty domain holds the minimum at 0.
+    expect(place([{ ...rule, nodeAffinityPolicy: "Ignore" }])).toEqual(["a", "b"]);
+  });
+
   it("explains a replica it cannot place", () => {
     const sim = new Simulator(model([cp, node("pi", { arch: "arm64" })], [workload("w", { architectures: ["amd64"] })]));
     expect(sim.healthy[0]?.status).toBe("down");
@@ -156,9 +174,65 @@ describe("scheduler model: after a failure", () => {
     const nodes = [cp, node("a", { labels: { "h5b/role": "worker" } }), node("b", { labels: { "h5b/role": "worker" } })];
     const announcers = new Map([["internal", [[{ matchLabels: { "h5b/role": "worker" } }]]]]);
     const sim = new Simulator(model(nodes, [workload("web", { replicas: 2 })], [lbService("web")], { announcers }));
-    expect(outcome(sim, fail(sim, "a"), "web")?.reasons).toContain("its address moves to b (Local policy: a node with a ready endpoint)");
+    // It was announced from a or b: after a fails it is b's, moved or not.
+    expect(outcome(sim, fail(sim, "a"), "web")?.reasons).toContain("its address is announced from b (Local policy: a node with a ready endpoint)");
+    const one = new Simulator(model(nodes, [workload("web", { nodeSelector: { "kubernetes.io/hostname": "a" } })], [lbService("web")], { announcers }));
+    expect(outcome(one, fail(one, "a"), "web")?.reasons).not.toContain(expect.stringMatching(/its address/));
+    const lone = new Simulator(model(nodes, [workload("web")], [lbService("web")], { announcers }));
+    const lostOn = lone.healthyNodes(0)[0] as string;
+    expect(outcome(lone, fail(lone, lostOn), "web")?.reasons).toContain(`its address moves to ${lostOn === "a" ? "b" : "a"} (Local policy: a node with a ready endpoint)`);
     const cpOnly = new Simulator(model(nodes, [workload("web", { nodeSelector: { "kubernetes.io/hostname": "cp" }, tolerations: [{ operator: "Exists" }] })], [lbService("web")], { announcers }));
     expect(cpOnly.healthy[0]).toMatchObject({ status: "down", reasons: ["MetalLB announces its address from no node: none it announces from has a ready endpoint (Local policy)"] });
+  });
+
+  it("says a Cluster-policy address only may move when another node could have announced it", () => {
+    const nodes = [cp, node("a"), node("b"), node("c")];
+    const sim = new Simulator(model(nodes, [workload("web", { replicas: 3 })], [lbService("web", { local: false })]));
+    expect(outcome(sim, fail(sim, "a"), "web")?.reasons).toContain("its address moves to b, c or cp if a announced it");
+    const two = new Simulator(model([node("a"), node("b")], [workload("web", { replicas: 2 })], [lbService("web", { local: false })]));
+    expect(outcome(two, fail(two, "a"), "web")?.reasons).toContain("its address is announced from b");
+  });
+
+  it("says why a DaemonSet runs on no node, and keeps `asks for 0 replicas` for replicas: 0", () => {
+    const sim = new Simulator(model(two(), [workload("agent", { kind: "DaemonSet", replicas: 0, nodeSelector: { disk: "ssd" } }), workload("idle", { replicas: 0 })]));
+    expect(sim.healthy[0]).toMatchObject({ status: "down", reasons: [expect.stringMatching(/^it runs on no node: no node matches its node selection and tolerations \(cp: taint/)] });
+    expect(sim.healthy[1]).toMatchObject({ status: "down", reasons: ["it asks for 0 replicas"] });
+  });
+
+  it("preempts a lower-priority pod to reschedule a higher-priority one, unless its policy is Never", () => {
+    const vip = (o: Partial<SimWorkload> = {}) => workload("vip", { replicas: 2, priority: 1000, request: { millicores: 1000, memoryBytes: GI }, ...o });
+    const filler = workload("filler", { nodeSelector: { "kubernetes.io/hostname": "b" }, request: { millicores: 2500, memoryBytes: GI } });
+    const sim = new Simulator(model([node("a"), node("b")], [filler, vip()]));
+    expect(placement(sim)).toEqual([["b"], ["a", "b"]]);
+    expect(outcome(sim, fail(sim, "a"), "vip")).toMatchObject({
+      status: "degraded",
+      ready: 2,
+      reasons: ["1 of 2 replicas ran on a", "rescheduled on b after the 5-minute eviction timeout", "preempting apps/filler on b (lower priority)"],
+    });
+    expect(outcome(sim, fail(sim, "a"), "filler")).toMatchObject({
+      status: "down",
+      readyAtFailure: 1,
+      ready: 0,
+      reasons: ["its only replica was preempted on b by apps/vip (higher priority)", expect.stringMatching(/^not rescheduled: no node can take it \(b: 2000m CPU free, needs 2500m\)/)],
+    });
+    const never = new Simulator(model([node("a"), node("b")], [filler, vip({ preemptionPolicy: "Never" })]));
+    expect(outcome(never, fail(never, "a"), "filler")?.status).toBe("up");
+    expect(outcome(never, fail(never, "a"), "vip")?.ready).toBe(1);
+  });
+
+  it("preempts the fewest pods of the lowest priority, on one node", () => {
+    const pinned = (name: string, priority: number, on: string, millicores = 1000) => workload(name, { priority, nodeSelector: { "kubernetes.io/hostname": on }, request: { millicores, memoryBytes: GI } });
+    const vip = workload("vip", { priority: 1000, nodeSelector: { pool: "x" }, request: { millicores: 2000, memoryBytes: GI } });
+    const nodes = [node("a", { labels: { pool: "x" } }), ...["b", "c", "d"].map((n) => node(n, { cpu: n === "c" ? 3000 : 2000, labels: { pool: "x" } }))];
+    // b: two victims, one of priority 100; c: two of priority 10; d: one of priority 10, the choice.
+    const others = [pinned("b1", 100, "b"), pinned("b2", 10, "b"), pinned("c1", 10, "c"), pinned("c2", 10, "c"), pinned("c3", 10, "c"), pinned("d1", 10, "d", 2000)];
+    const sim = new Simulator(model(nodes, [vip, ...others]));
+    expect(placement(sim)[0]).toEqual(["a"]);
+    const reasons = outcome(sim, fail(sim, "a"), "vip")?.reasons;
+    expect(reasons).toEqual(["its only replica ran on a", "rescheduled on d after the 5-minute eviction timeout", "preempting apps/d1 on d (lower priority)"]);
+    // On c alone it spares the pods it need not evict: two of the three go.
+    const onC = new Simulator(model(nodes, [{ ...vip, nodeSelector: {}, requiredNodeTerms: [{ matchFields: [{ key: "metadata.name", operator: "In", values: ["a", "c"] }] }] }, ...others]));
+    expect(outcome(onC, fail(onC, "a"), "vip")?.reasons).toContain("preempting apps/c2 on c, apps/c3 on c (lower priority)");
   });
 
   it("reports a pool no L2Advertisement announces", () => {
