@@ -179,7 +179,11 @@ export class DnsTransport {
           })(),
         ).catch(() => false);
         if (!answered) this.events.dropped?.();
-        if (frames.length < MAX_QUEUED_FRAMES && c.isPaused()) c.resume();
+        if (frames.length < MAX_QUEUED_FRAMES && c.isPaused()) {
+          c.resume();
+          // The frame begun before the pause gets a whole deadline again: the wait was the daemon's, not the client's.
+          deadline.update(buf.length > 0, true);
+        }
       }
       working = false;
       finishIfDone();
@@ -200,8 +204,11 @@ export class DnsTransport {
         buf = buf.subarray(2 + len);
         completed++;
       }
-      deadline.update(buf.length > 0, completed > 0);
-      if (frames.length >= MAX_QUEUED_FRAMES) c.pause();
+      if (frames.length >= MAX_QUEUED_FRAMES) {
+        // The daemon stops reading: no frame can be completed until it reads again, so its deadline waits too.
+        c.pause();
+        deadline.clear();
+      } else deadline.update(buf.length > 0, completed > 0);
       void work();
     });
     c.on("end", () => {

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TYPE } from "../../src/ddns/_wire.js";
 import { RCODE } from "../../src/ddns/rcode.js";
 import { buildUpdate, ipv4, sendTcp, sendUdp, sign } from "./_client.js";
+import { DnsTransport } from "../../src/ddns/server.js";
 import { startFixture, type Fixture } from "./_fixture.js";
 
 const add = (name: string, addr: string, id = 1) =>
@@ -163,4 +164,45 @@ describe("transport limits, metrics and graceful stop", () => {
     expect(answers.length).toBeGreaterThan(0);
     expect(await sendUdp(fx.port, add("after.lab.test", "10.99.0.42"), 300)).toBeUndefined();
   });
+});
+
+describe("the TCP frame deadline while the daemon itself has stopped reading", () => {
+  it("does not run while the connection is paused for answers the daemon owes: a pipelining client is not dropped", async () => {
+    // 150 ms per answer, 17 frames queued (the daemon pauses the socket at 16) and a frame begun behind them: the
+    // daemon reads that frame's rest only once it resumes, after its 300 ms deadline would have passed.
+    const t = new DnsTransport(
+      async (msg) => {
+        await new Promise((r) => setTimeout(r, 150));
+        return msg;
+      },
+      { maxMessageSize: 1024, maxTcpConnections: 2, tcpIdleTimeoutMs: 5000, tcpFrameTimeoutMs: 300 },
+    );
+    await t.listen([{ address: "127.0.0.1", port: 0, udp: false, tcp: true }]);
+    try {
+      const frame = (i: number) => Buffer.concat([Buffer.from([0, 12]), Buffer.from([0, i]), Buffer.alloc(10)]);
+      const all = Buffer.concat(Array.from({ length: 18 }, (_, i) => frame(i)));
+      const cut = 17 * 14 + 1;
+      const c = connect(t.bound[0]?.port ?? 0, "127.0.0.1");
+      c.on("error", () => undefined);
+      let got = 0;
+      const answered = new Promise<void>((resolve) => {
+        let buf = Buffer.alloc(0);
+        c.on("data", (d: Buffer) => {
+          buf = Buffer.concat([buf, d]);
+          while (buf.length >= 2 && buf.length >= 2 + buf.readUInt16BE(0)) {
+            got++;
+            buf = buf.subarray(2 + buf.readUInt16BE(0));
+          }
+          if (got === 18) resolve();
+        });
+      });
+      c.write(all.subarray(0, cut));
+      setTimeout(() => c.write(all.subarray(cut)), 100);
+      await Promise.race([answered, closed(c), new Promise((r) => setTimeout(r, 6000))]);
+      c.destroy();
+      expect(got).toBe(18);
+    } finally {
+      await t.close(100);
+    }
+  }, 15_000);
 });
