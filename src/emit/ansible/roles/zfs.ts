@@ -124,7 +124,8 @@ export function zfsRole(): OutputFile[] {
         },
         vars: {
           // The lines under the `logs` and `cache` headings, then the devices on them that are not usable.
-          h5b_gone: "{{ h5b_zpool_status.stdout | default('') | regex_findall('(?m)^\\t(?:logs|cache)[\\t ]*\\n((?:\\t {2,}.*(?:\\n|$))*)') | join(' ') | regex_findall('(\\S+)\\s+(?:UNAVAIL|FAULTED|REMOVED)\\b') }}",
+          h5b_classes: "{{ h5b_zpool_status.stdout | default('') | regex_findall('(?m)^\\t(?:logs|cache)[\\t ]*\\n((?:\\t {2,}.*(?:\\n|$))*)') | join(' ') }}",
+          h5b_gone: "{{ h5b_classes | regex_findall('(\\S+)\\s+(?:UNAVAIL|FAULTED|REMOVED)\\b') }}",
         },
         when: ["h5b_zpool_status.rc == 0", "h5b_gone | length > 0"],
       },
