@@ -23,6 +23,19 @@ function spec(edit: (w: Record<string, Record<string, unknown>>) => void): void 
   writeFileSync(join(dir, "homelab.yaml"), stringify(input));
 }
 
+/**
+ * Writes a user's Deployment into the test folder's `extra` (made on first use) and returns the folder. `replicas`
+ * is written as given, so a test can hand Kubernetes a value it would refuse.
+ */
+function extraDeployment(file: string, d: { namespace: string; name: string; container: string; image: string; replicas: unknown }): string {
+  const extra = join(dir, "extra");
+  mkdirSync(extra, { recursive: true });
+  const pod = { metadata: { labels: { app: d.name } }, spec: { containers: [{ name: d.container, image: d.image }] } };
+  const body = { replicas: d.replicas, selector: { matchLabels: { app: d.name } }, template: pod };
+  writeFileSync(join(extra, file), stringify({ apiVersion: "apps/v1", kind: "Deployment", metadata: { name: d.name, namespace: d.namespace }, spec: body }));
+  return extra;
+}
+
 describe("h5b simulate", () => {
   it("prints the matrix for the default spec and exits 0", async () => {
     const r = await h5b(["simulate"]);
@@ -80,10 +93,7 @@ describe("h5b simulate", () => {
   });
 
   it("simulates extra manifests and warns about an image of unknown architecture", async () => {
-    const extra = join(dir, "extra");
-    mkdirSync(extra);
-    const pod = { metadata: { labels: { app: "pihole" } }, spec: { containers: [{ name: "pihole", image: "pihole/pihole:2025.11.0" }] } };
-    writeFileSync(join(extra, "pihole.yaml"), stringify({ apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "pihole", namespace: "dns" }, spec: { replicas: 2, selector: { matchLabels: { app: "pihole" } }, template: pod } }));
+    extraDeployment("pihole.yaml", { namespace: "dns", name: "pihole", container: "pihole", image: "pihole/pihole:2025.11.0", replicas: 2 });
     const r = await h5b(["simulate", "--manifests", "extra"]);
     expect(r.exitCode).toBe(0);
     expect(r.stderr).toContain("⚠ architectures of pihole/pihole:2025.11.0 unknown: assuming amd64 only");
@@ -91,10 +101,7 @@ describe("h5b simulate", () => {
   });
 
   it("refuses extra manifests Kubernetes would refuse, naming file and object, rather than simulate a guess", async () => {
-    const extra = join(dir, "extra");
-    mkdirSync(extra);
-    const pod = { metadata: { labels: { app: "pihole" } }, spec: { containers: [{ name: "pihole", image: "pihole/pihole:2025.11.0" }] } };
-    writeFileSync(join(extra, "pihole.yaml"), stringify({ apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "pihole", namespace: "dns" }, spec: { replicas: "two", selector: { matchLabels: { app: "pihole" } }, template: pod } }));
+    const extra = extraDeployment("pihole.yaml", { namespace: "dns", name: "pihole", container: "pihole", image: "pihole/pihole:2025.11.0", replicas: "two" });
     // Custom resources h5b has no schema for pass, under k8s.io too (the Gateway API's).
     writeFileSync(join(extra, "monitor.yaml"), stringify({ apiVersion: "monitoring.coreos.com/v1", kind: "ServiceMonitor", metadata: { name: "x", namespace: "dns" }, spec: {} }));
     writeFileSync(join(extra, "route.yaml"), stringify({ apiVersion: "gateway.networking.k8s.io/v1", kind: "HTTPRoute", metadata: { name: "x", namespace: "dns" }, spec: {} }));
@@ -107,10 +114,7 @@ describe("h5b simulate", () => {
   });
 
   it("refuses an extra manifest that redefines a rendered object, naming both files, without a stack trace", async () => {
-    const extra = join(dir, "extra");
-    mkdirSync(extra);
-    const pod = { metadata: { labels: { app: "dashboard" } }, spec: { containers: [{ name: "c", image: "busybox" }] } };
-    writeFileSync(join(extra, "dash.yaml"), stringify({ apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "dashboard", namespace: "apps" }, spec: { replicas: 1, selector: { matchLabels: { app: "dashboard" } }, template: pod } }));
+    const extra = extraDeployment("dash.yaml", { namespace: "apps", name: "dashboard", container: "c", image: "busybox", replicas: 1 });
     const r = await h5b(["simulate", "--manifests", "extra"]);
     expect(r.exitCode).toBe(2);
     expect(r.stderr).toContain(
