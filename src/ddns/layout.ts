@@ -19,6 +19,9 @@ import { TYPE } from "./_wire.js";
  */
 export const ZONE_META_LABEL = "dns";
 
+/** A label CoreDNS's etcd plugin reads as a wildcard (as it does `*`): a name with it answers for the whole zone. */
+export const WILDCARD_LABEL = "any";
+
 export interface Layout {
   readonly prefix: string;
   readonly metaPrefix: string;

@@ -154,8 +154,8 @@ const UNANSWERED = 254;
 export const REPLAY_SLACK_SECONDS = 2;
 
 /**
- * Requests remembered at most (a MAC and its answer, a few hundred octets); far above what arrives within the slack
- * at the daemon's rate.
+ * Requests remembered at most (a MAC prefix and one number, about a hundred octets with the map's own); far above
+ * what arrives within the slack at the daemon's rate.
  */
 export const REPLAY_MAX_MACS = 65_536;
 

@@ -1,7 +1,7 @@
 import { inZone, isSafeName, nameText, sameName, type Labels } from "./_names.js";
 import { canonicalize, isManagedType, typeName } from "./_rdata.js";
 import { CLASS, TYPE, WireError, type WireRR } from "./_wire.js";
-import { type StoredRR, ZONE_META_LABEL } from "./layout.js";
+import { type StoredRR, WILDCARD_LABEL, ZONE_META_LABEL } from "./layout.js";
 import { RCODE, type Rcode } from "./rcode.js";
 
 /**
@@ -175,7 +175,9 @@ export function namePolicy(name: Labels, zone: Zone, adding: boolean): string | 
   if (name.some((l) => l.startsWith("h5b-"))) return `name ${nameText(name)} has a label starting with h5b-, which the daemon's keys use`;
   // Only adds: records such a name got before these rules must still go when their lease does.
   // CoreDNS's etcd plugin reads a label `any` (or `*`) as a wildcard: the name would answer with the whole zone.
-  if (adding && name.some((l) => l.toLowerCase() === "any")) return `name ${nameText(name)} has a label any, which CoreDNS reads as a wildcard`;
+  if (adding && name.some((l) => l.toLowerCase() === WILDCARD_LABEL)) {
+    return `name ${nameText(name)} has a label ${WILDCARD_LABEL}, which CoreDNS reads as a wildcard`;
+  }
   const host = name[0]?.toLowerCase();
   if (adding && !zone.reverse && host !== undefined && CLAIMED_NAMES.has(host)) {
     return `${nameText(name)}: ${host} is a name clients look up by itself (proxy discovery, loopback), not one a DHCP client may take`;

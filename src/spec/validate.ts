@@ -7,7 +7,7 @@ import { ODOH_OPERATORS, odohRoutes } from "../plan/odoh.js";
 import { ciliumIngress, resolveVersions } from "../plan/versions.js";
 import type { Homelab } from "./homelab.js";
 import { rangeNames } from "./network.js";
-import { ZONE_META_LABEL } from "../ddns/layout.js";
+import { WILDCARD_LABEL, ZONE_META_LABEL } from "../ddns/layout.js";
 
 type Push = (i: Issue) => void;
 
@@ -272,7 +272,7 @@ function checkRoles(spec: Homelab, push: Push): void {
 /** Labels CoreDNS's etcd plugin reads in its own way, which no host or service may be called. */
 const RESERVED_LABELS: Readonly<Record<string, string>> = {
   [ZONE_META_LABEL]: `is where CoreDNS keeps the zone's name servers and its top (${ZONE_META_LABEL}.<zone>)`,
-  any: "would be a wildcard: CoreDNS answers a label any with every record of the zone",
+  [WILDCARD_LABEL]: `would be a wildcard: CoreDNS answers a label ${WILDCARD_LABEL} with every record of the zone`,
 };
 
 function checkZones(spec: Homelab, ingressOn: boolean, push: Push): void {
