@@ -2,7 +2,7 @@ import type { Plan } from "../plan/types.js";
 import { selectorMatches } from "./_labels.js";
 import { list, rec, str, stringMap, strings } from "./_obj.js";
 import { labelSelector } from "./_podspec.js";
-import { isKind, type ManifestObject, metaOf, namespaceOf } from "./manifests.js";
+import { type ManifestObject, metaOf, namespaceOf, ofKind } from "./manifests.js";
 import type { LabelSelector, SimService } from "./types.js";
 
 /**
@@ -10,7 +10,7 @@ import type { LabelSelector, SimService } from "./types.js";
  * pool, fixed addresses (from the plan or the annotation) and the name external-dns publishes.
  */
 export function readServices(plan: Pick<Plan, "cluster" | "loadBalancers">, objects: readonly ManifestObject[]): { services: SimService[]; announcers: Map<string, LabelSelector[][]> } {
-  const kindOf = (group: string, k: string) => objects.filter((o) => isKind(o, group, k));
+  const kindOf = (group: string, k: string) => ofKind(objects, group, k);
   const pools = kindOf("metallb.io", "IPAddressPool").map((p) => ({ name: str(metaOf(p).name) ?? "", labels: stringMap(metaOf(p).labels), autoAssign: rec(p.object.spec).autoAssign !== false }));
   const poolNames = pools.length > 0 ? pools.map((p) => p.name) : plan.cluster.pools.map((p) => p.name);
   const announcers = new Map<string, LabelSelector[][]>(poolNames.map((n) => [n, []]));

@@ -32,6 +32,9 @@ export function groupOf(o: ManifestObject): string {
  * Whether the object is `kind` of the group: a custom resource may reuse a built-in kind's name
  * (`apps.example.com/v1 Deployment`), and that is not the object the model reads.
  */
-export const isKind = (o: ManifestObject, group: string, kind: string): boolean => o.object.kind === kind && groupOf(o) === group;
+const isKind = (o: ManifestObject, group: string, kind: string): boolean => o.object.kind === kind && groupOf(o) === group;
+
+/** The objects that are `kind` of the group (see isKind). */
+export const ofKind = (objects: readonly ManifestObject[], group: string, kind: string): ManifestObject[] => objects.filter((o) => isKind(o, group, kind));
 /** `file: Kind namespace/name`, the path of an issue about one object. */
 export const whereOf = (o: ManifestObject): string => `${o.file}: ${describe(o)}`;

@@ -4,7 +4,7 @@ import type { Plan } from "../plan/types.js";
 import { num, rec, str } from "./_obj.js";
 import { readServices } from "./_services.js";
 import { readWorkload, type WorkloadContext } from "./_workload.js";
-import { groupOf, isKind, type ManifestObject, metaOf, namespaceOf, whereOf } from "./manifests.js";
+import { groupOf, type ManifestObject, metaOf, namespaceOf, ofKind, whereOf } from "./manifests.js";
 import { parseTaint } from "../plan/taint.js";
 import type { Model, SimNode } from "./types.js";
 
@@ -87,7 +87,7 @@ export function buildModel(plan: ModelPlan, objects: readonly ManifestObject[]):
     };
   });
 
-  const kindOf = (group: string, k: string) => objects.filter((o) => isKind(o, group, k));
+  const kindOf = (group: string, k: string) => ofKind(objects, group, k);
   const priorityClasses = new Map<string, number>(Object.entries(builtinPriorities));
   let defaultPriority = 0;
   const neverPreempt = new Set<string>();
