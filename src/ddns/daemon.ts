@@ -88,12 +88,13 @@ export async function startDdns(config: DdnsConfig, options: StartOptions = {}):
     },
   });
   const inFlight = { count: 0, max: config.limits.maxInFlight };
+  const now = options.now ?? (() => Math.floor(Date.now() / 1000));
   const ctx: HandlerContext = {
     key: tsigKey(config.tsig.name, config.tsig.algorithm, secrets.tsigSecret),
-    replay: new ReplayGuard(config.tsig.algorithm),
+    replay: new ReplayGuard(config.tsig.algorithm, { since: now() }),
     zones: zonesOf(config),
     engine,
-    now: options.now ?? (() => Math.floor(Date.now() / 1000)),
+    now,
     inFlight,
   };
   const transport = new DnsTransport(

@@ -112,7 +112,7 @@ export async function handleMessage(buf: Buffer, client: string, ctx: HandlerCon
   if (verdict.kind !== "ok") return answer(verdict);
   // Last of the TSIG checks, so that only requests that passed all the others are remembered.
   const admission = ctx.replay.admit(verdict.tsig, ctx.now());
-  if (admission.kind === "stale") return badTime(verdict.tsig, "TSIG time before the newest accepted request's (a replay)");
+  if (admission.kind === "stale") return badTime(verdict.tsig, admission.reason);
   if (admission.kind === "repeat") {
     // The same request again: kea-dhcp-ddns re-sending after a timeout (within the second, so with the same MAC), or
     // a replay. Either way the first one's answer, which it is waiting for or has lost, and nothing applied twice.

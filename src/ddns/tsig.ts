@@ -139,7 +139,7 @@ function minMacLength(alg: TsigAlgorithm): number {
 export type Admission =
   | { readonly kind: "new"; readonly settle: (rcode: number | undefined) => void }
   | { readonly kind: "repeat"; readonly rcode: Promise<number | undefined> }
-  | { readonly kind: "stale" };
+  | { readonly kind: "stale"; readonly reason: string };
 
 /** A remembered request's state beside its time, in one number (a map of small objects cost 30 MB under load). */
 const STATES = 256;
@@ -167,9 +167,11 @@ export const REPLAY_MAX_MACS = 65_536;
  * request (re-signed, the same MAC within the same second) when its answer was late or lost.
  *
  * Per key, because the times of different keys come from different clocks; per daemon, because that is what one
- * key's requests reach (the memory is lost on restart, which is a window the fudge still leaves open). Only
- * requests that passed every other TSIG check get here, so nobody without the key can move the time forward or fill
- * the memory.
+ * key's requests reach. The memory starts empty at a restart, so requests signed before the daemon started are
+ * refused too: otherwise every update of the last five minutes could be replayed once to the new process. A re-send
+ * by kea-dhcp-ddns of an update the previous process never answered is refused with them (the daemon's reconcile
+ * puts such a lease back). Only requests that passed every other TSIG check get here, so nobody without the key
+ * can move the time forward or fill the memory.
  */
 export class ReplayGuard {
   private newest = 0;
@@ -185,19 +187,26 @@ export class ReplayGuard {
   private readonly waiting = new Map<string, ((rcode: number | undefined) => void)[]>();
   private readonly prefix: number;
 
-  constructor(
-    algorithm: TsigAlgorithm,
-    private readonly maxMacs = REPLAY_MAX_MACS,
-  ) {
+  private readonly maxMacs: number;
+  private readonly since: number;
+
+  /** `since`: the second the daemon started (requests signed before it are refused). */
+  constructor(algorithm: TsigAlgorithm, opts: { readonly maxMacs?: number; readonly since?: number } = {}) {
     this.prefix = minMacLength(algorithm);
+    this.maxMacs = opts.maxMacs ?? REPLAY_MAX_MACS;
+    this.since = opts.since ?? 0;
   }
 
   /**
    * For a verified request: `new` (remembered; `settle` it once answered), `repeat` of an accepted one (with that
-   * one's rcode, when it has one), or `stale` (signed before the newest accepted, out of the slack).
+   * one's rcode, when it has one), or `stale` (signed before the newest accepted, out of the slack, or before the
+   * daemon started).
    */
   admit(tsig: TsigRecord, now: number): Admission {
-    if (tsig.timeSigned < this.newest - REPLAY_SLACK_SECONDS || tsig.timeSigned <= this.floor) return { kind: "stale" };
+    if (tsig.timeSigned < this.since) return { kind: "stale", reason: "TSIG time before the daemon started (a replay, or a re-send to its previous run)" };
+    if (tsig.timeSigned < this.newest - REPLAY_SLACK_SECONDS || tsig.timeSigned <= this.floor) {
+      return { kind: "stale", reason: "TSIG time before the newest accepted request's (a replay)" };
+    }
     // The MAC truncated to the shortest accepted length: a copy re-sent with a shorter truncation of the same MAC
     // verifies too, and must count as the same request.
     const id = tsig.mac.subarray(0, this.prefix).toString("base64");

@@ -1,9 +1,10 @@
-import { describe, expect, it } from "vitest";
+import { rm } from "node:fs/promises";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CLASS, TYPE, type WireMessage } from "../../src/ddns/_wire.js";
 import { RCODE } from "../../src/ddns/rcode.js";
 import { parseTsig, ReplayGuard, REPLAY_SLACK_SECONDS, TSIG_ERROR, tsigKey, verifyResponse, type TsigRecord } from "../../src/ddns/tsig.js";
 import { buildUpdate, ipv4, KEY, sendUdp, sign } from "./_client.js";
-import { useFixture, WRONG_SECRET } from "./_fixture.js";
+import { startFixture, useFixture, WRONG_SECRET, type Fixture } from "./_fixture.js";
 
 const tsigError = (res: WireMessage | undefined): number | undefined => {
   const rr = res?.additionals.at(-1);
@@ -67,22 +68,54 @@ describe("replay of signed updates (RFC 8945 5.2.3)", () => {
   });
 });
 
-describe("a replay after the slack", () => {
-  // A daemon of its own: its newest time must not have been moved by the tests above.
-  const fx = useFixture({ fresh: true });
+describe("a replay after the slack, and across a restart", () => {
+  // A daemon of its own, on a clock the test moves: its newest time must not have been moved by the tests above.
+  const start = now();
+  let shift = 0;
+  let fx: Fixture | undefined;
+  beforeAll(async () => {
+    fx = await startFixture({}, { now: () => start + shift });
+  });
+  afterAll(() => fx?.close());
+  const port = () => fx?.port ?? 0;
 
   it("an accepted add sent again after the slack gets BADTIME (signed) and writes nothing", async () => {
-    // The add signed a while ago (within the fudge), the remove now: the add is older than the slack allows.
-    const t = now();
-    const add = sign(keaAdd("victim2.lab.test", "10.2.0.11", 8), { time: t - REPLAY_SLACK_SECONDS - 5 });
-    expect((await sendUdp(fx().port, add.message))?.rcode).toBe(RCODE.NOERROR);
-    expect((await sendUdp(fx().port, sign(keaRemove("victim2.lab.test", 9), { time: t }).message))?.rcode).toBe(RCODE.NOERROR);
-    const replay = await sendUdp(fx().port, add.message);
+    if (fx === undefined) throw new Error("no fixture");
+    const add = sign(keaAdd("victim2.lab.test", "10.2.0.11", 8), { time: start });
+    expect((await sendUdp(port(), add.message))?.rcode).toBe(RCODE.NOERROR);
+    // The remove some seconds later (within the fudge): the add is older than the slack allows.
+    shift = REPLAY_SLACK_SECONDS + 5;
+    expect((await sendUdp(port(), sign(keaRemove("victim2.lab.test", 9), { time: start + shift }).message))?.rcode).toBe(RCODE.NOERROR);
+    const replay = await sendUdp(port(), add.message);
     expect(replay?.rcode).toBe(RCODE.NOTAUTH);
     expect(tsigError(replay)).toBe(TSIG_ERROR.BADTIME);
     expect(replay && verifyResponse(replay, KEY, add.mac)).toBeDefined();
-    expect(await fx().dump()).toEqual({});
-    expect(fx().logs.at(-1)).toContain("replay");
+    expect(await fx.dump()).toEqual({});
+    expect(fx.logs.at(-1)).toContain("replay");
+  });
+
+  it("after a restart, a request signed before the daemon started gets BADTIME and writes nothing, one signed since is taken", async () => {
+    if (fx === undefined) throw new Error("no fixture");
+    // Signed by the first run's clock and accepted by it; the new process has no memory of it.
+    const add = sign(keaAdd("victim3.lab.test", "10.2.0.12", 10), { time: start + shift });
+    expect((await sendUdp(port(), add.message))?.rcode).toBe(RCODE.NOERROR);
+    expect((await sendUdp(port(), sign(keaRemove("victim3.lab.test", 11), { time: start + shift }).message))?.rcode).toBe(RCODE.NOERROR);
+    const first = fx;
+    await first.ddns.close();
+    await rm(first.dir, { recursive: true, force: true });
+    shift += 1;
+    const etcd = first.etcd;
+    fx = await startFixture({}, { etcd, now: () => start + shift });
+    const replay = await sendUdp(port(), add.message);
+    expect(replay?.rcode).toBe(RCODE.NOTAUTH);
+    expect(tsigError(replay)).toBe(TSIG_ERROR.BADTIME);
+    expect(fx.logs.at(-1)).toContain("before the daemon started");
+    expect(await fx.dump()).toEqual({});
+    const fresh = sign(keaAdd("victim3.lab.test", "10.2.0.12", 12), { time: start + shift });
+    expect((await sendUdp(port(), fresh.message))?.rcode).toBe(RCODE.NOERROR);
+    await fx.close();
+    await etcd.stop();
+    fx = undefined;
   });
 });
 
@@ -131,8 +164,14 @@ describe("ReplayGuard", () => {
     expect(later.kind === "repeat" && (await later.rcode)).toBe(RCODE.YXDOMAIN);
   });
 
+  it("refuses requests signed before the second it started, whatever the memory holds", () => {
+    const g = new ReplayGuard("hmac-sha256", { since: 1000 });
+    expect(kind(g, rec(999, mac(1)))).toBe("stale");
+    expect(kind(g, rec(1000, mac(2)))).toBe("new");
+  });
+
   it("keeps only the MACs within the slack, and past its bound refuses the forgotten times rather than forget a MAC", () => {
-    const g = new ReplayGuard("hmac-sha256", 3);
+    const g = new ReplayGuard("hmac-sha256", { maxMacs: 3 });
     for (let i = 0; i < 3; i++) expect(kind(g, rec(1000, mac(i)))).toBe("new");
     // A fourth at the same second pushes the first out: from now on second 1000 is refused altogether.
     expect(kind(g, rec(1001, mac(3)))).toBe("new");
