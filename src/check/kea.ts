@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
+import { jsonSyntaxError } from "../_text.js";
 import { missingProgram, programEnv, unconfined } from "./_program.js";
 import type { Checker, Finding, Skipped } from "./types.js";
 
@@ -37,7 +38,7 @@ export const keaChecker: Checker = {
         try {
           doc = JSON.parse(text) as Record<string, unknown>;
         } catch (e) {
-          findings.push({ check: this.name, where: path, message: `is not JSON: ${(e as Error).message}` });
+          findings.push({ check: this.name, where: path, message: `is not JSON (${jsonSyntaxError(e, text)})` });
           continue;
         }
         const kind = Object.keys(doc)[0] ?? "";

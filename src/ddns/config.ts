@@ -3,6 +3,7 @@ import { readFile } from "node:fs/promises";
 import { isIP } from "node:net";
 import { dirname, resolve } from "node:path";
 import { z } from "zod";
+import { jsonSyntaxError } from "../_text.js";
 import { error, H5bError, pathOf, type Issue } from "../issue.js";
 import { inZone, isSafeName, parseName } from "./_names.js";
 
@@ -221,7 +222,7 @@ export async function loadDdnsConfig(file: string): Promise<DdnsConfig> {
     json = JSON.parse(text);
   } catch (e) {
     throw new H5bError("ddns config", [
-      error("ddns-config-json", file, `${file} is not valid JSON: ${e instanceof Error ? e.message : "parse error"}`),
+      error("ddns-config-json", file, `${file} is not valid JSON (${jsonSyntaxError(e, text)})`),
     ]);
   }
   const config = parseDdnsConfig(json, file);

@@ -83,6 +83,20 @@ describe("secrets and the CLI", () => {
     expect(text).not.toContain("hunter2");
   });
 
+  it("a --config that is not JSON (the key file beside it, say) is an error that quotes none of the file", async () => {
+    await writeFile(join(dir, "key-as-config"), `${SECRET_TEXT}\n`);
+    await writeFile(join(dir, "cut.json"), '{"listen": [\n  {"address": "::1",\n  "port" 53}]}');
+    const message = async (f: string) =>
+      loadDdnsConfig(join(dir, f)).then(
+        () => "",
+        (e: unknown) => (e as H5bError).issues.map((i) => i.message).join(),
+      );
+    const key = await message("key-as-config");
+    expect(key).toContain("is not valid JSON");
+    expect(key).not.toContain(SECRET_TEXT.slice(0, 4));
+    expect(await message("cut.json")).toContain("line 3, column 10");
+  });
+
   it("TLS files that hold no certificate or key, or a key of another certificate, stop the start naming each file", async () => {
     const ca = await createCa("test CA");
     const a = await issueCertificate(ca, { commonName: "h5b-ddns", usages: ["client"] });
