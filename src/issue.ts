@@ -62,9 +62,23 @@ export async function asUserError<T>(stage: string, code: string, path: string, 
   try {
     return await fn();
   } catch (e) {
-    const errno = systemErrorCode(e);
-    if (errno === undefined) throw e;
-    const where = (e as { path?: unknown; address?: unknown }).path ?? (e as { address?: unknown }).address;
-    throw new H5bError(stage, [error(code, path, `${what}: ${errno}${where !== undefined ? ` (${String(where)})` : ""}`)]);
+    throw systemError(e, stage, code, path, what);
   }
+}
+
+/** asUserError for synchronous work. */
+export function asUserErrorSync<T>(stage: string, code: string, path: string, what: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    throw systemError(e, stage, code, path, what);
+  }
+}
+
+/** The user error for a failed system call, or `e` itself (a bug, or already a user error). */
+function systemError(e: unknown, stage: string, code: string, path: string, what: string): unknown {
+  const errno = systemErrorCode(e);
+  if (errno === undefined) return e;
+  const where = (e as { path?: unknown; address?: unknown }).path ?? (e as { address?: unknown }).address;
+  return new H5bError(stage, [error(code, path, `${what}: ${errno}${where !== undefined ? ` (${String(where)})` : ""}`)]);
 }

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -61,7 +61,10 @@ describe("plan.json's format", () => {
         expect.objectContaining({ message: "simulate: 1 error", issues: [expect.objectContaining({ code: "plan-unreadable", path: join(dir, "plan.json"), message: "is not JSON; rebuild the output" })] }),
       );
       writeFileSync(join(dir, "plan.json"), JSON.stringify({ format: PLAN_FORMAT, ...plan }));
+      // A link left in the folder by hand (dangling here) is not one of h5b's files: skipped, not followed.
+      symlinkSync("/nonexistent/h5b", join(dir, "notes"));
       expect(readOutput(dir).plan).toEqual(JSON.parse(JSON.stringify(plan)));
+      expect([...readOutput(dir).files.keys()]).not.toContain("notes");
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -1,7 +1,7 @@
-import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { existsSync, lstatSync, readdirSync, readFileSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 import { PLAN_FILE } from "../emit/index.js";
-import { error, H5bError } from "../issue.js";
+import { asUserErrorSync, error, H5bError } from "../issue.js";
 import { PLAN_FORMAT } from "../plan/format.js";
 import type { Plan } from "../plan/types.js";
 import { MARKER } from "../write/writer.js";
@@ -14,14 +14,16 @@ export function readOutput(outDir: string, stage = "check"): CheckContext {
     throw new H5bError(stage, [error("no-output", outDir, "is not an output folder of h5b build: run `h5b build` first, or name one with --out")]);
   }
   const files = new Map<string, string>();
+  // Links and other non-files are not h5b's (it writes none): they are neither followed nor checked.
   const walk = (d: string) => {
     for (const name of readdirSync(d).sort()) {
       const p = join(d, name);
-      if (statSync(p).isDirectory()) walk(p);
-      else files.set(relative(dir, p), readFileSync(p, "utf8"));
+      const stat = lstatSync(p);
+      if (stat.isDirectory()) walk(p);
+      else if (stat.isFile()) files.set(relative(dir, p), readFileSync(p, "utf8"));
     }
   };
-  walk(dir);
+  asUserErrorSync(stage, "out-read", outDir, "cannot read the output folder", () => walk(dir));
   const planText = files.get(PLAN_FILE);
   if (planText === undefined) throw new H5bError(stage, [error("no-plan", join(outDir, PLAN_FILE), "is missing; rebuild the output")]);
   let read: Plan & { format?: unknown };

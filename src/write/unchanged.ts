@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { existsSync, lstatSync, readdirSync, readFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import type { OutputFile } from "../emit/file.js";
 
@@ -16,7 +16,9 @@ export function isUnchanged(outDir: string, marker: string, files: readonly Outp
     const f = wanted.get(p);
     if (f === undefined) return false;
     const abs = join(outDir, p);
-    if ((statSync(abs).mode & 0o777) !== (f.mode ?? 0o644)) return false;
+    // A link put there by hand is not h5b's file, even where it leads to one with the same content.
+    const stat = lstatSync(abs);
+    if (!stat.isFile() || (stat.mode & 0o777) !== (f.mode ?? 0o644)) return false;
     if (readFileSync(abs, "utf8") !== f.content) return false;
   }
   return true;

@@ -3,7 +3,7 @@ import { chmod, mkdir, rename, rm, writeFile } from "node:fs/promises";
 import { basename, dirname, isAbsolute, join, normalize, resolve } from "node:path";
 import { mkdirs } from "../_mkdirs.js";
 import type { OutputFile } from "../emit/file.js";
-import { asUserError, error, H5bError } from "../issue.js";
+import { asUserError, asUserErrorSync, error, H5bError } from "../issue.js";
 import { isUnchanged } from "./unchanged.js";
 
 /** A file h5b leaves in every output folder, so that it never replaces a folder it did not make. */
@@ -60,18 +60,19 @@ function linkTarget(path: string): string {
 export async function writeTree(outDir: string, files: readonly OutputFile[]): Promise<WriteResult> {
   const dir = linkTarget(resolve(outDir));
   checkPaths(files);
-  if (existsSync(dir)) {
-    if (!statSync(dir).isDirectory()) throw new H5bError("write", [error("out-not-dir", outDir, "exists and is not a folder")]);
-    if (readdirSync(dir).length > 0 && !existsSync(join(dir, MARKER))) {
+  const readError = (fn: () => boolean) => asUserErrorSync("write", "out-read", outDir, "cannot read the output folder", fn);
+  if (readError(() => existsSync(dir))) {
+    if (!readError(() => statSync(dir).isDirectory())) throw new H5bError("write", [error("out-not-dir", outDir, "exists and is not a folder")]);
+    if (readError(() => readdirSync(dir).length > 0 && !existsSync(join(dir, MARKER)))) {
       throw new H5bError("write", [error("out-not-h5b", outDir, `is not empty and was not written by h5b (no ${MARKER}); choose another --out`)]);
     }
   }
   const bytes = files.reduce((n, f) => n + Buffer.byteLength(f.content), 0);
   await asUserError("write", "out-write", outDir, "cannot clean beside the output folder", () => removeLeftovers(dir));
-  if (isUnchanged(dir, MARKER, files)) {
+  if (readError(() => isUnchanged(dir, MARKER, files))) {
     // The marker's time says when the output was last known to match its spec (`h5b simulate --out` reads it).
     const now = new Date();
-    utimesSync(join(dir, MARKER), now, now);
+    await asUserError("write", "out-write", outDir, "cannot write the output folder", () => utimesSync(join(dir, MARKER), now, now));
     return { dir, files: files.length, bytes, unchanged: true };
   }
   return asUserError("write", "out-write", outDir, "cannot write the output folder", () => swapIn(dir, files, bytes));

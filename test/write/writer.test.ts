@@ -109,6 +109,21 @@ describe("writeTree", () => {
     ["a mode changed", (out: string) => chmodSync(join(out, "plan.json"), 0o600)],
     ["a file added", (out: string) => writeFileSync(join(out, "hosts/a/extra"), "")],
     ["a file removed", (out: string) => rmSync(join(out, "plan.json"))],
+    [
+      "a file replaced by a dangling link",
+      (out: string) => {
+        rmSync(join(out, "plan.json"));
+        symlinkSync("/nonexistent/h5b", join(out, "plan.json"));
+      },
+    ],
+    [
+      "a file replaced by a link to the same content",
+      (out: string) => {
+        writeFileSync(join(base, "copy"), readFileSync(join(out, "plan.json")));
+        rmSync(join(out, "plan.json"));
+        symlinkSync(join(base, "copy"), join(out, "plan.json"));
+      },
+    ],
   ])("rewrites the tree after %s", async (_, change) => {
     const out = join(base, "out");
     await writeTree(out, tree);
