@@ -34,12 +34,27 @@ export const cpuQuantity = z.string().regex(/^([0-9]+m|[0-9]+(\.[0-9]+)?)$/, "mu
 
 export const architecture = z.enum(["amd64", "arm64"], { message: "must be amd64 or arm64" });
 
+/** A label's name part, and a non-empty label value: at most 63, alphanumeric at both ends, `-`, `_`, `.` inside. */
+const LABEL_NAME = "[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?";
+/**
+ * A qualified name (a label or taint key): `name` or `prefix/name`, the prefix a DNS subdomain of at most 253. The
+ * kubelet refuses to start with a bad `--node-labels` or `--register-with-taints`, so the node would never join.
+ */
+const QUALIFIED_NAME = `((?=[^/]{1,253}/)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?${LABEL_NAME}`;
+
+export const labelKey = z
+  .string()
+  .regex(new RegExp(`^${QUALIFIED_NAME}$`), "must be a label key: at most 63 letters, digits, '-', '_' or '.', alphanumeric at both ends, optionally after a DNS-subdomain prefix and '/'");
+export const labelValue = z
+  .string()
+  .regex(new RegExp(`^(${LABEL_NAME})?$`), "must be a label value: empty, or at most 63 letters, digits, '-', '_' or '.', alphanumeric at both ends");
+
 /** A Kubernetes taint, `key=value:Effect` or `key:Effect`. */
 export const taint = z
   .string()
   .regex(
-    /^[A-Za-z0-9./_-]+(=[A-Za-z0-9._-]*)?:(NoSchedule|PreferNoSchedule|NoExecute)$/,
-    "must be a taint key[=value]:NoSchedule|PreferNoSchedule|NoExecute",
+    new RegExp(`^${QUALIFIED_NAME}(=(${LABEL_NAME})?)?:(NoSchedule|PreferNoSchedule|NoExecute)$`),
+    "must be a taint key[=value]:NoSchedule|PreferNoSchedule|NoExecute, its key and value as a label's",
   );
 
 /** A version with or without a leading v (`v1.36.3+k3s1`, `1.20.0`). */

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { architecture, byteQuantity, dualAddress, macAddress, taint, version } from "./_primitives.js";
+import { architecture, byteQuantity, dualAddress, labelKey, labelValue, macAddress, taint, version } from "./_primitives.js";
 
 export const hostRoles = ["dns", "dhcp", "gateway", "k3s-server", "k3s-agent"] as const;
 export type HostRole = (typeof hostRoles)[number];
@@ -78,7 +78,7 @@ export const hostSchema = z.strictObject({
   /** Static addresses on the LAN, inside the static range; Kea reserves them by the first LAN NIC's MAC. @default none (required) */
   addresses: dualAddress,
   /** Extra Kubernetes node labels (k3s nodes only); keys must not use `node-role.kubernetes.io/`. @default {} */
-  labels: z.record(z.string(), z.string()).default({}),
+  labels: z.record(labelKey, labelValue).default({}),
   /** Extra Kubernetes taints (k3s nodes only). The control-plane taint is added by h5b. @default [] */
   taints: z.array(taint).default([]),
   /** A k3s version for this node only (e.g. an agent being upgraded after the server). @default the cluster's */

@@ -117,6 +117,20 @@ function checkNetworks(spec: Homelab, push: Push): LanCidrs {
       if (lanSide !== undefined && cidrOverlaps(c, lanSide.prefix)) {
         push(error("cluster-cidr-overlap", path, `overlaps the LAN prefix networks.lan.${fam}.prefix (${lan[fam]?.prefix})`));
       }
+      if (which === "pods") {
+        // The controller-manager gives each node a /24 (IPv6: /64) of the pod CIDR, and Cilium (IPAM mode
+        // "kubernetes") takes a node's pod addresses from it: a node left without one never runs a pod.
+        const nodeBits = fam === "ipv4" ? NODE_POD_PREFIX.ipv4 : NODE_POD_PREFIX.ipv6;
+        const nodes = Object.values(spec.hosts).filter((h) => h.roles.includes("k3s-server") || h.roles.includes("k3s-agent")).length;
+        const room = c.prefixLength > nodeBits ? 0 : 2 ** Math.min(nodeBits - c.prefixLength, 30);
+        if (room < nodes) {
+          push(error("pods-cidr-too-small", path, `holds ${room} node prefixes of /${nodeBits} (one per k3s node) for ${nodes} k3s nodes; use a /${nodeBits - Math.ceil(Math.log2(Math.max(nodes, 1)))} or larger`));
+        }
+        // The controller-manager refuses to start when the node prefix is more than 16 bits longer.
+        if (nodeBits - c.prefixLength > 16) {
+          push(error("pods-cidr-too-large", path, `the controller-manager splits at most 16 bits below the pod CIDR into /${nodeBits} node prefixes; ${text} is a /${c.prefixLength}, use a /${nodeBits - 16} or smaller`));
+        }
+      }
       if (which === "services") {
         const maxBits = fam === "ipv4" ? 12 : 112;
         if (c.prefixLength < maxBits) push(error("service-cidr-too-large", path, `k3s allows at most a /${maxBits} service CIDR; ${text} is a /${c.prefixLength}`));
@@ -129,6 +143,9 @@ function checkNetworks(spec: Homelab, push: Push): LanCidrs {
   }
   return out;
 }
+
+/** The prefix length of each node's share of the pod CIDR (kube-controller-manager's node-cidr-mask-size defaults). */
+const NODE_POD_PREFIX = { ipv4: 24, ipv6: 64 } as const;
 
 function checkHosts(spec: Homelab, cidrs: LanCidrs, push: Push): void {
   const addresses = new Map<string, string>();

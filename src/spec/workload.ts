@@ -3,7 +3,9 @@ import { architecture, byteQuantity, cpuQuantity, ipv4Address, ipv6Address } fro
 
 const portSchema = z.strictObject({
   /** Port name (IANA service name style). @default none (required) */
-  name: z.string().regex(/^[a-z0-9]([a-z0-9-]{0,13}[a-z0-9])?$/, "must be a port name of at most 15 lowercase characters"),
+  name: z
+    .string()
+    .regex(/^(?=.*[a-z])(?!.*--)[a-z0-9]([a-z0-9-]{0,13}[a-z0-9])?$/, "must be a port name (IANA service name): at most 15 lowercase letters, digits and single inner '-', at least one letter"),
   /** Port the service listens on. @default none (required) */
   port: z.number().int().min(1).max(65535),
   /** Port of the container, when it differs. @default the same as `port` */

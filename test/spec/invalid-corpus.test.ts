@@ -12,6 +12,7 @@ interface Case {
 
 const host = (name: string) => `hosts.${name}`;
 const push = (s: Spec, path: string, v: unknown) => (get(s, path) as unknown[]).push(v);
+const port = (s: Spec, name: string) => set((get(s, "workloads.dashboard.ports") as unknown[])[0], "name", name);
 
 /** Each case breaks the default spec in one way and names the issue it must produce. */
 const corpus: readonly Case[] = [
@@ -23,6 +24,13 @@ const corpus: readonly Case[] = [
   { name: "IPv6 pools overlapping", edit: (s) => set(s, "networks.lan.ipv6.ranges.internal", "2001:db8:10::65:0/120"), code: "range-overlap", path: "networks.lan.ipv6.ranges.public" },
   { name: "pod CIDR overlapping the LAN", edit: (s) => set(s, "networks.pods.ipv4", "10.0.0.0/16"), code: "cluster-cidr-overlap", path: "networks.pods.ipv4" },
   { name: "service CIDR overlapping pods", edit: (s) => set(s, "networks.services.ipv6", "fd00:42::/112"), code: "cluster-cidr-overlap", path: "networks.services.ipv6" },
+  { name: "pod CIDR with room for one node's /24", edit: (s) => set(s, "networks.pods.ipv4", "10.42.0.0/24"), code: "pods-cidr-too-small", path: "networks.pods.ipv4" },
+  { name: "pod CIDR more than 16 bits above the nodes' /64", edit: (s) => set(s, "networks.pods.ipv6", "fd00:42::/40"), code: "pods-cidr-too-large", path: "networks.pods.ipv6" },
+  { name: "node label key with a space", edit: (s) => set(s, `${host("pi-worker")}.labels`, { "bad key": "x" }), code: "invalid-key", path: "hosts.pi-worker.labels.bad key" },
+  { name: "node label value with a space", edit: (s) => set(s, `${host("pi-worker")}.labels`, { "example.org/tier": "x y" }), code: "invalid-format", path: "hosts.pi-worker.labels.example.org/tier" },
+  { name: "taint key starting with '-'", edit: (s) => set(s, `${host("pi-worker")}.taints`, ["-bad:NoSchedule"]), code: "invalid-format", path: "hosts.pi-worker.taints[0]" },
+  { name: "port name of digits only", edit: (s) => port(s, "8080"), code: "invalid-format", path: "workloads.dashboard.ports[0].name" },
+  { name: "port name with '--'", edit: (s) => port(s, "web--ui"), code: "invalid-format", path: "workloads.dashboard.ports[0].name" },
   { name: "service CIDR too large", edit: (s) => set(s, "networks.services.ipv4", "10.128.0.0/9"), code: "service-cidr-too-large", path: "networks.services.ipv4" },
   { name: "cluster IPv6 on an IPv4-only LAN", edit: (s) => { set(s, "networks.lan.ipv6", undefined); for (const h of Object.values(s.hosts)) delete (h.addresses as Record<string, unknown>).ipv6; delete (s.hosts["x86-1"]?.hardware.bmc?.addresses as Record<string, unknown>).ipv6; }, code: "ipv6-without-lan", path: "networks.pods.ipv6" },
   { name: "host outside the static range", edit: (s) => set(s, `${host("x86-1")}.addresses.ipv4`, "10.0.33.5"), code: "address-outside-static", path: "hosts.x86-1.addresses.ipv4" },
