@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { Command } from "commander";
 import { Document } from "yaml";
@@ -28,15 +28,29 @@ export function starterYaml(): string {
 /** What a build writes beside the spec that must stay out of git: the secrets and the output, which holds keys. */
 const GENERATED = [".h5b/", "out/"];
 
-/** Adds the generated folders to the folder's .gitignore (made if missing); true when it changed. */
-function ignoreGenerated(file: string): boolean {
+/** The folder's .gitignore with the generated folders added (made if missing), or undefined when it has them. */
+function ignoreGenerated(file: string): string | undefined {
   const text = existsSync(file) ? readFileSync(file, "utf8") : "";
   const have = new Set(text.split("\n").map((l) => l.trim()));
   const missing = GENERATED.filter((p) => !have.has(p) && !have.has(`/${p}`));
-  if (missing.length === 0) return false;
+  if (missing.length === 0) return undefined;
   const sep = text === "" || text.endsWith("\n") ? "" : "\n";
-  writeFileSync(file, `${text}${sep}# written by h5b: secrets and rendered files (private keys among them)\n${missing.join("\n")}\n`);
-  return true;
+  return `${text}${sep}# written by h5b: secrets and rendered files (private keys among them)\n${missing.join("\n")}\n`;
+}
+
+/**
+ * Writes the files all or none: each to a temporary name first, then renamed over its own. A full disk part-way left
+ * the spec written beside an empty schema, with an error saying the spec was not, and a retry refused to replace it.
+ */
+function writeAll(files: readonly (readonly [string, string])[]): void {
+  const tmp = (f: string) => `${f}.h5b-tmp-${process.pid}`;
+  try {
+    for (const [f, content] of files) writeFileSync(tmp(f), content);
+  } catch (e) {
+    for (const [f] of files) rmSync(tmp(f), { force: true });
+    throw e;
+  }
+  for (const [f] of files) renameSync(tmp(f), f);
 }
 
 export function initCommand(): Command {
@@ -65,11 +79,12 @@ export function initCommand(): Command {
       if (existsSync(gitignore) && !statSync(gitignore).isFile()) {
         throw new H5bError("init", [error("not-a-file", gitignore, "is not a file: init adds the folders of secrets and output to it")]);
       }
-      await asUserError("init", "write-failed", process.cwd(), "cannot write the starter spec here", () => {
-        for (const [f, content] of files) writeFileSync(resolve(f), content);
-      });
-      const ignored = await asUserError("init", "write-failed", gitignore, "cannot update it", () => ignoreGenerated(gitignore));
-      const wrote = [...files.map(([f]) => f), ...(ignored ? [".gitignore"] : [])];
+      const ignore = await asUserError("init", "read-failed", gitignore, "cannot read it", () => ignoreGenerated(gitignore));
+      const all = [...files, ...(ignore !== undefined ? [[".gitignore", ignore] as const] : [])];
+      await asUserError("init", "write-failed", process.cwd(), "cannot write the starter spec here (nothing was written)", () =>
+        writeAll(all.map(([f, content]) => [resolve(f), content] as const)),
+      );
+      const wrote = all.map(([f]) => f);
       process.stdout.write(`wrote ${wrote.join(", ")} ${dim("(then: h5b build)")}\n`);
     });
 }

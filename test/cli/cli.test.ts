@@ -183,6 +183,15 @@ describe("h5b init, schema and a TypeScript spec", () => {
     expect(readdirSync(dir)).toEqual([".gitignore"]);
   });
 
+  it("init writes its files all or none: a write failing part-way leaves the user's spec as it was and nothing beside it", async () => {
+    writeFileSync(join(dir, "homelab.yaml"), "# mine\n");
+    // A file size limit that lets the spec (6 KB) through and stops the schema (38 KB), as a full disk would.
+    const r = await execa("bash", ["-c", `trap '' XFSZ; ulimit -f 16; exec "${process.execPath}" "${BIN}" init --yaml --force`], { cwd: dir, reject: false, env: { NO_COLOR: "1" } });
+    expect({ code: r.exitCode, err: r.stderr }).toEqual({ code: 2, err: expect.stringContaining("✖ cannot write the starter spec here (nothing was written): EFBIG") });
+    expect(readdirSync(dir)).toEqual(["homelab.yaml"]);
+    expect(readFileSync(join(dir, "homelab.yaml"), "utf8")).toBe("# mine\n");
+  });
+
   it("init --yaml writes homelab.yaml and its schema, and it builds to the default output", async () => {
     expect((await h5b(["init", "--yaml"])).exitCode).toBe(0);
     expect(readFileSync(join(dir, "homelab.yaml"), "utf8")).toMatch(/^# yaml-language-server: \$schema=\.\/homelab\.schema\.json/);
