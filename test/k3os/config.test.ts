@@ -1,5 +1,10 @@
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { basename, join } from "node:path";
+import { execa } from "execa";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
+import { K3OS_DROPPED_DIR } from "../../src/emit/k3os/index.js";
 import { K3S_MANIFESTS_DIR } from "../../src/emit/k3s/index.js";
 import { H5bError } from "../../src/issue.js";
 import type { HomelabInput } from "../../src/spec/homelab.js";
@@ -48,6 +53,24 @@ describe("a k3OS node's config.yaml", () => {
     expect(config("pi-worker").write_files?.map((w) => w.path)).toEqual(["/var/lib/rancher/k3os/h5b-staged/var/lib/connman/h5b.config"]);
     const staged = "/var/lib/rancher/k3os/h5b-staged/var/lib/connman/h5b.config";
     expect(config("pi-worker").boot_cmd).toEqual([`mkdir -p /var/lib/connman && { cmp -s ${staged} /var/lib/connman/h5b.config || cp -p ${staged} /var/lib/connman/h5b.config; }`]);
+  });
+
+  it("moves aside at boot the server's h5b manifests the spec no longer has, so that k3s stops applying them; others stay", async () => {
+    const { config } = await k3osConfigs(pisOnK3os);
+    const cmd = config("pi-cp").boot_cmd?.at(-1) ?? "";
+    const kept = (config("pi-cp").write_files ?? []).map((w) => w.path).filter((p) => p.startsWith(`${K3S_MANIFESTS_DIR}/h5b-`));
+    const root = mkdtempSync(join(tmpdir(), "h5b-k3os-"));
+    try {
+      const manifests = join(root, "manifests");
+      mkdirSync(manifests);
+      for (const name of [basename(kept[0] ?? ""), "h5b-60-app-gone.yaml", "mine.yaml"]) writeFileSync(join(manifests, name), "");
+      // The boot command as k3OS runs it (sh -c), its two folders moved under the test's own.
+      await execa("sh", ["-c", cmd.replaceAll(K3S_MANIFESTS_DIR, manifests).replaceAll(K3OS_DROPPED_DIR, join(root, "dropped"))]);
+      expect(readdirSync(manifests).sort()).toEqual([basename(kept[0] ?? ""), "mine.yaml"]);
+      expect(readdirSync(join(root, "dropped"))).toEqual(["h5b-60-app-gone.yaml"]);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 
   it("gives the node its static addresses, routes, resolver and time servers in connman's own format", async () => {

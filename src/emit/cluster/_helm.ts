@@ -23,6 +23,11 @@ export function helmChart(c: HelmChartInput): Record<string, unknown> {
       version: c.version,
       targetNamespace: c.targetNamespace,
       ...(c.bootstrap === true ? { bootstrap: true } : {}),
+      // helm-controller's default answer to a failed install or upgrade is to uninstall the release and install it
+      // again: a failed MetalLB upgrade would take its CRDs, and with them the address pools, which k3s does not
+      // apply again (their file is unchanged), and a failed Cilium upgrade would take every node's network. A
+      // failed release is left for the operator instead (README: "A chart that failed").
+      failurePolicy: "abort",
       // Values travel as a YAML string; the checks parse it back to validate it against the chart's schema.
       valuesContent: yamlText(c.values).trimEnd(),
     },

@@ -1,7 +1,7 @@
-import { dirname } from "node:path";
+import { basename, dirname } from "node:path";
 import type { Plan, PlanHost } from "../../plan/types.js";
 import type { Secrets } from "../../secrets/store.js";
-import { k3sFlags } from "../k3s/_flags.js";
+import { K3S_MANIFESTS_DIR, k3sFlags } from "../k3s/_flags.js";
 import { hostPath, type OutputFile, yamlFile } from "../file.js";
 import { PATHS as NETWORK_PATHS } from "../network/paths.js";
 
@@ -41,7 +41,28 @@ function hostFiles(host: string, others: readonly OutputFile[]) {
     }
     return { path, content: f.content, owner: "root:root", permissions: `0${(f.mode ?? 0o644).toString(8)}` };
   });
+  const manifests = writeFiles.map((f) => f.path).filter((p) => dirname(p) === K3S_MANIFESTS_DIR && basename(p).startsWith("h5b-"));
+  if (manifests.length > 0) bootCmd.push(setAsideDropped(manifests.map((p) => basename(p))));
   return { writeFiles, bootCmd };
+}
+
+/** Where the server's manifests that the spec no longer has are moved at boot. */
+export const K3OS_DROPPED_DIR = "/var/lib/rancher/k3os/h5b-dropped";
+
+/**
+ * k3OS only writes files, so a manifest the spec no longer has (an app taken out) would stay in the auto-deploy
+ * folder, and k3s would apply it again at every start, bringing back what the operator deleted. At boot, before k3s
+ * starts, h5b's manifests that are not among `kept` are moved aside. What they made keeps running (k3s deletes
+ * nothing): the operator deletes it with `kubectl delete -f` on the moved file (README). Deleting it here instead,
+ * once k3s is up, could take an object that only moved to another file, which k3s had applied just before.
+ */
+function setAsideDropped(kept: readonly string[]): string {
+  const names = kept.join(" ");
+  return [
+    `for f in ${K3S_MANIFESTS_DIR}/h5b-*.yaml; do`,
+    `case " ${names} " in *" \${f##*/} "*) ;; *) [ -e "\$f" ] && mkdir -p ${K3OS_DROPPED_DIR} && mv -f "\$f" ${K3OS_DROPPED_DIR}/ ;; esac;`,
+    "done",
+  ].join(" ");
 }
 
 function k3osConfig(plan: Plan, host: PlanHost, secrets: Secrets, files: ReturnType<typeof hostFiles>): OutputFile {
