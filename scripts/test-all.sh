@@ -23,7 +23,7 @@ if [ -n "${missing// /}" ]; then
   rm -f /usr/sbin/policy-rc.d
 fi
 
-if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+if [ ! -d node_modules ] || [ npm-shrinkwrap.json -nt node_modules/.package-lock.json ]; then
   npm ci --no-audit --no-fund
 fi
 npm run build
