@@ -1,8 +1,10 @@
 import { dirname, resolve } from "node:path";
 import { emitAll, type OutputFile } from "./emit/index.js";
-import { asUserError, type Issue } from "./issue.js";
+import { assertNoErrors, asUserError, type Issue } from "./issue.js";
 import { buildPlan } from "./plan/build.js";
 import type { Plan } from "./plan/types.js";
+import { lostSecrets } from "./secrets/lost.js";
+import { misplacedSecrets } from "./secrets/place.js";
 import { missingSecrets, prepareSecrets } from "./secrets/prepare.js";
 import { SecretStore } from "./secrets/store.js";
 import { loadSpec } from "./spec/load.js";
@@ -14,6 +16,11 @@ export interface RenderOptions {
   readonly cwd?: string;
   /** Folder of the generated secrets; default `.h5b/secrets` beside the spec (or in `cwd`). */
   readonly secretsDir?: string;
+  /**
+   * The output folder the files are for; default `out` in `cwd`, as the commands' `--out`. Rendering refuses secrets
+   * that folder would delete, and new secrets beside an output built with others.
+   */
+  readonly out?: string;
 }
 
 export interface Rendered {
@@ -33,16 +40,26 @@ export async function render(opts: RenderOptions = {}): Promise<Rendered> {
   const plan = buildPlan(loaded.spec);
   const base = loaded.file !== undefined ? dirname(loaded.file) : cwd;
   const secretsDir = opts.secretsDir !== undefined ? resolve(cwd, opts.secretsDir) : resolve(base, ".h5b", "secrets");
+  const outDir = outDirOf(opts);
   const store = new SecretStore(secretsDir);
-  const secrets = await asUserError("secrets", "secrets-write", secretsDir, "cannot keep the secrets there", () => prepareSecrets(plan, store));
+  const secrets = await asUserError("secrets", "secrets-write", secretsDir, "cannot keep the secrets there", () => {
+    // Where the folders are first: a misplaced secrets folder says nothing about the secrets in it.
+    assertNoErrors("secrets", misplacedSecrets({ secretsDir, chosen: opts.secretsDir !== undefined, outDir, specFile: loaded.file, specFolder: base }));
+    assertNoErrors("secrets", lostSecrets(store, outDir));
+    return prepareSecrets(plan, store);
+  });
   const files = emitAll(plan, secrets);
   const warnings = [...loaded.warnings, ...missingSecrets(secrets)];
   return { source: loaded.source, ...(loaded.file !== undefined ? { specFile: loaded.file } : {}), warnings, plan, files, secretsDir };
 }
 
 /** The whole pipeline: render, then write the output folder atomically. */
-export async function build(opts: RenderOptions & { readonly out?: string } = {}): Promise<Rendered & { readonly written: WriteResult }> {
+export async function build(opts: RenderOptions = {}): Promise<Rendered & { readonly written: WriteResult }> {
   const rendered = await render(opts);
-  const written = await writeTree(resolve(opts.cwd ?? process.cwd(), opts.out ?? "out"), rendered.files);
+  const written = await writeTree(outDirOf(opts), rendered.files);
   return { ...rendered, written };
+}
+
+function outDirOf(opts: RenderOptions): string {
+  return resolve(opts.cwd ?? process.cwd(), opts.out ?? "out");
 }

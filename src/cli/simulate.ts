@@ -72,6 +72,11 @@ async function source(o: SimulateOptions, cwd: string) {
     if (spec === undefined || !outputOlderThan(out, spec)) return { plan: ctx.plan, files: ctx.files, notes };
     notes.push(warning("output-stale", o.out, `is older than ${spec}: simulating the spec rendered in memory (run h5b build to refresh it)`));
   }
-  const r = await render({ cwd, ...(o.config !== undefined ? { config: o.config } : {}), ...(o.secrets !== undefined ? { secretsDir: o.secrets } : {}) });
+  const r = await render({
+    cwd,
+    ...(o.config !== undefined ? { config: o.config } : {}),
+    ...(o.secrets !== undefined ? { secretsDir: o.secrets } : {}),
+    ...(o.out !== undefined ? { out: o.out } : {}),
+  });
   return { plan: r.plan, files: r.files.map((f) => [f.path, f.content] as const), notes: [...notes, ...r.warnings] };
 }

@@ -1,6 +1,7 @@
 import { type Issue, warning } from "../issue.js";
 import type { Plan } from "../plan/types.js";
 import type { Secret } from "./secret.js";
+import { given, type Shape } from "./shape.js";
 import { ONE_LINE, type SecretStore } from "./store.js";
 
 /** Names of the backup secrets in the store; Ansible copies each file as it is to the storage host. */
@@ -15,6 +16,16 @@ export const BACKUP_SECRETS = {
 
 /** B2 shows key ids and keys as base64-like text; anything else in the file is a pasting accident. */
 const B2_VALUE = /^[A-Za-z0-9+/=_-]{1,200}$/;
+const B2_KEY_ID = given(B2_VALUE, "a B2 keyID");
+const B2_APPLICATION_KEY = given(B2_VALUE, "a B2 applicationKey");
+
+/** The shape of the backup secrets, by file name. */
+export function backupShape(name: string): Shape | undefined {
+  if (name === BACKUP_SECRETS.resticPassword) return ONE_LINE;
+  if (name === BACKUP_SECRETS.b2KeyId) return B2_KEY_ID;
+  if (name === BACKUP_SECRETS.b2ApplicationKey) return B2_APPLICATION_KEY;
+  return undefined;
+}
 
 export interface BackupSecrets {
   readonly resticPassword: Secret;
@@ -33,8 +44,8 @@ export function backupSecrets(plan: Plan, store: SecretStore): BackupSecrets | u
   const b = plan.backups;
   if (b === undefined) return undefined;
   const resticPassword = store.ensure(BACKUP_SECRETS.resticPassword, undefined, ONE_LINE);
-  const keyId = store.supplied(BACKUP_SECRETS.b2KeyId, B2_VALUE, "a B2 keyID");
-  const applicationKey = store.supplied(BACKUP_SECRETS.b2ApplicationKey, B2_VALUE, "a B2 applicationKey");
+  const keyId = store.supplied(BACKUP_SECRETS.b2KeyId, B2_KEY_ID);
+  const applicationKey = store.supplied(BACKUP_SECRETS.b2ApplicationKey, B2_APPLICATION_KEY);
   const ask = (name: string, what: string): Issue =>
     warning(
       "secret-missing",

@@ -59,10 +59,29 @@ export async function createCa(commonName: string): Promise<PemPair> {
   return { cert: cert.toString("pem"), key: await keyPem(keys.privateKey) };
 }
 
+/**
+ * The CA given to {@link issueCertificate} could not be read or its key not used for signing: the user's file is at
+ * fault, not h5b, so the caller names the file instead of showing a stack.
+ */
+export class CaUnusable extends Error {
+  constructor(cause: unknown) {
+    super("the CA's certificate or key cannot be read", { cause });
+    this.name = "CaUnusable";
+  }
+}
+
+async function loadCa(ca: PemPair): Promise<{ cert: x509.X509Certificate; key: CryptoKey }> {
+  try {
+    const cert = new x509.X509Certificate(ca.cert);
+    return { cert, key: await crypto.subtle.importKey("pkcs8", x509.PemConverter.decodeFirst(ca.key), KEY_ALGORITHM, false, ["sign"]) };
+  } catch (e) {
+    throw new CaUnusable(e);
+  }
+}
+
 /** A certificate signed by `ca`: server and/or client use, with the given names in its subjectAltName. */
 export async function issueCertificate(ca: PemPair, req: LeafRequest): Promise<PemPair> {
-  const caCert = new x509.X509Certificate(ca.cert);
-  const caKey = await crypto.subtle.importKey("pkcs8", x509.PemConverter.decodeFirst(ca.key), KEY_ALGORITHM, false, ["sign"]);
+  const { cert: caCert, key: caKey } = await loadCa(ca);
   const keys = await keyPair();
   const eku = req.usages.map((u) => (u === "server" ? x509.ExtendedKeyUsage.serverAuth : x509.ExtendedKeyUsage.clientAuth));
   const names = [

@@ -1,12 +1,18 @@
-import type { Issue } from "../issue.js";
+import { assertNoErrors, type Issue } from "../issue.js";
 import type { Plan } from "../plan/types.js";
-import { backupSecrets } from "./backups.js";
-import { dnsSecrets } from "./dns.js";
-import type { SecretStore, Secrets } from "./store.js";
+import { backupSecrets, backupShape } from "./backups.js";
+import { dnsSecrets, dnsShape } from "./dns.js";
+import { scanStore } from "./scan.js";
+import { coreShape, type SecretStore, type Secrets } from "./store.js";
 import { workloadSecrets } from "./workloads.js";
 
-/** Reads every secret the plan needs from the store, generating the missing ones (some, like key pairs, asynchronously). */
+/**
+ * Reads every secret the plan needs from the store, generating the missing ones (some, like key pairs,
+ * asynchronously). The folder is checked whole first, so that every problem in it is told at once and nothing is
+ * generated beside a secret that is refused.
+ */
 export async function prepareSecrets(plan: Plan, store: SecretStore): Promise<Secrets> {
+  assertNoErrors("secrets", scanStore(store, (name) => coreShape(name) ?? dnsShape(name) ?? backupShape(name)));
   const backups = backupSecrets(plan, store);
   return { ...store.core(), dns: await dnsSecrets(plan, store), ...(backups !== undefined ? { backups } : {}), workloads: workloadSecrets(plan, store) };
 }

@@ -1,12 +1,14 @@
 import { randomBytes } from "node:crypto";
-import { chmodSync, existsSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { mkdirs } from "../_mkdirs.js";
-import { error, H5bError } from "../issue.js";
+import { error, H5bError, type Issue } from "../issue.js";
+import { writeAtomically } from "./_atomic.js";
 import type { BackupSecrets } from "./backups.js";
 import type { DnsSecrets } from "./dns.js";
 import type { WorkloadSecrets } from "./workloads.js";
 import { Secret } from "./secret.js";
+import { generated, type Shape } from "./shape.js";
 
 /** Secrets every homelab has; other stages add theirs through {@link SecretStore.ensure}. */
 export interface CoreSecrets {
@@ -27,7 +29,28 @@ export interface Secrets extends CoreSecrets {
  * The shape of a password or token a user may have put in place of the generated one: an empty file would be
  * copied to the hosts as it is (k3s would take an empty token for none, restic refuses an empty password).
  */
-export const ONE_LINE = { pattern: /^\S(?:.*\S)?$/, what: "one line of text, without spaces at either end" } as const;
+export const ONE_LINE = generated(/^\S(?:.*\S)?$/, "one line of text, without spaces at either end");
+
+/** The k3s join token's file: the cluster's servers and agents hold it, so a new one locks them out of each other. */
+export const K3S_TOKEN = "k3s-token";
+
+/** The names a secret may have: the store's own files (`.gitignore`, temporary ones) never match. */
+export const SECRET_NAME = /^[a-z0-9][a-z0-9.-]*$/;
+
+/** A file being written (`<name>.tmp-<pid>`), not a secret. */
+export const TEMPORARY = /\.tmp-\d+$/;
+
+const GITIGNORE = "# secrets h5b generated or you supplied: never in git\n*\n";
+
+/** One wording, whether the scan before a build finds it or the store when it makes the folder. */
+export function notAFolder(dir: string): Issue {
+  return error("not-a-folder", dir, "is not a folder: the secrets are kept in one, a file each");
+}
+
+/** The shape of the secrets every homelab has, by file name. */
+export function coreShape(name: string): Shape | undefined {
+  return name === K3S_TOKEN ? ONE_LINE : undefined;
+}
 
 /**
  * Secrets live outside the spec and outside git, one file each (mode 0600, folder 0700): generated the first time
@@ -44,17 +67,18 @@ export class SecretStore {
    */
   #makeFolder(): void {
     if (existsSync(this.dir) && !statSync(this.dir).isDirectory()) {
-      throw new H5bError("secrets", [error("not-a-folder", this.dir, "is not a folder: the secrets are kept in one, a file each")]);
+      throw new H5bError("secrets", [notAFolder(this.dir)]);
     }
     mkdirs(this.dir, 0o700);
     chmodSync(this.dir, 0o700);
     this.#ignoreInGit();
   }
 
+  /** Written again whenever it differs: a full disk may have left it empty, and an edited one may let secrets in. */
   #ignoreInGit(): void {
     if (this.#ignored) return;
     const ignore = join(this.dir, ".gitignore");
-    if (!existsSync(ignore)) writeFileSync(ignore, "# secrets h5b generated or you supplied: never in git\n*\n", { mode: 0o600 });
+    if (!existsSync(ignore) || readFileSync(ignore, "utf8") !== GITIGNORE) writeAtomically(ignore, GITIGNORE);
     this.#ignored = true;
   }
 
@@ -62,22 +86,13 @@ export class SecretStore {
    * Returns the secret `name`, generating it with `generate` (default: 32 random bytes, hex) if absent. With
    * `shape`, a value already there (edited by hand, say) that does not match it is refused without being shown.
    */
-  ensure(name: string, generate: () => string = () => randomBytes(32).toString("hex"), shape?: { pattern: RegExp; what: string }): Secret {
-    if (!/^[a-z0-9][a-z0-9.-]*$/.test(name)) throw new Error(`bad secret name ${name}`);
+  ensure(name: string, generate: () => string = () => randomBytes(32).toString("hex"), shape?: Shape): Secret {
+    if (!SECRET_NAME.test(name)) throw new Error(`bad secret name ${name}`);
     const file = join(this.dir, name);
-    if (existsSync(file)) {
-      const secret = this.#read(name);
-      if (shape !== undefined && !shape.pattern.test(secret.reveal())) {
-        throw new H5bError("secrets", [error("secret-malformed", file, `does not hold ${shape.what}; delete it to have a new one generated`)]);
-      }
-      return secret;
-    }
+    if (existsSync(file)) return this.#read(name, shape);
     const value = generate();
     this.#makeFolder();
-    // Write then rename, so a crash never leaves a half-written secret that later builds would trust.
-    const tmp = `${file}.tmp-${process.pid}`;
-    writeFileSync(tmp, `${value}\n`, { mode: 0o600 });
-    renameSync(tmp, file);
+    writeAtomically(file, `${value}\n`);
     return new Secret(name, value);
   }
 
@@ -86,14 +101,10 @@ export class SecretStore {
    * when it does not, so that a build goes on and the caller can say which file to create. A value that does not
    * match `shape` is refused without being shown.
    */
-  supplied(name: string, shape: RegExp, what: string): Secret | undefined {
-    if (!/^[a-z0-9][a-z0-9.-]*$/.test(name)) throw new Error(`bad secret name ${name}`);
+  supplied(name: string, shape: Shape): Secret | undefined {
+    if (!SECRET_NAME.test(name)) throw new Error(`bad secret name ${name}`);
     if (!existsSync(this.pathOf(name))) return undefined;
-    const secret = this.#read(name);
-    if (!shape.test(secret.reveal())) {
-      throw new H5bError("secrets", [error("secret-malformed", this.pathOf(name), `does not hold ${what} (one line, nothing else)`)]);
-    }
-    return secret;
+    return this.#read(name, shape);
   }
 
   /**
@@ -101,10 +112,11 @@ export class SecretStore {
    * Refused, without being shown, while group or others may read it.
    */
   suppliedFile(name: string): Buffer | undefined {
-    if (!/^[a-z0-9][a-z0-9.-]*$/.test(name)) throw new Error(`bad secret name ${name}`);
+    if (!SECRET_NAME.test(name)) throw new Error(`bad secret name ${name}`);
     const file = this.pathOf(name);
     if (!existsSync(file)) return undefined;
-    this.#checkMode(file);
+    const issues = this.problems(name);
+    if (issues.length > 0) throw new H5bError("secrets", issues);
     return readFileSync(file);
   }
 
@@ -115,24 +127,34 @@ export class SecretStore {
     return this.ensure(name, () => value);
   }
 
-  /** An existing secret's file, refused while group or others may read it. */
-  #read(name: string): Secret {
-    const file = this.pathOf(name);
-    this.#checkMode(file);
+  /** An existing secret's file, refused while group or others may read it or it does not match `shape`. */
+  #read(name: string, shape?: Shape): Secret {
+    const issues = this.problems(name, shape);
+    if (issues.length > 0) throw new H5bError("secrets", issues);
     // A folder made by an earlier h5b has no .gitignore yet; one that cannot be written to is still read. A folder
     // opened up by hand (chmod 755) is closed again: its listing names every secret.
     try {
       this.#ignoreInGit();
       if ((statSync(this.dir).mode & 0o077) !== 0) chmodSync(this.dir, 0o700);
     } catch {}
-    return new Secret(name, readFileSync(file, "utf8").replace(/\n$/, ""));
+    return new Secret(name, this.#text(name));
   }
 
-  #checkMode(file: string): void {
+  #text(name: string): string {
+    return readFileSync(this.pathOf(name), "utf8").replace(/\n$/, "");
+  }
+
+  /**
+   * What is wrong with the existing secret `name`: a mode that lets group or others read it, a content that does
+   * not match `shape`. Both are told at once, and the content never.
+   */
+  problems(name: string, shape?: Shape): Issue[] {
+    const file = this.pathOf(name);
+    const issues: Issue[] = [];
     const mode = statSync(file).mode & 0o777;
-    if ((mode & 0o077) !== 0) {
-      throw new H5bError("secrets", [error("secret-mode", file, `is readable by group or others (mode ${mode.toString(8)}); chmod 600 it`)]);
-    }
+    if ((mode & 0o077) !== 0) issues.push(error("secret-mode", file, `is readable by group or others (mode ${mode.toString(8)}); chmod 600 it`));
+    if (shape !== undefined && !shape.test(this.#text(name))) issues.push(error("secret-malformed", file, shape.message));
+    return issues;
   }
 
   /** Path of a secret's file (for Ansible, which copies it to the host). */
@@ -141,6 +163,6 @@ export class SecretStore {
   }
 
   core(): CoreSecrets {
-    return { k3sToken: this.ensure("k3s-token", undefined, ONE_LINE) };
+    return { k3sToken: this.ensure(K3S_TOKEN, undefined, ONE_LINE) };
   }
 }
