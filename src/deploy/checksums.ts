@@ -3,6 +3,7 @@ import { createHash } from "node:crypto";
 import { dirname } from "node:path";
 import { mkdirs } from "../_mkdirs.js";
 import type { Release } from "../emit/ansible/index.js";
+import { asUserErrorSync, error, H5bError, type Issue } from "../issue.js";
 import { verifyMinisign } from "./minisign.js";
 
 export type Fetcher = (url: string) => Promise<string>;
@@ -28,16 +29,62 @@ export function findChecksum(text: string, file: string, format: "sha256sum" | "
 }
 
 /**
+ * The pinned checksums, by download URL (none if the file is missing). Users edit the file by hand, so every value is
+ * checked here, before the playbook hands it to a host that would download first and fail after; upper-case hashes
+ * are taken in lower case. The issues name the file and the key, never what the file holds: whatever was pasted
+ * there is not echoed to a terminal or a CI log.
+ */
+export function readPinnedChecksums(pinFile: string): Record<string, string> {
+  if (!existsSync(pinFile)) return {};
+  const text = asUserErrorSync("deploy", "checksums-unreadable", pinFile, "read the pinned checksums", () => readFileSync(pinFile, "utf8"));
+  const shape = 'a JSON object of download URL to sha256, e.g. {"https://…/coredns_1.14.7_linux_amd64.tgz": "<64 hex digits>"}';
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (e) {
+    // Only where: V8's message may quote the text around the mistake.
+    const at = /at position (\d+)/.exec((e as Error).message);
+    const where = at === null ? "" : ` at ${lineAndColumn(text, Number(at[1]))}`;
+    throw new H5bError("deploy", [error("checksums-not-json", pinFile, `is not valid JSON${where} (a trailing comma, or a missing quote?); it must be ${shape}`)]);
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    const what = value === null ? "null" : Array.isArray(value) ? "an array" : `a ${typeof value}`;
+    throw new H5bError("deploy", [error("checksums-not-object", pinFile, `holds ${what}; it must be ${shape}`)]);
+  }
+  const issues: Issue[] = [];
+  const pinned: Record<string, string> = {};
+  for (const [url, hash] of Object.entries(value)) {
+    const lower = typeof hash === "string" ? hash.toLowerCase() : undefined;
+    if (lower !== undefined && SHA256.test(lower)) {
+      pinned[url] = lower;
+      continue;
+    }
+    const hint = lower?.startsWith("sha256:") === true ? " (without the sha256: prefix)" : "";
+    const what = typeof hash === "string" ? "is not a sha256" : `is ${hash === null ? "null" : Array.isArray(hash) ? "an array" : `a ${typeof hash}`}, not a sha256`;
+    issues.push(error("checksum-invalid", `${pinFile}: "${url}"`, `${what}: give the 64 hex digits of the download's sha256${hint}, or delete the line to have \`h5b deploy\` read it again from the release's checksum file`));
+  }
+  if (issues.length > 0) throw new H5bError("deploy", issues);
+  return pinned;
+}
+
+function lineAndColumn(text: string, position: number): string {
+  const before = text.slice(0, position).split("\n");
+  return `line ${before.length}, column ${(before.at(-1)?.length ?? 0) + 1}`;
+}
+
+/**
  * The sha256 of every release, each read once from the project's published checksum file and then pinned in
- * `pinFile` (so a later deploy does not trust a changed upstream file), or given there by hand.
+ * `pinFile` (so a later deploy does not trust a changed upstream file), or given there by hand. `pins` is what
+ * {@link readPinnedChecksums} read from `pinFile`, when the caller checked it earlier.
  */
 export async function resolveChecksums(
   releases: readonly Release[],
   pinFile: string,
   fetcher: Fetcher = fetchText,
   fetchBytes: BytesFetcher = fetchBuffer,
+  pins: Readonly<Record<string, string>> = readPinnedChecksums(pinFile),
 ): Promise<ChecksumResult> {
-  const pinned: Record<string, string> = existsSync(pinFile) ? (JSON.parse(readFileSync(pinFile, "utf8")) as Record<string, string>) : {};
+  const pinned = { ...pins };
   const missing: { release: Release; reason: string }[] = [];
   let added = false;
   await Promise.all(

@@ -26,6 +26,8 @@ const RANK: Record<Status, number> = { skipped: 0, ok: 1, changed: 2, failed: 3,
 
 const HEADER = /^(PLAY|TASK|RUNNING HANDLER) \[(.*)\] \**$/;
 const RESULT = /^(ok|changed|skipping|fatal|failed): \[([^\]]+)\](?:: (FAILED|UNREACHABLE)!)?(?: \(item=.*?\))?(?: => (.*))?$/;
+/** A delegated task's host label, `x86-1 -> pi-cp(10.0.0.10)`: the result is x86-1's, run on pi-cp. */
+const DELEGATED = / -> .*$/;
 const RECAP_LINE = /^(\S+)\s+: ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)\s+skipped=(\d+)/;
 
 /**
@@ -75,7 +77,8 @@ export class ProgressReader {
     const result = RESULT.exec(line);
     if (result !== null) {
       this.#closeFailure();
-      const [, word, host = "", bang, detail] = result;
+      const [, word, label = "", bang, detail] = result;
+      const host = label.replace(DELEGATED, "");
       const status: Status = bang === "UNREACHABLE" ? "unreachable" : word === "fatal" || word === "failed" ? "failed" : word === "skipping" ? "skipped" : (word as Status);
       const before = this.#pending.get(host);
       if (before === undefined || RANK[status] > RANK[before]) this.#pending.set(host, status);

@@ -7,7 +7,7 @@ import { error, H5bError, type Issue, warning } from "../issue.js";
 import { render } from "../pipeline.js";
 import type { PlanHost } from "../plan/types.js";
 import { writeTree } from "../write/writer.js";
-import { type Fetcher, resolveChecksums } from "./checksums.js";
+import { type Fetcher, readPinnedChecksums, resolveChecksums } from "./checksums.js";
 import { findProgram } from "../check/_program.js";
 import { packageRoot } from "../_package.js";
 import { findConfigFile } from "../spec/load.js";
@@ -80,7 +80,12 @@ export async function deploy(o: DeployOptions, out: DeployOutput): Promise<Deplo
       error("no-spec", o.cwd, "holds no spec (h5b.config.ts or homelab.yaml): deploy converges real hosts, so it takes the embedded default only with --default-spec; run it in your spec's folder or give --config"),
     ]);
   }
-  const rendered = await render({ cwd: o.cwd, ...(o.config !== undefined ? { config: o.config } : {}), ...(o.secretsDir !== undefined ? { secretsDir: o.secretsDir } : {}) });
+  const rendered = await render({
+    cwd: o.cwd,
+    out: o.out,
+    ...(o.config !== undefined ? { config: o.config } : {}),
+    ...(o.secretsDir !== undefined ? { secretsDir: o.secretsDir } : {}),
+  });
   for (const w of rendered.warnings) out.notice(w);
   out.info(`spec: ${rendered.source}`);
   const plan = rendered.plan;
@@ -91,10 +96,13 @@ export async function deploy(o: DeployOptions, out: DeployOutput): Promise<Deplo
   if (playbook === undefined) {
     throw new H5bError("deploy", [error("missing-program", "ansible-playbook", "is not installed: apt-get install ansible (Debian 12's ansible brings ansible-core, community.general and ansible.posix)")]);
   }
+  // Edited by hand (the README says so), hence read and checked with the flags.
+  const pinFile = join(dirname(rendered.secretsDir), "checksums.json");
+  const pins = readPinnedChecksums(pinFile);
   const outDir = resolve(o.cwd, o.out);
   if (!(await writeTree(outDir, rendered.files)).unchanged) out.info(`rendered ${o.out} (it did not match the spec)`);
 
-  const { checksums, missing } = await resolveChecksums(releasesOf(plan, targets), join(dirname(rendered.secretsDir), "checksums.json"), o.fetcher);
+  const { checksums, missing } = await resolveChecksums(releasesOf(plan, targets), pinFile, o.fetcher, undefined, pins);
   for (const m of missing) out.notice(warning("release-checksum", `${m.release.name} ${m.release.version}`, m.reason));
 
   const work = mkdtempSync(join(tmpdir(), "h5b-deploy-"));

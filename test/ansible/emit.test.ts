@@ -1,3 +1,5 @@
+import { rmSync } from "node:fs";
+import { dirname } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { emitAnsible, groupsOf, hostReleases } from "../../src/emit/ansible/index.js";
@@ -7,7 +9,7 @@ import type { Plan } from "../../src/plan/types.js";
 import type { HomelabInput } from "../../src/spec/homelab.js";
 import { defaultHomelabInput, parseHomelab } from "../../src/spec/load.js";
 import { covers, overlayPrefixes } from "../_harness/overlay.js";
-import { variants } from "./_render.js";
+import { renderTree, variants } from "./_render.js";
 
 function planOf(mutate: (s: HomelabInput) => void = () => {}): Plan {
   const input = defaultHomelabInput();
@@ -96,6 +98,9 @@ describe("the host variables of the hardware roles", () => {
     expect(named("Remove a host NFS server")?.["ansible.builtin.apt"]).toEqual({ name: ["nfs-kernel-server"], state: "absent" });
     expect(named("Load the NFS server's kernel modules")).toMatchObject({ "community.general.modprobe": { name: "{{ item }}", state: "present" }, loop: ["nfs", "nfsd"], ignore_errors: "{{ ansible_check_mode }}" });
     expect(named("Install the NFS server's kernel modules list")?.vars.h5b_prefixes).toEqual(["etc/modules-load.d/h5b-nfs-server.conf"]);
+    // DKMS builds ZFS for the kernels with headers: the running one (unattended-upgrades installs new kernels without
+    // a reboot), and those to come.
+    expect(named("Install ZFS")?.["ansible.builtin.apt"].name).toEqual(expect.arrayContaining(["linux-headers-{{ h5b_host.arch }}", "linux-headers-{{ ansible_facts['kernel'] }}"]));
     // The datasets (the pod's hostPaths) and nfsd are ready before the k3s agent that runs the pod is installed.
     const plays = (yaml("ansible/site.yml") as unknown as { roles: string[] }[]).map((p) => p.roles[0]);
     expect(plays.indexOf("zfs")).toBeLessThan(plays.indexOf("k3s"));
@@ -104,6 +109,41 @@ describe("the host variables of the hardware roles", () => {
   it("sets the BMC's address, netmask and gateway from the plan", () => {
     const bmc = rendered(planOf()).yaml("ansible/host_vars/x86-1.yml").h5b_bmc;
     expect(bmc.settings.map((s: { set: string[] }) => s.set)).toEqual([["ipsrc", "static"], ["ipaddr", "10.0.0.120"], ["netmask", "255.255.0.0"], ["defgw", "ipaddr", "10.0.0.1"]]);
+  });
+});
+
+describe("Porygon's restarts", () => {
+  // What the porygon role restarts for a changed file: test/ansible/porygon-restarts.test.ts runs it.
+  it.each(Object.keys(variants))("restart, for each file the porygon role installs, the units that read it, in their order (%s spec)", async (variant) => {
+    const tree = await renderTree(variants[variant]);
+    rmSync(dirname(tree.out), { recursive: true, force: true });
+    const files = new Map(tree.files.map((f) => [f.path, f.content]));
+    const yaml = (p: string) => parse(files.get(p) ?? "") as any;
+    const installed = overlayPrefixes(yaml("ansible/roles/porygon/tasks/main.yml"));
+    const restarts = yaml("ansible/roles/porygon/vars/main.yml").h5b_porygon_restarts as Record<string, string[]>;
+    for (const host of new Set([tree.plan.dns.host, tree.plan.dns.dhcpHost])) {
+      const overlay = `hosts/${host}/`;
+      const paths = [...files.keys()].filter((p) => p.startsWith(overlay)).map((p) => p.slice(overlay.length));
+      const mine = paths.filter((p) => installed.some((prefixes) => covers(prefixes, p)));
+      expect(mine.length).toBeGreaterThan(10);
+      for (const path of mine) {
+        const units = Object.keys(restarts).filter((u) => covers(restarts[u] ?? [], path));
+        expect({ path, restarts: units.length }).toEqual({ path, restarts: 1 });
+      }
+      // Each unit after the units its unit file and drop-ins order it after (Kea's and etcd's own are Debian's).
+      const units = yaml(`ansible/host_vars/${host}.yml`).h5b_porygon.units as string[];
+      for (const unit of units) {
+        expect(Object.keys(restarts)).toContain(unit);
+        const texts = paths.filter((p) => p === `etc/systemd/system/${unit}` || p.startsWith(`etc/systemd/system/${unit}.d/`)).map((p) => files.get(overlay + p) ?? "");
+        const after = texts.flatMap((t) => [...t.matchAll(/^After=(.*)$/gm)].flatMap((m) => (m[1] ?? "").split(/\s+/)));
+        for (const dep of after.filter((d) => units.includes(d))) expect({ unit, after: dep, order: units.indexOf(dep) < units.indexOf(unit) }).toEqual({ unit, after: dep, order: true });
+      }
+      expect(units).toContain("kea-dhcp-ddns-server.service");
+    }
+  });
+
+  it("run every handler still pending when a later task fails", () => {
+    expect(rendered(planOf()).files.get("ansible/ansible.cfg")).toMatch(/^\[defaults\]\n(?:.*\n)*force_handlers = True\n/m);
   });
 });
 

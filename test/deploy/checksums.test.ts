@@ -2,8 +2,9 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "no
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { findChecksum, resolveChecksums } from "../../src/deploy/checksums.js";
+import { findChecksum, readPinnedChecksums, resolveChecksums } from "../../src/deploy/checksums.js";
 import type { Release } from "../../src/emit/ansible/index.js";
+import { H5bError, type Issue } from "../../src/issue.js";
 
 const A = "a".repeat(64);
 const B = "b".repeat(64);
@@ -62,5 +63,61 @@ describe("resolving the releases' checksums", () => {
     expect(existsSync(pin)).toBe(false);
     writeFileSync(pin, JSON.stringify({ [none.url]: B }));
     expect((await resolveChecksums([none], pin)).checksums).toEqual({ [none.url]: B });
+  });
+});
+
+describe("reading the checksums pinned by hand", () => {
+  const URL = "https://example.org/one.tgz";
+  /** The issues readPinnedChecksums throws for a file holding `text`. */
+  function issuesOf(text: string): Issue[] {
+    const pin = join(dir, "hand-edited.json");
+    writeFileSync(pin, text);
+    try {
+      readPinnedChecksums(pin);
+    } catch (e) {
+      if (e instanceof H5bError) return [...e.issues];
+      throw e;
+    }
+    throw new Error("no error");
+  }
+
+  it("refuses a file that is not JSON, saying where, and quoting none of it", () => {
+    const [issue, ...more] = issuesOf(`{\n  "${URL}": "${A}",\n}\n`);
+    expect(more).toEqual([]);
+    expect(issue).toMatchObject({ code: "checksums-not-json", path: join(dir, "hand-edited.json") });
+    expect(issue?.message).toMatch(/^is not valid JSON at line 3, column 1 /);
+    expect(issue?.message).not.toContain(A);
+    // V8's own message would quote the text: `Unexpected token 'b', "{"a": b}" is not valid JSON`.
+    expect(issuesOf('{"a": secret-looking-text}')[0]?.message).not.toContain("secret-looking-text");
+  });
+
+  it.each([
+    ["null", "null"],
+    ["[]", "an array"],
+    ['"abc"', "a string"],
+  ])("refuses %s where an object of URL to sha256 belongs", (text, what) => {
+    const [issue] = issuesOf(text);
+    expect(issue?.code).toBe("checksums-not-object");
+    expect(issue?.message).toMatch(new RegExp(`^holds ${what}; it must be a JSON object of download URL to sha256`));
+  });
+
+  it("names each key whose value is not a sha256, and never the value", () => {
+    const issues = issuesOf(JSON.stringify({ [URL]: `sha256:${A}`, "https://example.org/two.tgz": 12, "https://example.org/three.tgz": `${A}0` }));
+    expect(issues.map((i) => [i.code, i.path])).toEqual([
+      ["checksum-invalid", `${join(dir, "hand-edited.json")}: "${URL}"`],
+      ["checksum-invalid", `${join(dir, "hand-edited.json")}: "https://example.org/two.tgz"`],
+      ["checksum-invalid", `${join(dir, "hand-edited.json")}: "https://example.org/three.tgz"`],
+    ]);
+    expect(issues[0]?.message).toContain("without the sha256: prefix");
+    expect(issues[1]?.message).toMatch(/^is a number, not a sha256/);
+    for (const i of issues) expect(i.message).not.toContain(A);
+  });
+
+  it("takes an upper-case sha256 in lower case, and no file as no pins", async () => {
+    const pin = join(dir, "upper.json");
+    expect(readPinnedChecksums(pin)).toEqual({});
+    writeFileSync(pin, JSON.stringify({ [URL]: A.toUpperCase() }));
+    expect(readPinnedChecksums(pin)).toEqual({ [URL]: A });
+    expect((await resolveChecksums([release("one")], pin)).checksums).toEqual({ [URL]: A });
   });
 });

@@ -66,6 +66,25 @@ describe("h5b deploy", () => {
     expect(existsSync(join(dir, "out"))).toBe(false);
   });
 
+  it.each([
+    ["a trailing comma", '{\n  "https://example.org/a.tgz": "%s",\n}\n', "is not valid JSON at line 3, column 1"],
+    ["null", "null\n", "holds null"],
+    ["a value with its algorithm's name", '{"https://example.org/a.tgz": "sha256:%s"}\n', "without the sha256: prefix"],
+  ])("refuses a hand-edited .h5b/checksums.json with %s (exit 2, no stack), before the output is written", async (_what, text, message) => {
+    const bin = fakeAnsible([], 0);
+    const pins = join(dir, ".h5b", "checksums.json");
+    mkdirSync(join(dir, ".h5b"), { recursive: true });
+    writeFileSync(pins, text.replace("%s", "c".repeat(64)));
+    const r = await h5b(["--limit", "porygon"], bin);
+    expect(r.stderr).toContain(message);
+    expect(r.stderr).toContain(`→ at ${pins}`);
+    expect(r.stderr).not.toMatch(/\n\s+at .*\.js:\d+/);
+    expect(r.stderr).not.toContain("c".repeat(64));
+    expect(r.exitCode).toBe(2);
+    expect(existsSync(join(dir, "out"))).toBe(false);
+    expect(existsSync(join(bin, "args.txt"))).toBe(false);
+  });
+
   it("renders a stale output, runs the playbook in check mode and exits 0 when every host converged", async () => {
     const bin = fakeAnsible(
       ["TASK [common : Install the base packages] **************************************", "changed: [porygon]", RECAP, "porygon : ok=1 changed=1 unreachable=0 failed=0 skipped=0 rescued=0 ignored=0"],

@@ -108,6 +108,25 @@ describe("reading ansible-playbook's output", () => {
     expect(results.map((r) => `${r.host} ${r.status}`).sort()).toEqual(["pi-cp ok", "porygon ok", "x86-1 ok"]);
   });
 
+  it("reports a delegated task's result as its host's, not as a host named after the delegation", () => {
+    // As ansible-playbook 2.14 prints a task delegated to another host (the k3s agent reads the server's token).
+    const { results, failures } = read(
+      [
+        "TASK [k3s : Read the k3s server's token (secure format, with the hash of the cluster's CA)] ***",
+        "ok: [x86-1 -> pi-cp(10.0.0.10)]",
+        "changed: [pi-worker -> pi-cp(10.0.0.10)] => (item=token)",
+        "TASK [k3s : Read the k3s server's token again] *********************************",
+        'failed: [x86-1 -> pi-cp(10.0.0.10)] (item=a) => {"changed": true, "msg": "non-zero return code", "rc": 1}',
+        'fatal: [pi-worker -> pi-cp]: UNREACHABLE! => {"changed": false, "msg": "timed out", "unreachable": true}',
+      ].join("\n"),
+    );
+    expect(results.map((r) => `${r.host} ${r.status}`)).toEqual(["x86-1 ok", "pi-worker changed", "x86-1 failed", "pi-worker unreachable"]);
+    expect(failures.map((f) => [f.host, f.unreachable])).toEqual([
+      ["x86-1", false],
+      ["pi-worker", true],
+    ]);
+  });
+
   it("parses the recap, and hands diffs, warnings and errors on as other lines", () => {
     const { recap, other } = read(
       [

@@ -46,6 +46,9 @@ export function k3sRelease(host: PlanHost): Release {
  */
 export const NODE_VERSION = "v24.21.0";
 
+/** Where the Node.js release's programs are linked: `h5b ddns` runs on this node, npm installs h5b. */
+export const NODE_BINARIES = { node: "/usr/local/bin/node", npm: "/usr/local/bin/npm" } as const;
+
 /**
  * What Porygon runs from upstream releases: CoreDNS and dnscrypt-proxy on the DNS host (Debian 12 packages
  * neither), Node.js for `h5b ddns` on the DHCP host. Binaries land where Porygon's units expect them.
@@ -85,8 +88,8 @@ export function porygonReleases(plan: Plan, host: PlanHost): Release[] {
       file: `${dir}.tar.xz`,
       checksums: { url: `https://nodejs.org/dist/${NODE_VERSION}/SHASUMS256.txt`, format: "sha256sum" },
       binaries: [
-        { from: `${dir}/bin/node`, to: "/usr/local/bin/node" },
-        { from: `${dir}/bin/npm`, to: "/usr/local/bin/npm" },
+        { from: `${dir}/bin/node`, to: NODE_BINARIES.node },
+        { from: `${dir}/bin/npm`, to: NODE_BINARIES.npm },
       ],
     });
   }

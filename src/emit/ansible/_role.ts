@@ -55,12 +55,14 @@ export function roleFiles(role: Role): OutputFile[] {
  * owned by root and, unless `group` (a Jinja expression per `item`) says otherwise, group root. Files that others may
  * not read are copied by a second task that never shows a diff, whichever role copies them: `--check --diff` would
  * print a key or a Secret manifest otherwise. With `backup`, a file that is
- * replaced is kept beside it with a time stamp (for files the installer wrote, which h5b takes over).
+ * replaced is kept beside it with a time stamp (for files the installer wrote, which h5b takes over). With
+ * `register`, the two copies register their results as `<register>` and `<register>_secret` (whose items' `item.path`
+ * say which files changed).
  */
 export function overlayTasks(
   what: string,
   prefixes: readonly string[],
-  opts: { notify?: readonly string[]; backup?: boolean; group?: string } = {},
+  opts: { notify?: readonly string[]; backup?: boolean; group?: string; register?: string } = {},
 ): Task[] {
   // A list, one path a line, and the pattern built from it by Ansible: a long alternation would be one long line.
   const vars = {
@@ -82,6 +84,7 @@ export function overlayTasks(
     loop: `{{ h5b_files${filter} | sort(attribute='path') }}`,
     loop_control: { label: "/{{ item.path }}" },
     vars,
+    ...(opts.register !== undefined ? { register: secret ? `${opts.register}_secret` : opts.register } : {}),
     ...(opts.notify !== undefined && opts.notify.length > 0 ? { notify: [...opts.notify] } : {}),
   });
   // The copy module makes no missing parent folders; existing ones (a package's) keep their owner and mode.

@@ -30,9 +30,16 @@ export function zfsRole(): OutputFile[] {
     description: "ZFS: the pool from the spec's vdevs with SLOG and L2ARC on NVMe partitions, datasets and properties; nfsd for the NFS server pod",
     tasks: [
       ...overlayTasks("Debian's contrib archive (ZFS lives there)", [CONTRIB_SOURCES]),
+      // DKMS builds the module only for kernels whose headers are installed. The metapackage brings the headers of
+      // every kernel to come; the running kernel's own are needed too, for unattended-upgrades installs new kernels
+      // without a reboot, and a host still running the older one could not load the module built for the newer.
       checkModeTolerant({
         name: "Install ZFS",
-        "ansible.builtin.apt": { name: ["linux-headers-{{ h5b_host.arch }}", "parted", "zfs-dkms", "zfsutils-linux"], state: "present", update_cache: true },
+        "ansible.builtin.apt": {
+          name: ["linux-headers-{{ h5b_host.arch }}", "linux-headers-{{ ansible_facts['kernel'] }}", "parted", "zfs-dkms", "zfsutils-linux"],
+          state: "present",
+          update_cache: true,
+        },
       }),
       checkModeTolerant({ name: "Load the ZFS module", "community.general.modprobe": { name: "zfs", state: "present" } }),
       checkModeTolerant({
