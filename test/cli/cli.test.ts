@@ -3,29 +3,16 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { BIN, fileTree as tree, runH5b } from "../_harness/cli.js";
 import { ROOT } from "../_harness/golden.js";
 
-const BIN = join(ROOT, "bin", "h5b.js");
 let dir: string;
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), "h5b-cli-"));
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-const h5b = (args: string[], cwd = dir) => execa(process.execPath, [BIN, ...args], { cwd, reject: false, env: { NO_COLOR: "1" } });
-
-function tree(root: string): Map<string, string> {
-  const out = new Map<string, string>();
-  const walk = (d: string) => {
-    for (const n of readdirSync(d).sort()) {
-      const p = join(d, n);
-      if (statSync(p).isDirectory()) walk(p);
-      else out.set(p.slice(root.length), `${(statSync(p).mode & 0o777).toString(8)} ${readFileSync(p, "utf8")}`);
-    }
-  };
-  walk(root);
-  return out;
-}
+const h5b = (args: string[], cwd = dir) => runH5b(args, cwd);
 
 describe("h5b build", () => {
   it("renders the default spec and prints its summary", async () => {

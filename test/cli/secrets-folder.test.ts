@@ -1,32 +1,16 @@
 import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { execa } from "execa";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { ROOT } from "../_harness/golden.js";
+import { fileTree as tree, runH5b } from "../_harness/cli.js";
 
-const BIN = join(ROOT, "bin", "h5b.js");
 let dir: string;
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), "h5b-cli-secrets-"));
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-const h5b = (args: string[]) => execa(process.execPath, [BIN, ...args], { cwd: dir, reject: false, env: { NO_COLOR: "1" } });
-
-/** Every file under `root` with its mode and content. */
-function tree(root: string): Map<string, string> {
-  const out = new Map<string, string>();
-  const walk = (d: string) => {
-    for (const n of readdirSync(d).sort()) {
-      const p = join(d, n);
-      if (statSync(p).isDirectory()) walk(p);
-      else out.set(p.slice(root.length), `${(statSync(p).mode & 0o777).toString(8)} ${readFileSync(p, "utf8")}`);
-    }
-  };
-  walk(root);
-  return out;
-}
+const h5b = (args: string[]) => runH5b(args, dir);
 
 const STACK = /\n\s+at .*\.js:\d+/;
 

@@ -3,9 +3,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { BIN, runH5b } from "../_harness/cli.js";
 import { ROOT } from "../_harness/golden.js";
 
-const BIN = join(ROOT, "bin", "h5b.js");
 let dir: string;
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), "h5b-deploy-cli-"));
@@ -23,8 +23,7 @@ function fakeAnsible(output: readonly string[], exitCode: number): string {
   return bin;
 }
 
-const h5b = (args: string[], path: string) =>
-  execa(process.execPath, [BIN, "deploy", "--default-spec", ...args], { cwd: dir, reject: false, env: { NO_COLOR: "1", PATH: `${path}:/usr/bin:/bin` } });
+const h5b = (args: string[], path: string) => runH5b(["deploy", "--default-spec", ...args], dir, { PATH: `${path}:/usr/bin:/bin` });
 
 const RECAP = "PLAY RECAP *********************************************************************";
 

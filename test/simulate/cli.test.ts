@@ -1,20 +1,18 @@
 import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { execa } from "execa";
 import { stringify } from "yaml";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { defaultHomelabInput } from "../../src/spec/load.js";
-import { ROOT } from "../_harness/golden.js";
+import { runH5b } from "../_harness/cli.js";
 
-const BIN = join(ROOT, "bin", "h5b.js");
 let dir: string;
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), "h5b-simulate-"));
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-const h5b = (args: string[]) => execa(process.execPath, [BIN, ...args], { cwd: dir, reject: false, env: { NO_COLOR: "1" } });
+const h5b = (args: string[]) => runH5b(args, dir);
 
 /** Writes the default spec with an edit to homelab.yaml in the test folder. */
 function spec(edit: (w: Record<string, Record<string, unknown>>) => void): void {
