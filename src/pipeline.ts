@@ -21,6 +21,11 @@ export interface RenderOptions {
    * that folder would delete, and new secrets beside an output built with others.
    */
   readonly out?: string;
+  /**
+   * false: secrets the folder lacks are made in memory for this render alone, and nothing is written to the folder
+   * (for `h5b simulate`, which writes no output). @default true
+   */
+  readonly keepSecrets?: boolean;
 }
 
 export interface Rendered {
@@ -41,11 +46,15 @@ export async function render(opts: RenderOptions = {}): Promise<Rendered> {
   const base = loaded.file !== undefined ? dirname(loaded.file) : cwd;
   const secretsDir = opts.secretsDir !== undefined ? resolve(cwd, opts.secretsDir) : resolve(base, ".h5b", "secrets");
   const outDir = outDirOf(opts);
-  const store = new SecretStore(secretsDir);
+  const keep = opts.keepSecrets !== false;
+  const store = new SecretStore(secretsDir, { keep });
   const secrets = await asUserError("secrets", "secrets-write", secretsDir, "cannot keep the secrets there", () => {
-    // Where the folders are first: a misplaced secrets folder says nothing about the secrets in it.
-    assertNoErrors("secrets", misplacedSecrets({ secretsDir, chosen: opts.secretsDir !== undefined, outDir, specFile: loaded.file, specFolder: base }));
-    assertNoErrors("secrets", lostSecrets(store, outDir));
+    // Where the folders are first: a misplaced secrets folder says nothing about the secrets in it. A render that
+    // keeps no secrets writes nothing that an output or the spec's folder could lose.
+    if (keep) {
+      assertNoErrors("secrets", misplacedSecrets({ secretsDir, chosen: opts.secretsDir !== undefined, outDir, specFile: loaded.file, specFolder: base }));
+      assertNoErrors("secrets", lostSecrets(store, outDir));
+    }
     return prepareSecrets(plan, store);
   });
   const files = emitAll(plan, secrets);

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { Command } from "commander";
 import { Document } from "yaml";
@@ -42,7 +42,9 @@ function ignoreGenerated(file: string): string | undefined {
  * Writes the files all or none: each to a temporary name first, then renamed over its own. A full disk part-way left
  * the spec written beside an empty schema, with an error saying the spec was not, and a retry refused to replace it.
  */
-function writeAll(files: readonly (readonly [string, string])[]): void {
+function writeAll(given: readonly (readonly [string, string])[]): void {
+  // A file that is a link (a dotfiles repository's .gitignore) is written where it leads, and stays a link.
+  const files = given.map(([f, content]) => [existsSync(f) ? realpathSync(f) : f, content] as const);
   const tmp = (f: string) => `${f}.h5b-tmp-${process.pid}`;
   try {
     for (const [f, content] of files) writeFileSync(tmp(f), content);

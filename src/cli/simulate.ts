@@ -76,7 +76,7 @@ async function source(o: SimulateOptions, cwd: string) {
     cwd,
     ...(o.config !== undefined ? { config: o.config } : {}),
     ...(o.secrets !== undefined ? { secretsDir: o.secrets } : {}),
-    ...(o.out !== undefined ? { out: o.out } : {}),
+    keepSecrets: false,
   });
   return { plan: r.plan, files: r.files.map((f) => [f.path, f.content] as const), notes: [...notes, ...r.warnings] };
 }

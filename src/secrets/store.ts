@@ -60,7 +60,17 @@ export class SecretStore {
   /** Whether this store has seen to its folder's .gitignore (once, not at every secret it reads). */
   #ignored = false;
 
-  constructor(readonly dir: string) {}
+  /** Secrets made while `keep` is false, for this run only. */
+  readonly #made = new Map<string, string>();
+
+  /**
+   * `keep: false` writes nothing: a secret the folder lacks is made in memory for this run (`h5b simulate`, which
+   * writes no output, must not leave new secrets behind that the next build would take for the homelab's own).
+   */
+  constructor(
+    readonly dir: string,
+    private readonly opts: { readonly keep?: boolean } = {},
+  ) {}
 
   /**
    * The folder, mode 0700, with a .gitignore that keeps git away from every file in it, wherever the folder is.
@@ -89,8 +99,14 @@ export class SecretStore {
   ensure(name: string, generate: () => string = () => randomBytes(32).toString("hex"), shape?: Shape): Secret {
     if (!SECRET_NAME.test(name)) throw new Error(`bad secret name ${name}`);
     const file = join(this.dir, name);
+    const made = this.#made.get(name);
+    if (made !== undefined) return new Secret(name, made);
     if (existsSync(file)) return this.#read(name, shape);
     const value = generate();
+    if (this.opts.keep === false) {
+      this.#made.set(name, value);
+      return new Secret(name, value);
+    }
     this.#makeFolder();
     writeAtomically(file, `${value}\n`);
     return new Secret(name, value);
@@ -122,7 +138,7 @@ export class SecretStore {
 
   /** {@link ensure} for secrets whose generation is asynchronous (key pairs, certificates). */
   async ensureAsync(name: string, generate: () => Promise<string>): Promise<Secret> {
-    if (existsSync(join(this.dir, name))) return this.ensure(name);
+    if (this.#made.has(name) || existsSync(join(this.dir, name))) return this.ensure(name);
     const value = await generate();
     return this.ensure(name, () => value);
   }
@@ -134,8 +150,10 @@ export class SecretStore {
     // A folder made by an earlier h5b has no .gitignore yet; one that cannot be written to is still read. A folder
     // opened up by hand (chmod 755) is closed again: its listing names every secret.
     try {
-      this.#ignoreInGit();
-      if ((statSync(this.dir).mode & 0o077) !== 0) chmodSync(this.dir, 0o700);
+      if (this.opts.keep !== false) {
+        this.#ignoreInGit();
+        if ((statSync(this.dir).mode & 0o077) !== 0) chmodSync(this.dir, 0o700);
+      }
     } catch {}
     return new Secret(name, this.#text(name));
   }

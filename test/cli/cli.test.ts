@@ -1,4 +1,4 @@
-import { chmodSync, cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
+import { chmodSync, cpSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
@@ -177,6 +177,15 @@ describe("h5b init, schema and a TypeScript spec", () => {
     expect({ code: r.exitCode, err: r.stderr }).toEqual({ code: 2, err: expect.stringContaining("✖ cannot write the starter spec here (nothing was written): EFBIG") });
     expect(readdirSync(dir)).toEqual(["homelab.yaml"]);
     expect(readFileSync(join(dir, "homelab.yaml"), "utf8")).toBe("# mine\n");
+  });
+
+  it("init writes a .gitignore that is a link where it leads, and leaves the link", async () => {
+    mkdirSync(join(dir, "dotfiles"));
+    writeFileSync(join(dir, "dotfiles", "gitignore"), "node_modules/\n");
+    symlinkSync(join("dotfiles", "gitignore"), join(dir, ".gitignore"));
+    expect((await h5b(["init", "--yaml"])).exitCode).toBe(0);
+    expect(lstatSync(join(dir, ".gitignore")).isSymbolicLink()).toBe(true);
+    expect(readFileSync(join(dir, "dotfiles", "gitignore"), "utf8")).toMatch(/^node_modules\/\n#.*\n\.h5b\/\nout\/\n$/);
   });
 
   it("init --yaml writes homelab.yaml and its schema, and it builds to the default output", async () => {

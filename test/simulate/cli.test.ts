@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { stringify } from "yaml";
@@ -48,6 +48,18 @@ describe("h5b simulate", () => {
     expect(r.stdout).toContain("✔ every promise kept");
     // No colour without a terminal.
     expect(r.stdout).not.toContain("\u001b[");
+  });
+
+  it("writes no secrets: none in a fresh folder, and it runs beside an output whose secrets folder was moved away", async () => {
+    expect((await h5b(["simulate"])).exitCode).toBe(0);
+    expect(existsSync(join(dir, ".h5b"))).toBe(false);
+    // A build's secrets moved away: simulate neither refuses (it replaces no output) nor makes new ones, which the
+    // next build would take for the homelab's own.
+    expect((await h5b(["build"])).exitCode).toBe(0);
+    renameSync(join(dir, ".h5b"), join(dir, "moved"));
+    expect((await h5b(["simulate"])).exitCode).toBe(0);
+    expect(existsSync(join(dir, ".h5b"))).toBe(false);
+    expect((await h5b(["build"])).stderr).toContain("was built with other secrets");
   });
 
   it("exits 1 and lists each broken promise with its reason", async () => {
