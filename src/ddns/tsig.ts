@@ -168,10 +168,12 @@ export const REPLAY_MAX_MACS = 65_536;
  *
  * Per key, because the times of different keys come from different clocks; per daemon, because that is what one
  * key's requests reach. The memory starts empty at a restart, so requests signed before the daemon started are
- * refused too: otherwise every update of the last five minutes could be replayed once to the new process. A re-send
- * by kea-dhcp-ddns of an update the previous process never answered is refused with them (the daemon's reconcile
- * puts such a lease back). Only requests that passed every other TSIG check get here, so nobody without the key
- * can move the time forward or fill the memory.
+ * refused too: otherwise every update of the last five minutes could be replayed once to the new process
+ * (kea-dhcp-ddns signs each send anew, so its re-sends carry the time they are sent). A clock stepped back (NTP
+ * correcting a fast clock after boot) brings both times down with it, rather than lock every client out (up to the
+ * fudge's five minutes) until the clock catches up; the price is that a request signed in the seconds before the
+ * step, and forgotten, could be replayed once within the fudge. Only requests that passed every other TSIG check get here, so nobody without the key can move
+ * the time forward or fill the memory.
  */
 export class ReplayGuard {
   private newest = 0;
@@ -188,7 +190,7 @@ export class ReplayGuard {
   private readonly prefix: number;
 
   private readonly maxMacs: number;
-  private readonly since: number;
+  private since: number;
 
   /** `since`: the second the daemon started (requests signed before it are refused). */
   constructor(algorithm: TsigAlgorithm, opts: { readonly maxMacs?: number; readonly since?: number } = {}) {
@@ -203,6 +205,8 @@ export class ReplayGuard {
    * daemon started).
    */
   admit(tsig: TsigRecord, now: number): Admission {
+    this.since = Math.min(this.since, now);
+    this.newest = Math.min(this.newest, now + REPLAY_SLACK_SECONDS);
     if (tsig.timeSigned < this.since) return { kind: "stale", reason: "TSIG time before the daemon started (a replay, or a re-send to its previous run)" };
     if (tsig.timeSigned < this.newest - REPLAY_SLACK_SECONDS || tsig.timeSigned <= this.floor) {
       return { kind: "stale", reason: "TSIG time before the newest accepted request's (a replay)" };

@@ -2,6 +2,7 @@ import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { createHash } from "node:crypto";
 import { dirname } from "node:path";
 import { mkdirs } from "../_mkdirs.js";
+import { jsonSyntaxError } from "../_text.js";
 import type { Release } from "../emit/ansible/index.js";
 import { asUserErrorSync, error, H5bError, type Issue } from "../issue.js";
 import { verifyMinisign } from "./minisign.js";
@@ -42,10 +43,7 @@ export function readPinnedChecksums(pinFile: string): Record<string, string> {
   try {
     value = JSON.parse(text);
   } catch (e) {
-    // Only where: V8's message may quote the text around the mistake.
-    const at = /at position (\d+)/.exec((e as Error).message);
-    const where = at === null ? "" : ` at ${lineAndColumn(text, Number(at[1]))}`;
-    throw new H5bError("deploy", [error("checksums-not-json", pinFile, `is not valid JSON${where} (a trailing comma, or a missing quote?); it must be ${shape}`)]);
+    throw new H5bError("deploy", [error("checksums-not-json", pinFile, `is not valid JSON (${jsonSyntaxError(e, text)}: a trailing comma, or a missing quote?); it must be ${shape}`)]);
   }
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
     const what = value === null ? "null" : Array.isArray(value) ? "an array" : `a ${typeof value}`;
@@ -65,11 +63,6 @@ export function readPinnedChecksums(pinFile: string): Record<string, string> {
   }
   if (issues.length > 0) throw new H5bError("deploy", issues);
   return pinned;
-}
-
-function lineAndColumn(text: string, position: number): string {
-  const before = text.slice(0, position).split("\n");
-  return `line ${before.length}, column ${(before.at(-1)?.length ?? 0) + 1}`;
 }
 
 /**

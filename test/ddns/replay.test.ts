@@ -170,6 +170,13 @@ describe("ReplayGuard", () => {
     expect(kind(g, rec(1000, mac(2)))).toBe("new");
   });
 
+  it("follows its own clock back: a step back (NTP after a fast clock at boot) locks nobody out", () => {
+    const g = new ReplayGuard("hmac-sha256", { since: 1000 });
+    expect(kind(g, rec(1000, mac(1)), 1000)).toBe("new");
+    expect(kind(g, rec(900, mac(2)), 900)).toBe("new");
+    expect(kind(g, rec(900, mac(2)), 900)).toBe("repeat");
+  });
+
   it("keeps only the MACs within the slack, and past its bound refuses the forgotten times rather than forget a MAC", () => {
     const g = new ReplayGuard("hmac-sha256", { maxMacs: 3 });
     for (let i = 0; i < 3; i++) expect(kind(g, rec(1000, mac(i)))).toBe("new");

@@ -85,7 +85,7 @@ describe("reading the checksums pinned by hand", () => {
     const [issue, ...more] = issuesOf(`{\n  "${URL}": "${A}",\n}\n`);
     expect(more).toEqual([]);
     expect(issue).toMatchObject({ code: "checksums-not-json", path: join(dir, "hand-edited.json") });
-    expect(issue?.message).toMatch(/^is not valid JSON at line 3, column 1 /);
+    expect(issue?.message).toMatch(/^is not valid JSON \(it does not parse at line 3, column 1: /);
     expect(issue?.message).not.toContain(A);
     // V8's own message would quote the text: `Unexpected token 'b', "{"a": b}" is not valid JSON`.
     expect(issuesOf('{"a": secret-looking-text}')[0]?.message).not.toContain("secret-looking-text");
