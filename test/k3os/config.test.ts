@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { execa } from "execa";
@@ -52,7 +52,24 @@ describe("a k3OS node's config.yaml", () => {
     // on every rename over it, and k3OS writes its files twice a boot.
     expect(config("pi-worker").write_files?.map((w) => w.path)).toEqual(["/var/lib/rancher/k3os/h5b-staged/var/lib/connman/h5b.config"]);
     const staged = "/var/lib/rancher/k3os/h5b-staged/var/lib/connman/h5b.config";
-    expect(config("pi-worker").boot_cmd).toEqual([`mkdir -p /var/lib/connman && { cmp -s ${staged} /var/lib/connman/h5b.config || cp -p ${staged} /var/lib/connman/h5b.config; }`]);
+    expect(config("pi-worker").boot_cmd?.slice(1)).toEqual([`mkdir -p /var/lib/connman && { cmp -s ${staged} /var/lib/connman/h5b.config || cp -p ${staged} /var/lib/connman/h5b.config; }`]);
+  });
+
+  it("has connman leave Cilium's ports alone, in the main.conf k3OS writes at every boot", async () => {
+    const { config } = await k3osConfigs(pisOnK3os);
+    const root = mkdtempSync(join(tmpdir(), "h5b-k3os-"));
+    try {
+      const main = join(root, "main.conf");
+      // As k3OS writes it (rancher/k3os pkg/cc/funcs.go).
+      writeFileSync(main, "[General]\nNetworkInterfaceBlacklist=veth\nPreferredTechnologies=ethernet,wifi\n");
+      for (const host of ["pi-cp", "pi-worker"]) {
+        const cmd = config(host).boot_cmd?.[0] ?? "";
+        await execa("sh", ["-c", cmd.replaceAll("/etc/connman/main.conf", main)]);
+      }
+      expect(readFileSync(main, "utf8")).toBe("[General]\nNetworkInterfaceBlacklist=veth,lxc,cilium_\nPreferredTechnologies=ethernet,wifi\n");
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 
   it("moves aside at boot the server's h5b manifests the spec no longer has, so that k3s stops applying them; others stay", async () => {

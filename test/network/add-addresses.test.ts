@@ -11,8 +11,12 @@ import { globalAddresses } from "./_host.js";
 // The common role's task that adds a host's static LAN addresses beside the ones it has, so that Porygon's services
 // can bind them at the first deploy, run by the real ansible-playbook (local connection) inside a network namespace
 // whose port holds the address an old router leased. Creating namespaces needs root.
-const TASK = "Add the host's static LAN addresses beside its current ones (the rest applies at the next boot)";
-const OLD = "192.168.1.23/24";
+const TASKS = [
+  "Keep the static IPv4 address when the installer's DHCP lease goes (until the next boot)",
+  "Add the host's static LAN addresses beside its current ones (the rest applies at the next boot)",
+];
+// Leased in the LAN's own prefix (the DHCP range), so that the static address is the secondary one.
+const OLD = "10.0.32.77/16";
 
 describe.runIf(process.getuid?.() === 0)("the static LAN addresses added at the first deploy", () => {
   const lab = new NetnsLab();
@@ -32,12 +36,12 @@ describe.runIf(process.getuid?.() === 0)("the static LAN addresses added at the 
     tree = await renderTree(undefined, dir);
     net = tree.plan.hostNetworks.find((n) => n.host === tree.plan.dns.dhcpHost) as PlanHostNetwork;
     const tasks = parse(readFileSync(join(tree.out, "ansible/roles/common/tasks/main.yml"), "utf8")) as { name: string }[];
-    const task = tasks.find((t) => t.name === TASK);
-    expect(task).toBeDefined();
+    const task = TASKS.map((name) => tasks.find((t) => t.name === name));
+    expect(task.every((t) => t !== undefined)).toBe(true);
     const hostVars = parse(readFileSync(join(tree.out, `ansible/host_vars/${net.host}.yml`), "utf8")) as { h5b_network: unknown };
     writeFileSync(
       join(dir, "play.yml"),
-      stringify([{ hosts: "localhost", connection: "local", gather_facts: true, vars: { h5b_network: hostVars.h5b_network, ansible_python_interpreter: "/usr/bin/python3" }, tasks: [task] }]),
+      stringify([{ hosts: "localhost", connection: "local", gather_facts: true, vars: { h5b_network: hostVars.h5b_network, ansible_python_interpreter: "/usr/bin/python3" }, tasks: task }]),
     );
     host = await lab.namespace("porygon");
     const peer = await lab.namespace("lan");
@@ -51,12 +55,19 @@ describe.runIf(process.getuid?.() === 0)("the static LAN addresses added at the 
   });
 
   it("adds the static addresses and keeps the leased one", async () => {
-    expect(await play()).toEqual([2, 1, 0]);
+    expect(await play()).toEqual([3, 1, 0]);
     expect(await addresses()).toEqual([OLD, net.lan.addresses.ipv4, net.lan.addresses.ipv6].sort());
   }, 120_000);
 
   it("changes nothing once they are there", async () => {
-    expect(await play()).toEqual([1, 0, 0]);
+    expect(await play()).toEqual([2, 0, 0]);
     expect(await addresses()).toEqual([OLD, net.lan.addresses.ipv4, net.lan.addresses.ipv6].sort());
+  }, 120_000);
+
+  it("keeps the static IPv4 address when the installer's dhclient drops its lease (a flush by the port's label)", async () => {
+    // What dhclient-script does when the lease expires, changes or is released. The lease is the primary address of
+    // the prefix: without promote_secondaries its deletion takes the static one along, label or not.
+    await host.run("ip", ["-4", "address", "flush", "dev", net.lan.nic, "label", net.lan.nic]);
+    expect(await addresses()).toEqual([net.lan.addresses.ipv4, net.lan.addresses.ipv6].sort());
   }, 120_000);
 });

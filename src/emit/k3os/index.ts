@@ -30,7 +30,7 @@ const WATCHED: readonly string[] = [NETWORK_PATHS.connmanService];
 function hostFiles(host: string, others: readonly OutputFile[]) {
   const root = hostPath(host, "");
   const mine = others.filter((f) => f.path.startsWith(`${root}/`)).sort((a, b) => (a.path < b.path ? -1 : 1));
-  const bootCmd: string[] = [];
+  const bootCmd: string[] = [CONNMAN_IGNORES_CILIUM];
   const writeFiles = mine.map((f) => {
     let path = f.path.slice(root.length);
     if (WATCHED.includes(path)) {
@@ -45,6 +45,14 @@ function hostFiles(host: string, others: readonly OutputFile[]) {
   if (manifests.length > 0) bootCmd.push(setAsideDropped(manifests.map((p) => basename(p))));
   return { writeFiles, bootCmd };
 }
+
+/**
+ * k3OS writes connman's main.conf at every boot with only `veth` among the ports connman leaves alone; Cilium's
+ * ports (`lxc…` per pod, `cilium_host`, `cilium_net`, `cilium_vxlan`) would each become a connman service that
+ * autoconnects with DHCP and IPv6 autoconfiguration, adding addresses and routes beside Cilium's. The boot commands
+ * run after k3OS wrote the file and before connman starts.
+ */
+const CONNMAN_IGNORES_CILIUM = "sed -i 's/^NetworkInterfaceBlacklist=.*/NetworkInterfaceBlacklist=veth,lxc,cilium_/' /etc/connman/main.conf";
 
 /** Where the server's manifests that the spec no longer has are moved at boot. */
 export const K3OS_DROPPED_DIR = "/var/lib/rancher/k3os/h5b-dropped";

@@ -38,12 +38,17 @@ export function profileUuid(name: string): string {
  * LAN, IPv6 is left to the kernel (`ignore`), as ifupdown leaves a port without an inet6 stanza. Other ports (a
  * router's WAN port) are left to NetworkManager's own defaults.
  */
+/** Below 0: NetworkManager then takes no DNS servers from connections of higher priority values. */
+const DNS_PRIORITY = "-50";
+
 export function lanProfile(net: PlanHostNetwork): Keyfile {
   const { lan, resolver } = net;
   const address = (cidr: string, gateway: string | undefined) => (gateway !== undefined ? `${cidr},${gateway}` : cidr);
+  // A negative priority: the resolver is this profile's alone. Another connection that NetworkManager brings up
+  // (the Wi-Fi profile Raspberry Pi Imager writes, say) would otherwise add its router's DNS server and search domain.
   const dns = (v6: boolean): [string, string][] => {
     const servers = resolver?.nameservers.filter((a) => a.includes(":") === v6) ?? [];
-    return servers.length > 0 ? [["dns", list(servers)]] : [];
+    return servers.length > 0 ? [["dns", list(servers)], ["dns-priority", DNS_PRIORITY]] : [];
   };
   const v6 = lan.addresses.ipv6;
   return [

@@ -9,6 +9,12 @@ const SYSCTL_FILE = "/etc/sysctl.d/90-h5b.conf";
 const SERVICES = ["ssh.service", "systemd-timesyncd.service", "unattended-upgrades.service"];
 
 /** The base every Debian host gets: packages, hostname, time, SSH keys, sysctl, unattended upgrades. */
+/** `ip address add` of one static address (`item`); an IPv4 one labelled `<port>:h5b` where the name fits. */
+const STATIC_ADDRESS_ARGV = [
+  "{{ ['ip', 'address', 'add', item, 'dev', h5b_network.lan.nic]",
+  "   + (['label', h5b_network.lan.nic ~ ':h5b'] if ':' not in item and (h5b_network.lan.nic | length) <= 11 else []) }}",
+].join("\n");
+
 export function commonRole(): OutputFile[] {
   const role: Role = {
     name: "common",
@@ -27,11 +33,20 @@ export function commonRole(): OutputFile[] {
         "ansible.builtin.apt": { name: PACKAGES, state: "present", update_cache: true, cache_valid_time: 3600 },
       },
       {
+        // Until the reboot, the installer's dhclient runs on: when its lease goes, it deletes its address, and with
+        // it every address of the same prefix added after it, unless the kernel promotes those.
+        name: "Keep the static IPv4 address when the installer's DHCP lease goes (until the next boot)",
+        "ansible.builtin.command": { argv: ["sysctl", "--write", "net.ipv4.conf.{{ h5b_network.lan.nic }}.promote_secondaries=1"] },
+        when: [OUTSIDE_CHROOT, "h5b_network is defined"],
+        changed_when: false,
+      },
+      {
         // Services bind the host's static LAN addresses (Porygon's etcd, CoreDNS and Kea), which the network play
         // only writes for the next boot. Added beside the addresses the host has now, they are there at once, and
-        // the connection Ansible runs over keeps its own. Never in a chroot: its network is the machine's.
+        // the connection Ansible runs over keeps its own. Never in a chroot: its network is the machine's. The IPv4
+        // one under a label of its own (at most 15 characters): dhclient flushes the addresses labelled as the port.
         name: "Add the host's static LAN addresses beside its current ones (the rest applies at the next boot)",
-        "ansible.builtin.command": { argv: ["ip", "address", "add", "{{ item }}", "dev", "{{ h5b_network.lan.nic }}"] },
+        "ansible.builtin.command": { argv: STATIC_ADDRESS_ARGV },
         loop: "{{ (h5b_network.lan.addresses.values() | list) if h5b_network is defined else [] }}",
         when: [OUTSIDE_CHROOT, "(item.split('/') | first) not in (ansible_facts['all_ipv4_addresses'] + ansible_facts['all_ipv6_addresses'])"],
         changed_when: true,
