@@ -43,8 +43,12 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 function standIn(handler: Record<string, any>): Record<string, unknown> {
   const { "ansible.builtin.systemd": systemd, "ansible.builtin.command": command, ...rest } = handler;
   if (systemd?.daemon_reload === true) return { ...rest, "ansible.builtin.debug": { msg: "daemon-reload" } };
-  if (systemd?.state === "restarted") return { ...rest, "ansible.builtin.debug": { msg: `restart ${systemd.name}` } };
+  // A restart fails for the unit the test names in h5b_test_restart_fails.
+  if (systemd?.state === "restarted") {
+    return { ...rest, "ansible.builtin.debug": { msg: `restart ${systemd.name}` }, failed_when: "item == (h5b_test_restart_fails | default(''))" };
+  }
   if (command !== undefined) return { ...rest, "ansible.builtin.debug": { msg: command.argv.join(" ") } };
+  if (rest["ansible.builtin.fail"] !== undefined) return handler;
   throw new Error(`no stand-in for the handler ${handler.name}`);
 }
 
@@ -92,11 +96,18 @@ interface Run {
 }
 
 /** One deploy of the role; `porygon` replaces parts of the host's h5b_porygon. */
-async function deploy(vars: { h5b_package?: string; porygon?: Record<string, unknown> } = {}): Promise<Run> {
+async function deploy(vars: { h5b_package?: string; porygon?: Record<string, unknown>; restartFails?: string } = {}): Promise<Run> {
   const extra = join(work, "vars.json");
   // No _kea group in this root: Kea's package is not installed.
   const porygon = { ...hostVars.h5b_porygon, groups: {}, ...vars.porygon };
-  writeFileSync(extra, JSON.stringify({ h5b_porygon: porygon, ...(vars.h5b_package !== undefined ? { h5b_package: vars.h5b_package } : {}) }));
+  writeFileSync(
+    extra,
+    JSON.stringify({
+      h5b_porygon: porygon,
+      ...(vars.h5b_package !== undefined ? { h5b_package: vars.h5b_package } : {}),
+      ...(vars.restartFails !== undefined ? { h5b_test_restart_fails: vars.restartFails } : {}),
+    }),
+  );
   const ansible = join(tree.out, "ansible");
   const r = await execa("ansible-playbook", ["-i", join(work, "chroot.yml"), "-e", `@${extra}`, "porygon-restarts.yml"], {
     cwd: ansible,
@@ -189,6 +200,15 @@ describe("Porygon's restarts, deploy after deploy", () => {
     expect(r.handlers).toEqual(["daemon-reload", "systemctl restart h5b-etcd-setup.service"]);
     hostVars.h5b_porygon.releases = releases;
   }, 300_000);
+
+  it("runs etcd's setup again for its changed script when a unit fails to restart, then fails the run naming the unit", async () => {
+    edit("etc/kea/kea-dhcp4.conf");
+    edit("usr/local/sbin/h5b-host-records");
+    const r = await deploy({ h5b_package: v1.path, restartFails: "kea-dhcp4-server.service" });
+    expect(r.exitCode).not.toBe(0);
+    expect(r.handlers).toContain("systemctl restart h5b-etcd-setup.service");
+    expect(r.handlers).toContain("kea-dhcp4-server.service did not restart: journalctl -u <unit> says why");
+  }, 600_000);
 
   it("restarts what changed before a later task failed, and installs again the h5b whose install failed", async () => {
     edit("etc/kea/kea-dhcp4.conf");

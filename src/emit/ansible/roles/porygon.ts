@@ -22,6 +22,7 @@ const H5B_TARBALL = `${RELEASES_DIR}/h5b.tgz`;
 const H5B_STAMP = `${H5B_TARBALL}.installed`;
 const H5B_WHEN = "h5b_porygon.ddns and not h5b_skip_release_downloads";
 const RESTART = "Restart the Porygon services whose files changed";
+const CHECK_RESTARTS = "Fail for the Porygon services that did not restart";
 const ETCD_SETUP = "Check that etcd's users, roles and host records were applied";
 const KEA_UNITS = { kea4: "kea-dhcp4-server.service", kea6: "kea-dhcp6-server.service" } as const;
 
@@ -153,10 +154,10 @@ export function porygonRole(): OutputFile[] {
         loop_control: { label: "{{ item.1.to }}" },
         when: "not h5b_skip_release_downloads",
         register: "h5b_porygon_links",
-        notify: [RESTART],
+        notify: [RESTART, CHECK_RESTARTS],
       }),
       ...overlayTasks("Porygon's rendered files", PORYGON_FILES, {
-        notify: [RELOAD_SYSTEMD, RESTART, ETCD_SETUP],
+        notify: [RELOAD_SYSTEMD, RESTART, ETCD_SETUP, CHECK_RESTARTS],
         group: "{{ h5b_porygon.groups[item.path] | default('root') }}",
         register: "h5b_porygon_files",
       }),
@@ -178,14 +179,18 @@ export function porygonRole(): OutputFile[] {
     handlers: [
       { ...reloadSystemdHandler(), when: [OUTSIDE_CHROOT, `h5b_porygon_changed | select('match', '^${relative(PATHS.units)}/') | list | length > 0`] },
       // In the order of h5b_porygon.units, each unit after those it is ordered after. A unit that fails to restart
-      // does not stop the others; it fails the run, and the next run's start task starts it again.
-      checkModeTolerant({
+      // stops neither the others nor etcd's setup below (a failed handler would end the host's handlers, and the
+      // setup's scripts, unchanged at the next run, would not be run again); the last handler fails the run for it,
+      // and the next run's start task starts it again.
+      {
         name: RESTART,
         "ansible.builtin.systemd": { name: "{{ item }}", state: "restarted" },
         loop: "{{ h5b_porygon.units }}",
         when: "h5b_changed | bool",
         vars: changedFor("item"),
-      }),
+        register: "h5b_porygon_restarted",
+        ignore_errors: true,
+      },
       {
         // A restart of etcd started the setup again as its dependent, in the background: its failure would not fail
         // the restart. `systemctl start` waits for that run to end and fails with it (a failed setup is run once
@@ -198,6 +203,13 @@ export function porygonRole(): OutputFile[] {
         when: `h5b_porygon.etcd and ${OUTSIDE_CHROOT}`,
         vars: changedFor(`'${ETCD_SETUP_UNIT}'`),
         tags: ["skip_ansible_lint"],
+      },
+      {
+        name: CHECK_RESTARTS,
+        "ansible.builtin.fail": {
+          msg: "{{ h5b_porygon_restarted.results | select('failed') | map(attribute='item') | join(', ') }} did not restart: journalctl -u <unit> says why",
+        },
+        when: ["not ansible_check_mode", "h5b_porygon_restarted.results | default([]) | select('failed') | list | length > 0"],
       },
     ],
     vars: {
@@ -244,7 +256,7 @@ function h5bTasks(): Task[] {
       changed_when: true,
       when: [H5B_WHEN, "h5b_porygon_package is changed or h5b_installed != h5b_sha"],
       vars: { h5b_installed: "{{ h5b_porygon_installed.content | default('') | b64decode | trim }}", h5b_sha: sha },
-      notify: [RESTART],
+      notify: [RESTART, CHECK_RESTARTS],
     },
     {
       name: "Note which h5b package is installed",
