@@ -88,6 +88,7 @@ export async function startDdns(config: DdnsConfig, options: StartOptions = {}):
     },
   });
   const inFlight = { count: 0, max: config.limits.maxInFlight };
+  metrics.inFlight = () => inFlight.count;
   const now = options.now ?? (() => Math.floor(Date.now() / 1000));
   const ctx: HandlerContext = {
     key: tsigKey(config.tsig.name, config.tsig.algorithm, secrets.tsigSecret),
@@ -100,7 +101,6 @@ export async function startDdns(config: DdnsConfig, options: StartOptions = {}):
   const transport = new DnsTransport(
     async (msg, client) => {
       const t0 = performance.now();
-      metrics.inFlight = inFlight.count;
       const handled = await handleMessage(msg, client, ctx);
       if (handled.log) {
         metrics.update(handled.log.result, (performance.now() - t0) / 1000);

@@ -16,7 +16,8 @@ export class DdnsMetrics {
   fallbacks = 0;
   dropped = 0;
   tcpRefused = 0;
-  inFlight = 0;
+  /** Requests being handled now, read when the metrics are (a value sampled at each arrival went stale). */
+  inFlight: () => number = () => 0;
 
   update(result: string, seconds: number): void {
     this.updates.set(result, (this.updates.get(result) ?? 0) + 1);
@@ -51,7 +52,7 @@ export class DdnsMetrics {
     metric("h5b_ddns_tcp_refused_total", "counter", "TCP connections closed at once because of maxTcpConnections.");
     lines.push(`h5b_ddns_tcp_refused_total ${this.tcpRefused}`);
     metric("h5b_ddns_in_flight", "gauge", "Updates waiting for etcd.");
-    lines.push(`h5b_ddns_in_flight ${this.inFlight}`);
+    lines.push(`h5b_ddns_in_flight ${this.inFlight()}`);
     metric("process_resident_memory_bytes", "gauge", "Resident set size.");
     lines.push(`process_resident_memory_bytes ${process.memoryUsage.rss()}`);
     return `${lines.join("\n")}\n`;

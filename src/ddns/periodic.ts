@@ -12,7 +12,7 @@ const SOON_MS = 5_000;
 export interface PeriodicReconcile {
   /** Runs again soon (etcd is back after an outage). */
   soon(): void;
-  /** Stops the timer and waits for a run in progress. */
+  /** Stops the timer and a run in progress after the name it is at, and waits for that. */
   stop(): Promise<void>;
 }
 
@@ -35,6 +35,8 @@ export function startPeriodicReconcile(
   // etcd came back while a run was going: the next run comes soon, not an interval later.
   let again = false;
   let stopped = false;
+  // A whole run is two round trips per name: the daemon's stop, its DNS already closed, waits for one name only.
+  const stopping = new AbortController();
   const schedule = (ms: number) => {
     if (stopped) return;
     clearTimeout(timer);
@@ -45,7 +47,7 @@ export function startPeriodicReconcile(
     if (running !== undefined) return;
     running = (async () => {
       try {
-        const actions = await reconcile(() => readLeaseFiles(settings.leases), zones, store, engine, { metaPrefix });
+        const actions = await reconcile(() => readLeaseFiles(settings.leases), zones, store, engine, { metaPrefix, signal: stopping.signal });
         const count = (r: string) => actions.filter((a) => a.result === r).length;
         const changed = count("repaired") + count("removed");
         const bad = actions.filter((a) => a.result === "failed" || a.result === "refused");
@@ -71,6 +73,7 @@ export function startPeriodicReconcile(
     stop: async () => {
       stopped = true;
       clearTimeout(timer);
+      stopping.abort();
       await running;
     },
   };

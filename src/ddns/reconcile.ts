@@ -88,7 +88,8 @@ export async function reconcile(
   zones: readonly Zone[],
   store: EtcdStore,
   engine: UpdateEngine,
-  opts: { metaPrefix: string; now?: number; dryRun?: boolean },
+  /** `signal`: stop between names (the daemon stopping); the names done so far are returned. */
+  opts: { metaPrefix: string; now?: number; dryRun?: boolean; signal?: AbortSignal },
 ): Promise<ReconcileAction[]> {
   const now = opts.now ?? Math.floor(Date.now() / 1000);
   const zoneOf = (n: Labels) => zones.find((z) => inZone(n, z.name));
@@ -105,6 +106,7 @@ export async function reconcile(
   // The names to repair, each with its records as read before the second read of the leases.
   const read: { k: string; name: Labels; zone: Zone; current: readonly StoredRR[] }[] = [];
   for (const [k, name] of [...names].sort(([a], [b]) => a.localeCompare(b))) {
+    if (opts.signal?.aborted === true) return actions;
     const zone = zoneOf(name);
     if (zone === undefined) continue;
     // The rules an update meets: a lease Kea holds for a name the daemon refused is not written here either.
@@ -122,6 +124,7 @@ export async function reconcile(
   }
   const again = wantsOf(await source(), zones, now);
   for (const { k, name, zone, current } of read) {
+    if (opts.signal?.aborted === true) return actions;
     const adds = wantedAdds(name, zone, wants.get(k), current);
     if (addsText(adds) !== addsText(wantedAdds(name, zone, again.get(k), current))) {
       actions.push({ name: nameText(name), result: "skipped", detail: "Kea changed its lease while reconcile read it; its own update follows" });

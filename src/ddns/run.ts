@@ -26,6 +26,9 @@ export async function runDaemon(configFile: string): Promise<void> {
     const onInt = () => stop("SIGINT");
     process.on("SIGTERM", onTerm);
     process.on("SIGINT", onInt);
+    // Node's default for SIGHUP ends the process at once, updates in flight unanswered, and systemd counts that
+    // death as clean (Restart=on-failure leaves it down). The config is read at start only: say how to reload.
+    process.on("SIGHUP", () => stderrLogger("ddns SIGHUP: ignored (the config is read at start: restart the unit to read it again)"));
   });
   stderrLogger("ddns stopped");
   flushLog();

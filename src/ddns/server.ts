@@ -111,15 +111,23 @@ export class DnsTransport {
     return actual;
   }
 
-  private track<T>(p: Promise<T>): Promise<T> {
+  /** Counts one request received and not yet answered (close() waits for them); the release is idempotent. */
+  private hold(): () => void {
     this.pendingHandlers++;
-    return p.finally(() => {
+    let held = true;
+    return () => {
+      if (!held) return;
+      held = false;
       if (--this.pendingHandlers === 0) {
         const w = this.drainWaiters;
         this.drainWaiters = [];
         for (const r of w) r();
       }
-    });
+    };
+  }
+
+  private track<T>(p: Promise<T>): Promise<T> {
+    return p.finally(this.hold());
   }
 
   private onDatagram(sock: UdpSocket, msg: Buffer, address: string, port: number, v6: boolean): void {
@@ -154,7 +162,9 @@ export class DnsTransport {
     c.setNoDelay(true);
     const client = `${c.remoteAddress?.includes(":") ? `[${c.remoteAddress}]` : (c.remoteAddress ?? "?")}:${c.remotePort ?? 0}`;
     let buf: Buffer = Buffer.alloc(0);
-    const frames: Buffer[] = [];
+    // Each frame is held from the moment it is complete, not from when its turn comes: close() answers every
+    // request already received, the ones queued behind the one being handled too.
+    const frames: { readonly frame: Buffer; readonly release: () => void }[] = [];
     let working = false;
     let ended = false;
     const deadline = frameDeadline(c, this.limits.tcpFrameTimeoutMs);
@@ -166,18 +176,18 @@ export class DnsTransport {
       if (working) return;
       working = true;
       while (frames.length > 0 && !c.destroyed) {
-        const f = frames.shift();
-        if (f === undefined) break;
-        const answered = await this.track(
-          (async () => {
-            const res = await this.handler(f, client, "tcp");
-            if (res === undefined) return false;
-            const len = Buffer.alloc(2);
-            len.writeUInt16BE(res.length);
-            await new Promise<void>((resolve) => c.write(Buffer.concat([len, res]), () => resolve()));
-            return true;
-          })(),
-        ).catch(() => false);
+        const queued = frames.shift();
+        if (queued === undefined) break;
+        const answered = await (async () => {
+          const res = await this.handler(queued.frame, client, "tcp");
+          if (res === undefined) return false;
+          const len = Buffer.alloc(2);
+          len.writeUInt16BE(res.length);
+          await new Promise<void>((resolve) => c.write(Buffer.concat([len, res]), () => resolve()));
+          return true;
+        })()
+          .catch(() => false)
+          .finally(queued.release);
         if (!answered) this.events.dropped?.();
         if (frames.length < MAX_QUEUED_FRAMES && c.isPaused()) {
           c.resume();
@@ -200,7 +210,7 @@ export class DnsTransport {
           return;
         }
         if (buf.length < 2 + len) break;
-        frames.push(Buffer.from(buf.subarray(2, 2 + len)));
+        frames.push({ frame: Buffer.from(buf.subarray(2, 2 + len)), release: this.hold() });
         buf = buf.subarray(2 + len);
         completed++;
       }
@@ -215,7 +225,11 @@ export class DnsTransport {
       ended = true;
       finishIfDone();
     });
-    c.on("close", () => deadline.clear());
+    c.on("close", () => {
+      deadline.clear();
+      // A connection gone (the client's doing, or close() after its grace) owes no more answers.
+      for (const q of frames.splice(0)) q.release();
+    });
   }
 
   /** Stops taking new requests, lets every request already received get its answer, then closes everything. */

@@ -49,6 +49,10 @@ describe("h5b ddns as a process", () => {
     }
     const r = await nsupdate(`server 127.0.0.1 ${port}\nzone lab.test.\nupdate add cli.lab.test. 60 A 10.99.0.1\nsend\n`);
     expect(r.code).toBe(0);
+    // SIGHUP (a closed terminal, a reload by habit) neither ends it nor stops it answering.
+    d.p.kill("SIGHUP");
+    while (!d.output().includes("ddns SIGHUP: ignored")) await new Promise((res) => setTimeout(res, 20));
+    expect((await nsupdate(`server 127.0.0.1 ${port}\nzone lab.test.\nupdate add hup.lab.test. 60 A 10.99.0.2\nsend\n`)).code).toBe(0);
     d.p.kill("SIGTERM");
     expect(await d.exited).toBe(0);
     expect(d.output()).toMatch(/ddns client=127\.0\.0\.1:\d+ key=ddns-key zone=lab\.test names=cli\.lab\.test op=update result=NOERROR/);

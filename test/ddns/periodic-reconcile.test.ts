@@ -2,6 +2,11 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { loadDdnsSecrets } from "../../src/ddns/config.js";
+import { openStore, zonesOf } from "../../src/ddns/daemon.js";
+import { UpdateEngine } from "../../src/ddns/engine.js";
+import type { Lease } from "../../src/ddns/leases.js";
+import { reconcile } from "../../src/ddns/reconcile.js";
 import { servedHosts, startFixture, type Fixture } from "./_fixture.js";
 import { waitFor } from "./_kea.js";
 
@@ -33,6 +38,22 @@ describe("the daemon's own reconcile from Kea's lease files", () => {
     await waitFor(async () => ((await served())[1]?.length ? true : undefined), 15_000, "the daemon's reconcile");
     expect(await served()).toEqual([["10.99.0.71"], ["10.99.0.72"], ["p71.lab.test."], []]);
     expect(fx.logs.some((l) => /^ddns reconcile names=\d+ repaired=\d+/.test(l))).toBe(true);
+  });
+
+  it("stops between names when told to (the daemon stopping): nothing more is read or written", async () => {
+    const config = fx.config;
+    const store = openStore(config, await loadDdnsSecrets(config));
+    const engine = new UpdateEngine(store, { maxBatch: 1 });
+    const expire = Math.floor(Date.now() / 1000) + 3600;
+    const lease: Lease = { family: 4, address: "10.99.0.73", fqdn: ["p73", "lab", "test"], forward: true, reverse: true, expires: expire, lifetime: 3600, state: 0 };
+    try {
+      const actions = await reconcile(async () => [lease], zonesOf(config), store, engine, { metaPrefix: config.etcd.metaPrefix, signal: AbortSignal.abort() });
+      expect(actions).toEqual([]);
+      expect(servedHosts(await fx.dump(), "/skydns/test/lab/p73")).toEqual([]);
+    } finally {
+      engine.close();
+      store.close();
+    }
   });
 
   it("removes a released lease's name at a later run", async () => {

@@ -166,6 +166,38 @@ describe("transport limits, metrics and graceful stop", () => {
   });
 });
 
+describe("graceful stop with TCP requests queued on a connection", () => {
+  it("answers every frame already received, those queued behind the one being handled too", async () => {
+    const t = new DnsTransport(
+      async (msg) => {
+        await new Promise((r) => setTimeout(r, 30));
+        return msg;
+      },
+      { maxMessageSize: 1024, maxTcpConnections: 2, tcpIdleTimeoutMs: 5000, tcpFrameTimeoutMs: 1000 },
+    );
+    await t.listen([{ address: "127.0.0.1", port: 0, udp: false, tcp: true }]);
+    const c = connect(t.bound[0]?.port ?? 0, "127.0.0.1");
+    c.on("error", () => undefined);
+    let got = 0;
+    let buf = Buffer.alloc(0);
+    c.on("data", (d: Buffer) => {
+      buf = Buffer.concat([buf, d]);
+      while (buf.length >= 2 && buf.length >= 2 + buf.readUInt16BE(0)) {
+        got++;
+        buf = buf.subarray(2 + buf.readUInt16BE(0));
+      }
+    });
+    await new Promise<void>((r) => c.once("connect", () => r()));
+    const frame = (i: number) => Buffer.concat([Buffer.from([0, 12]), Buffer.from([0, i]), Buffer.alloc(10)]);
+    c.write(Buffer.concat(Array.from({ length: 8 }, (_, i) => frame(i))));
+    // The frames have arrived and the first is being handled when the stop begins.
+    await new Promise((r) => setTimeout(r, 10));
+    await t.close(5000);
+    await closed(c);
+    expect(got).toBe(8);
+  }, 15_000);
+});
+
 describe("the TCP frame deadline while the daemon itself has stopped reading", () => {
   it("does not run while the connection is paused for answers the daemon owes: a pipelining client is not dropped", async () => {
     // 150 ms per answer, 17 frames queued (the daemon pauses the socket at 16) and a frame begun behind them: the
