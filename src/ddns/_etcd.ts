@@ -48,6 +48,8 @@ export interface EtcdClientOptions {
   readonly timeoutMs: number;
   readonly tls?: { readonly ca: Buffer; readonly cert?: Buffer; readonly key?: Buffer };
   readonly auth?: { readonly username: string; readonly password: string };
+  /** How long a refused login is remembered before the next attempt. @default 1000 */
+  readonly authRetryMs?: number;
 }
 
 export class EtcdError extends Error {
@@ -57,6 +59,11 @@ export class EtcdError extends Error {
     readonly code?: number,
     /** The connection was reset before an answer: safe to send again once (every write is guarded by compares). */
     readonly reset = false,
+    /**
+     * etcd refused the login (wrong or rotated password, unknown user): unlike a refused request, no call can work
+     * until someone changes the credentials, so this counts as etcd being down.
+     */
+    readonly auth = false,
   ) {
     super(message);
   }
@@ -166,11 +173,20 @@ const RESOURCE_EXHAUSTED = 8;
 /** Errors after which the same call may be sent once more on a fresh connection: the old one died under it. */
 const RESET_CODES = new Set(["ECONNRESET", "EPIPE", "ERR_HTTP2_GOAWAY_SESSION", "ERR_HTTP2_INVALID_SESSION", "ERR_HTTP2_SESSION_ERROR"]);
 
+/** gRPC statuses etcd answers when it cannot serve anything right now (no leader, its own timeout). */
+export const UNAVAILABLE = 14;
+export const DEADLINE_EXCEEDED = 4;
+
 export class EtcdClient {
   private session: ClientHttp2Session | undefined;
   private endpoint = 0;
   private token: string | undefined;
   private authenticating: Promise<string> | undefined;
+  /** A refused login, returned to every call until `until`: each attempt costs etcd a bcrypt (about 60 ms of CPU). */
+  private authFailed: { readonly error: EtcdError; readonly until: number } | undefined;
+  /** Answers seen per connection, to tell a dead connection from a slow etcd when a call times out. */
+  private readonly heard = new WeakMap<ClientHttp2Session, number>();
+  private closed = false;
 
   constructor(private readonly opts: EtcdClientOptions) {}
 
@@ -214,6 +230,10 @@ export class EtcdClient {
         if (e !== undefined) reject(e);
         else resolve(body as Buffer);
       };
+      if (this.closed) {
+        settle(new EtcdError("etcd client closed"));
+        return;
+      }
       let session: ClientHttp2Session;
       try {
         session = this.connection();
@@ -231,12 +251,19 @@ export class EtcdClient {
         "grpc-timeout": `${this.opts.timeoutMs}m`,
         ...(token !== undefined ? { token } : {}),
       });
+      const heardAtSend = this.heard.get(session) ?? 0;
+      const hear = () => this.heard.set(session, (this.heard.get(session) ?? 0) + 1);
       timer = setTimeout(() => {
         settle(new EtcdError(`etcd did not answer within ${this.opts.timeoutMs} ms`));
         stream.close(constants.NGHTTP2_CANCEL);
-        // With other endpoints to try, a member that stopped answering is left (with the calls still on it); with
-        // one, the connection stays: a new one would reach the same etcd.
-        if (this.opts.endpoints.length > 1) this.abandon(session);
+        // Nothing at all came back on the connection since this call went out: it is dead or frozen, even with one
+        // endpoint (a NAT or proxy that lost its state keeps it open for as long as the kernel retransmits, about
+        // 15 minutes, and no error ever comes). It is left with the calls still on it, which are sent again on the
+        // next one. A connection that answered other calls meanwhile serves a slow etcd, and stays; a connection
+        // is only left for a call sent on it that timed out, so it lived at least one timeout: a slow etcd costs at
+        // most one reconnection per timeout. No HTTP/2 PING on idle connections: etcd (grpc-go) counts a ping
+        // without calls in flight as abuse unless two hours apart, and closes the connection after three.
+        if ((this.heard.get(session) ?? 0) === heardAtSend) this.abandon(session);
       }, this.opts.timeoutMs);
       const chunks: Buffer[] = [];
       let status: IncomingHttpHeaders | undefined;
@@ -246,12 +273,14 @@ export class EtcdClient {
         if (h["grpc-status"] !== undefined) status = h;
       };
       stream.on("response", (h) => {
+        hear();
         httpStatus = h[":status"];
         grpcStatus(h);
       });
       stream.on("trailers", grpcStatus);
       let received = 0;
       stream.on("data", (c: Buffer) => {
+        hear();
         received += c.length;
         if (received <= MAX_ANSWER_BYTES + 5) chunks.push(c);
         else if (!settled) {
@@ -295,15 +324,24 @@ export class EtcdClient {
     const auth = this.opts.auth;
     if (auth === undefined) return undefined;
     if (this.token !== undefined) return this.token;
+    const failed = this.authFailed;
+    if (failed !== undefined && performance.now() < failed.until) throw failed.error;
     this.authenticating ??= (async () => {
       let answer: Buffer;
       try {
         answer = await this.unary("/etcdserverpb.Auth/Authenticate", new ProtoWriter().bytes(1, auth.username).bytes(2, auth.password).finish(), undefined);
       } catch (e) {
-        // The password never goes into an error message.
-        if (e instanceof EtcdError && e.code !== undefined) throw new EtcdError(`etcd authentication as ${auth.username} failed (${e.message})`, e.code);
+        if (e instanceof EtcdError && e.code !== undefined) {
+          // etcd unable to answer at all is an outage like any other, tried again at once; anything else is its
+          // verdict on the credentials. The password never goes into an error message.
+          const refused = e.code !== UNAVAILABLE && e.code !== DEADLINE_EXCEEDED;
+          const error = new EtcdError(`etcd authentication as ${auth.username} failed (${e.message})`, e.code, false, refused);
+          if (refused) this.authFailed = { error, until: performance.now() + (this.opts.authRetryMs ?? 1000) };
+          throw error;
+        }
         throw e;
       }
+      this.authFailed = undefined;
       let token: string | undefined;
       readFields(answer, (f, v) => {
         if (f === 2 && Buffer.isBuffer(v)) token = v.toString("utf8");
@@ -355,8 +393,16 @@ export class EtcdClient {
     return decodeRange(await this.call("/etcdserverpb.KV/Range", req.finish()));
   }
 
+  /**
+   * Drops the connection at once. Not session.close(): that sends GOAWAY and waits for the calls on it and for the
+   * peer, and a peer that hangs never answers, so its socket kept the process alive after "ddns stopped" until
+   * systemd killed it. The daemon closes the client after the engine has settled every update; a call still
+   * running (a health probe) fails, and later calls fail at once rather than connect again.
+   */
   close(): void {
-    this.session?.close();
+    this.closed = true;
+    const s = this.session;
     this.session = undefined;
+    s?.destroy();
   }
 }

@@ -72,6 +72,7 @@ export async function startDdns(config: DdnsConfig, options: StartOptions = {}):
   let periodic: PeriodicReconcile | undefined;
   const engine = new UpdateEngine(store, {
     maxBatch: config.limits.maxBatch,
+    log: logger,
     events: {
       batch: (n) => {
         metrics.batches++;

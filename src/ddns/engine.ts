@@ -1,5 +1,6 @@
-import { EtcdError } from "./_etcd.js";
+import { DEADLINE_EXCEEDED, EtcdError, UNAVAILABLE } from "./_etcd.js";
 import type { Labels } from "./_names.js";
+import { stderrLogger, type Logger } from "./log.js";
 import { RCODE, type Rcode } from "./rcode.js";
 import { opCount, RANGES_PER_NAME, type ReadSnapshot, type UpdateStore, type WriteSet } from "./store.js";
 import { applyChanges, evaluatePrereqs, type CheckedUpdate } from "./update.js";
@@ -42,6 +43,8 @@ export interface EngineOptions {
   /** Names remembered as holding records (bounds the memory of the guess above). */
   readonly knownNames?: number;
   readonly events?: EngineEvents;
+  /** Where the cause of an etcd failure is logged (once per change of cause). @default stderr */
+  readonly log?: Logger;
 }
 
 interface Job {
@@ -52,6 +55,15 @@ interface Job {
 
 const nameKey = (n: Labels) => n.join(".");
 
+/**
+ * etcd answered and refused this one request (too many operations, permission denied, an answer over the size
+ * limit): the request fails, and etcd is not down for everybody else. Not a refused login, nor etcd saying it
+ * cannot serve anything (Unavailable, DeadlineExceeded).
+ */
+function refusedRequest(e: unknown): boolean {
+  return e instanceof EtcdError && e.code !== undefined && e.code !== UNAVAILABLE && e.code !== DEADLINE_EXCEEDED && !e.auth;
+}
+
 export class UpdateEngine {
   private readonly queue: Job[] = [];
   private readonly busy = new Set<string>();
@@ -60,6 +72,8 @@ export class UpdateEngine {
   private probe: NodeJS.Timeout | undefined;
   private idleWaiters: (() => void)[] = [];
   private closed = false;
+  /** The etcd failure last logged: a failing etcd fails every update and probe the same way, logged once. */
+  private lastCause: string | undefined;
   /** Names believed to hold records, oldest first (a Map keeps insertion order, which makes it an LRU). */
   private readonly nonEmpty = new Map<string, true>();
 
@@ -211,15 +225,21 @@ export class UpdateEngine {
       if (set) writes.push({ job, set });
       else toRead.push(job);
     }
-    if (toRead.length > 0) {
-      let snap: ReadSnapshot;
-      try {
-        snap = await this.store.read(toRead.flatMap((j) => j.update.names));
-      } catch (e) {
-        this.down(e);
+    let alone: Promise<unknown> | undefined;
+    const snap = toRead.length === 0 ? undefined : await this.store.read(toRead.flatMap((j) => j.update.names)).catch((e: unknown) => ({ failed: e }));
+    if (snap !== undefined && "failed" in snap) {
+      this.down(snap.failed);
+      if (!refusedRequest(snap.failed)) {
         for (const j of batch) j.resolve({ rcode: RCODE.SERVFAIL, reason: "etcd read failed" });
         return;
       }
+      // etcd refused the group's read because of one name (its answer over the size limit, a name the role cannot
+      // read): each update is read alone, so only that name's fails; the blind writes go on.
+      if (toRead.length > 1) {
+        this.opts.events?.fallback?.();
+        alone = Promise.all(toRead.map((j) => this.solo(j, undefined)));
+      } else for (const j of toRead) j.resolve({ rcode: RCODE.SERVFAIL, reason: "etcd read failed" });
+    } else if (snap !== undefined) {
       for (const job of toRead) {
         const r = this.evaluate(job, snap);
         this.remember(job, job.update.names.some((n) => (snap.records.get(n.join("."))?.length ?? 0) > 0));
@@ -253,6 +273,7 @@ export class UpdateEngine {
       ops += wo;
     }
     await flush();
+    await alone;
   }
 
   private async commitChunk(chunk: { job: Job; set: WriteSet }[], retry: boolean): Promise<void> {
@@ -312,11 +333,21 @@ export class UpdateEngine {
     }
   }
 
+  /**
+   * The counter alone said that something failed, never what: a wrong password, a hanging etcd and a refused
+   * request looked the same. The message never holds a secret (the client leaves the password out of its errors).
+   */
+  private logCause(e: unknown): void {
+    const cause = e instanceof Error ? e.message : String(e);
+    if (cause === this.lastCause) return;
+    this.lastCause = cause;
+    (this.opts.log ?? stderrLogger)(`ddns etcd error: ${cause}`);
+  }
+
   private down(e: unknown): void {
     this.opts.events?.etcdError?.(e);
-    // etcd answered, but refused this request (too many operations, permission denied): the request fails with
-    // SERVFAIL, and etcd is not marked down for everybody else.
-    if (e instanceof EtcdError && e.code !== undefined && e.code !== 14 && e.code !== 4) return;
+    this.logCause(e);
+    if (refusedRequest(e)) return;
     if (!this.up || this.closed) return;
     this.up = false;
     this.opts.events?.health?.(false);
@@ -331,9 +362,11 @@ export class UpdateEngine {
           if (this.probe) clearInterval(this.probe);
           this.probe = undefined;
           this.up = true;
+          // The next outage is logged with its cause even if it is the same as the last one.
+          this.lastCause = undefined;
           this.opts.events?.health?.(true);
         })
-        .catch(() => undefined)
+        .catch((e: unknown) => this.logCause(e))
         .finally(() => {
           probing = false;
         });

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Compare } from "../../src/ddns/_etcd.js";
+import { EtcdError, type Compare } from "../../src/ddns/_etcd.js";
 import { parseName, type Labels } from "../../src/ddns/_names.js";
 import { TYPE } from "../../src/ddns/_wire.js";
 import { UpdateEngine } from "../../src/ddns/engine.js";
@@ -155,6 +155,80 @@ describe("one round trip for new names", () => {
     const before = store.commits.length;
     await Promise.all(Array.from({ length: 10 }, (_, i) => engine.submit(replace(`r${i}.lab.test`, `10.0.6.${i}`))));
     expect(store.commits.length - before).toBeLessThanOrEqual(2);
+  });
+});
+
+/** A store whose read fails for the groups that include `poison`, with the error `fail` makes. */
+class FailingReadStore extends MemStore {
+  constructor(
+    private readonly poison: string,
+    private readonly fail: () => Error,
+  ) {
+    super();
+  }
+  override async read(names: readonly Labels[]): Promise<ReadSnapshot> {
+    if (names.some((n) => n.join(".") === this.poison)) throw this.fail();
+    return super.read(names);
+  }
+}
+
+describe("etcd failures", () => {
+  const group = (engine: UpdateEngine) => Promise.all(["big", "p1", "p2", "p3"].map((h, i) => engine.submit(addIfFree(`${h}.lab.test`, `10.0.7.${i}`))));
+
+  it("a read etcd refuses for one name (an answer over the size limit) fails that update only, not its group", async () => {
+    const store = new FailingReadStore("big.lab.test", () => new EtcdError("etcd: an answer larger than 4 MiB", 8));
+    const logs: string[] = [];
+    const engine = new UpdateEngine(store, { maxBatch: 32, concurrency: 1, log: (l) => logs.push(l) });
+    const out = await group(engine);
+    expect(out.map((o) => o.rcode)).toEqual([RCODE.SERVFAIL, RCODE.NOERROR, RCODE.NOERROR, RCODE.NOERROR]);
+    expect([...store.data.keys()].sort()).toEqual(["p1.lab.test", "p2.lab.test", "p3.lab.test"]);
+    expect(engine.healthy).toBe(true);
+    expect(logs).toEqual(["ddns etcd error: etcd: an answer larger than 4 MiB"]);
+  });
+
+  it("a read that did not reach etcd fails the whole group and marks etcd down", async () => {
+    const store = new FailingReadStore("big.lab.test", () => new EtcdError("etcd unreachable: ECONNREFUSED"));
+    const engine = new UpdateEngine(store, { maxBatch: 32, concurrency: 1, probeMs: 1_000_000, log: () => undefined });
+    const out = await group(engine);
+    expect(out.every((o) => o.rcode === RCODE.SERVFAIL)).toBe(true);
+    expect(store.data.size).toBe(0);
+    expect(engine.healthy).toBe(false);
+    engine.close();
+  });
+
+  it("a refused login marks etcd down until a probe passes, and each change of cause is logged once", async () => {
+    let failure: Error | undefined = new EtcdError("etcd authentication as ddns failed (etcd: etcdserver: authentication failed, invalid user ID or password)", 3, false, true);
+    class Store extends MemStore {
+      override async read(names: readonly Labels[]): Promise<ReadSnapshot> {
+        if (failure) throw failure;
+        return super.read(names);
+      }
+      override async ping(): Promise<void> {
+        if (failure) throw failure;
+      }
+    }
+    const logs: string[] = [];
+    const health: boolean[] = [];
+    const engine = new UpdateEngine(new Store(), { maxBatch: 32, probeMs: 20, log: (l) => logs.push(l), events: { health: (up) => health.push(up) } });
+    try {
+      expect((await engine.submit(addIfFree("a1.lab.test", "10.0.8.1"))).rcode).toBe(RCODE.SERVFAIL);
+      expect(engine.healthy).toBe(false);
+      expect((await engine.submit(addIfFree("a2.lab.test", "10.0.8.2"))).reason).toBe("etcd unreachable");
+      // The probe keeps failing the same way: still one line.
+      await new Promise((r) => setTimeout(r, 100));
+      expect(logs).toEqual(["ddns etcd error: etcd authentication as ddns failed (etcd: etcdserver: authentication failed, invalid user ID or password)"]);
+      failure = new EtcdError("etcd did not answer within 300 ms");
+      await new Promise((r) => setTimeout(r, 100));
+      expect(logs.slice(1)).toEqual(["ddns etcd error: etcd did not answer within 300 ms"]);
+      failure = undefined;
+      await new Promise((r) => setTimeout(r, 100));
+      expect(engine.healthy).toBe(true);
+      expect(health).toEqual([false, true]);
+      expect((await engine.submit(addIfFree("a3.lab.test", "10.0.8.3"))).rcode).toBe(RCODE.NOERROR);
+      expect(logs).toHaveLength(2);
+    } finally {
+      engine.close();
+    }
   });
 });
 
