@@ -12,6 +12,38 @@ const add = (name: string, addr: string, id = 1) =>
 
 const closed = (c: Socket) => new Promise<void>((r) => (c.destroyed ? r() : c.once("close", () => r())));
 
+/** A TCP-only transport on loopback that echoes each frame after `ms`, the daemon's handler standing in. */
+async function slowEcho(ms: number, frameTimeoutMs: number): Promise<DnsTransport> {
+  const t = new DnsTransport(
+    async (msg) => {
+      await new Promise((r) => setTimeout(r, ms));
+      return msg;
+    },
+    { maxMessageSize: 1024, maxTcpConnections: 2, tcpIdleTimeoutMs: 5000, tcpFrameTimeoutMs: frameTimeoutMs },
+  );
+  await t.listen([{ address: "127.0.0.1", port: 0, udp: false, tcp: true }]);
+  return t;
+}
+
+/** A 12-octet DNS header as one length-prefixed frame, its ID `i`. */
+const headerFrame = (i: number) => Buffer.concat([Buffer.from([0, 12]), Buffer.from([0, i]), Buffer.alloc(10)]);
+
+/** Counts the whole frames that come back on `c`; `count()` reads it, `when(n)` resolves once n have. */
+function answersOn(c: Socket): { count(): number; when(n: number): Promise<void> } {
+  let got = 0;
+  let buf = Buffer.alloc(0);
+  const waiters: { n: number; resolve: () => void }[] = [];
+  c.on("data", (d: Buffer) => {
+    buf = Buffer.concat([buf, d]);
+    while (buf.length >= 2 && buf.length >= 2 + buf.readUInt16BE(0)) {
+      got++;
+      buf = buf.subarray(2 + buf.readUInt16BE(0));
+    }
+    for (const w of waiters) if (got >= w.n) w.resolve();
+  });
+  return { count: () => got, when: (n) => new Promise<void>((resolve) => (got >= n ? resolve() : waiters.push({ n, resolve }))) };
+}
+
 describe("transport limits, metrics and graceful stop", () => {
   let fx: Fixture;
   beforeAll(async () => {
@@ -168,33 +200,17 @@ describe("transport limits, metrics and graceful stop", () => {
 
 describe("graceful stop with TCP requests queued on a connection", () => {
   it("answers every frame already received, those queued behind the one being handled too", async () => {
-    const t = new DnsTransport(
-      async (msg) => {
-        await new Promise((r) => setTimeout(r, 30));
-        return msg;
-      },
-      { maxMessageSize: 1024, maxTcpConnections: 2, tcpIdleTimeoutMs: 5000, tcpFrameTimeoutMs: 1000 },
-    );
-    await t.listen([{ address: "127.0.0.1", port: 0, udp: false, tcp: true }]);
+    const t = await slowEcho(30, 1000);
     const c = connect(t.bound[0]?.port ?? 0, "127.0.0.1");
     c.on("error", () => undefined);
-    let got = 0;
-    let buf = Buffer.alloc(0);
-    c.on("data", (d: Buffer) => {
-      buf = Buffer.concat([buf, d]);
-      while (buf.length >= 2 && buf.length >= 2 + buf.readUInt16BE(0)) {
-        got++;
-        buf = buf.subarray(2 + buf.readUInt16BE(0));
-      }
-    });
+    const answers = answersOn(c);
     await new Promise<void>((r) => c.once("connect", () => r()));
-    const frame = (i: number) => Buffer.concat([Buffer.from([0, 12]), Buffer.from([0, i]), Buffer.alloc(10)]);
-    c.write(Buffer.concat(Array.from({ length: 8 }, (_, i) => frame(i))));
+    c.write(Buffer.concat(Array.from({ length: 8 }, (_, i) => headerFrame(i))));
     // The frames have arrived and the first is being handled when the stop begins.
     await new Promise((r) => setTimeout(r, 10));
     await t.close(5000);
     await closed(c);
-    expect(got).toBe(8);
+    expect(answers.count()).toBe(8);
   }, 15_000);
 });
 
@@ -202,37 +218,18 @@ describe("the TCP frame deadline while the daemon itself has stopped reading", (
   it("does not run while the connection is paused for answers the daemon owes: a pipelining client is not dropped", async () => {
     // 150 ms per answer, 17 frames queued (the daemon pauses the socket at 16) and a frame begun behind them: the
     // daemon reads that frame's rest only once it resumes, after its 300 ms deadline would have passed.
-    const t = new DnsTransport(
-      async (msg) => {
-        await new Promise((r) => setTimeout(r, 150));
-        return msg;
-      },
-      { maxMessageSize: 1024, maxTcpConnections: 2, tcpIdleTimeoutMs: 5000, tcpFrameTimeoutMs: 300 },
-    );
-    await t.listen([{ address: "127.0.0.1", port: 0, udp: false, tcp: true }]);
+    const t = await slowEcho(150, 300);
     try {
-      const frame = (i: number) => Buffer.concat([Buffer.from([0, 12]), Buffer.from([0, i]), Buffer.alloc(10)]);
-      const all = Buffer.concat(Array.from({ length: 18 }, (_, i) => frame(i)));
+      const all = Buffer.concat(Array.from({ length: 18 }, (_, i) => headerFrame(i)));
       const cut = 17 * 14 + 1;
       const c = connect(t.bound[0]?.port ?? 0, "127.0.0.1");
       c.on("error", () => undefined);
-      let got = 0;
-      const answered = new Promise<void>((resolve) => {
-        let buf = Buffer.alloc(0);
-        c.on("data", (d: Buffer) => {
-          buf = Buffer.concat([buf, d]);
-          while (buf.length >= 2 && buf.length >= 2 + buf.readUInt16BE(0)) {
-            got++;
-            buf = buf.subarray(2 + buf.readUInt16BE(0));
-          }
-          if (got === 18) resolve();
-        });
-      });
+      const answers = answersOn(c);
       c.write(all.subarray(0, cut));
       setTimeout(() => c.write(all.subarray(cut)), 100);
-      await Promise.race([answered, closed(c), new Promise((r) => setTimeout(r, 6000))]);
+      await Promise.race([answers.when(18), closed(c), new Promise((r) => setTimeout(r, 6000))]);
       c.destroy();
-      expect(got).toBe(18);
+      expect(answers.count()).toBe(18);
     } finally {
       await t.close(100);
     }
