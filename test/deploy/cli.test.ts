@@ -66,7 +66,7 @@ describe("h5b deploy", () => {
   });
 
   it.each([
-    ["a trailing comma", '{\n  "https://example.org/a.tgz": "%s",\n}\n', "is not valid JSON at line 3, column 1"],
+    ["a trailing comma", '{\n  "https://example.org/a.tgz": "%s",\n}\n', "is not valid JSON (it does not parse at line 3, column 1"],
     ["null", "null\n", "holds null"],
     ["a value with its algorithm's name", '{"https://example.org/a.tgz": "sha256:%s"}\n', "without the sha256: prefix"],
   ])("refuses a hand-edited .h5b/checksums.json with %s (exit 2, no stack), before the output is written", async (_what, text, message) => {

@@ -147,8 +147,8 @@ describe("NetworkManager profiles (Raspberry Pi OS)", () => {
     const plan = planOf();
     const pi = lines(plan, "pi-cp");
     expect(pi).toContain("interface-name=eth0");
-    expect(pi.slice(pi.indexOf("[ipv4]") + 1, pi.indexOf("[ipv6]") - 1)).toEqual(["method=manual", "address1=10.0.0.10/16,10.0.0.1", "dns=10.0.0.53;", "dns-search=svc.home.example.org;lan.home.example.org;"]);
-    expect(pi.slice(pi.indexOf("[ipv6]") + 1)).toEqual(["method=manual", "address1=2001:db8:10::10/64,2001:db8:10::1", "dns=2001:db8:10::53;"]);
+    expect(pi.slice(pi.indexOf("[ipv4]") + 1, pi.indexOf("[ipv6]") - 1)).toEqual(["method=manual", "address1=10.0.0.10/16,10.0.0.1", "dns=10.0.0.53;", "dns-priority=-50", "dns-search=svc.home.example.org;lan.home.example.org;"]);
+    expect(pi.slice(pi.indexOf("[ipv6]") + 1)).toEqual(["method=manual", "address1=2001:db8:10::10/64,2001:db8:10::1", "dns=2001:db8:10::53;", "dns-priority=-50"]);
   });
 
   it("name each profile by a UUID that stays the same from build to build and differs between hosts", () => {
