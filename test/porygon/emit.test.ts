@@ -53,8 +53,11 @@ describe("Porygon's files", () => {
       for (const subnet of [...((at(doc, "Dhcp4", "subnet4") as Json[]) ?? []), ...((at(doc, "Dhcp6", "subnet6") as Json[]) ?? [])]) {
         expect(subnet.id, `${path}: subnet id (mandatory from 2.6)`).toEqual(expect.any(Number));
       }
-      // Paths inside the package's own folders, as 2.6.3+ requires.
-      expect(JSON.stringify(doc).match(/"\/[^"]*"/g)?.every((p) => /^"\/(var\/lib|run)\/kea\//.test(p))).toBe(true);
+      // Paths inside the package's own folders, as 2.6.3+ requires. Not the TSIG secret: base64, it may begin
+      // with a slash (one build in 64 did).
+      const paths = JSON.stringify(doc, (k, v: unknown) => (k === "secret" ? undefined : v)).match(/"\/[^"]*"/g) ?? [];
+      expect(paths.length).toBeGreaterThan(0);
+      expect(paths.filter((p) => !/^"\/(var\/lib|run)\/kea\//.test(p))).toEqual([]);
     }
   });
 
