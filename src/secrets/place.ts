@@ -1,7 +1,6 @@
-import { existsSync, readdirSync, statSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync, statSync } from "node:fs";
 import { error, type Issue } from "../issue.js";
-import { MARKER } from "../write/writer.js";
+import { isForeignFolder } from "../write/writer.js";
 import { isWithin, realPath } from "./_real-path.js";
 
 export interface Places {
@@ -54,7 +53,7 @@ export function misplacedSecrets(p: Places): Issue[] {
   return issues;
 }
 
-/** The writer's own rule (src/write/writer.ts): it never replaces a folder that holds files but not its marker. */
+/** An output folder the writer will refuse to replace (src/write/writer.ts). */
 function refusedByWriter(out: string): boolean {
-  return existsSync(out) && statSync(out).isDirectory() && readdirSync(out).length > 0 && !existsSync(join(out, MARKER));
+  return existsSync(out) && statSync(out).isDirectory() && isForeignFolder(out);
 }

@@ -57,13 +57,18 @@ function linkTarget(path: string): string {
   throw new H5bError("write", [error("out-link-loop", path, "is a link that leads around in a loop")]);
 }
 
+/** A folder that holds files but not h5b's marker: the writer never replaces it. */
+export function isForeignFolder(dir: string): boolean {
+  return readdirSync(dir).length > 0 && !existsSync(join(dir, MARKER));
+}
+
 export async function writeTree(outDir: string, files: readonly OutputFile[]): Promise<WriteResult> {
   const dir = linkTarget(resolve(outDir));
   checkPaths(files);
   const readError = (fn: () => boolean) => asUserErrorSync("write", "out-read", outDir, "cannot read the output folder", fn);
-  if (readError(() => existsSync(dir))) {
+  if (existsSync(dir)) {
     if (!readError(() => statSync(dir).isDirectory())) throw new H5bError("write", [error("out-not-dir", outDir, "exists and is not a folder")]);
-    if (readError(() => readdirSync(dir).length > 0 && !existsSync(join(dir, MARKER)))) {
+    if (readError(() => isForeignFolder(dir))) {
       throw new H5bError("write", [error("out-not-h5b", outDir, `is not empty and was not written by h5b (no ${MARKER}); choose another --out`)]);
     }
   }

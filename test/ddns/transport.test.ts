@@ -28,20 +28,24 @@ async function slowEcho(ms: number, frameTimeoutMs: number): Promise<DnsTranspor
 /** A 12-octet DNS header as one length-prefixed frame, its ID `i`. */
 const headerFrame = (i: number) => Buffer.concat([Buffer.from([0, 12]), Buffer.from([0, i]), Buffer.alloc(10)]);
 
-/** Counts the whole frames that come back on `c`; `count()` reads it, `when(n)` resolves once n have. */
-function answersOn(c: Socket): { count(): number; when(n: number): Promise<void> } {
-  let got = 0;
+/** The message IDs of the whole frames that come back on `c`; `when(n)` resolves once n have. */
+function answersOn(c: Socket): { count(): number; ids(): number[]; when(n: number): Promise<void> } {
+  const got: number[] = [];
   let buf = Buffer.alloc(0);
   const waiters: { n: number; resolve: () => void }[] = [];
   c.on("data", (d: Buffer) => {
     buf = Buffer.concat([buf, d]);
     while (buf.length >= 2 && buf.length >= 2 + buf.readUInt16BE(0)) {
-      got++;
+      got.push(buf.readUInt16BE(2));
       buf = buf.subarray(2 + buf.readUInt16BE(0));
     }
-    for (const w of waiters) if (got >= w.n) w.resolve();
+    for (const w of waiters) if (got.length >= w.n) w.resolve();
   });
-  return { count: () => got, when: (n) => new Promise<void>((resolve) => (got >= n ? resolve() : waiters.push({ n, resolve }))) };
+  return {
+    count: () => got.length,
+    ids: () => [...got],
+    when: (n) => new Promise<void>((resolve) => (got.length >= n ? resolve() : waiters.push({ n, resolve }))),
+  };
 }
 
 describe("transport limits, metrics and graceful stop", () => {
@@ -65,24 +69,14 @@ describe("transport limits, metrics and graceful stop", () => {
       len.writeUInt16BE(m.length);
       return Buffer.concat([len, m]);
     });
-    const ids = await new Promise<number[]>((resolve) => {
-      let buf = Buffer.alloc(0);
-      const got: number[] = [];
-      c.on("data", (d: Buffer) => {
-        buf = Buffer.concat([buf, d]);
-        while (buf.length >= 2 && buf.length >= 2 + buf.readUInt16BE(0)) {
-          got.push(buf.readUInt16BE(2));
-          buf = buf.subarray(2 + buf.readUInt16BE(0));
-        }
-        if (got.length === 3) resolve(got);
-      });
-      // One write holding three frames, split mid-frame across two writes to exercise reassembly.
-      const all = Buffer.concat(frames);
-      c.write(all.subarray(0, 20));
-      setTimeout(() => c.write(all.subarray(20)), 20);
-    });
+    const answers = answersOn(c);
+    // One write holding three frames, split mid-frame across two writes to exercise reassembly.
+    const all = Buffer.concat(frames);
+    c.write(all.subarray(0, 20));
+    setTimeout(() => c.write(all.subarray(20)), 20);
+    await answers.when(3);
     c.destroy();
-    expect(ids.sort()).toEqual([101, 102, 103]);
+    expect(answers.ids().sort()).toEqual([101, 102, 103]);
   });
 
   it("answers a client that shuts its sending side after its request (TCP half-close), then closes", async () => {
